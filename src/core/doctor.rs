@@ -1,0 +1,112 @@
+//! `doctor`: health checks an operator can run without the master password.
+
+use std::path::PathBuf;
+
+use crate::core::fsio;
+use crate::core::lock;
+use crate::core::paths::{Paths, sibling};
+use crate::core::store::{Checkpoint, Store};
+
+/// What `doctor` found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Whether a vault exists in the data directory.
+    pub vault_present: bool,
+    /// The schema version, when the database opened.
+    pub schema_version: Option<u32>,
+    /// `PRAGMA integrity_check` problems (empty when sound).
+    pub integrity_problems: Vec<String>,
+    /// The WAL checkpoint's outcome.
+    pub checkpoint: Option<Checkpoint>,
+    /// Why the database could not be checked, if it could not.
+    pub database_error: Option<String>,
+    /// Files and directories whose permissions were too wide (now fixed).
+    pub permission_fixes: Vec<String>,
+    /// `-wal`/`-journal` files and leftover temporary files, with sizes,
+    /// found before the checkpoint.
+    pub stray_files: Vec<(PathBuf, u64)>,
+    /// The pid holding the writer lock (`Some(None)`: held, pid unknown).
+    pub lock_holder: Option<Option<u32>>,
+}
+
+impl Report {
+    /// Whether anything needs attention.
+    pub fn healthy(&self) -> bool {
+        self.vault_present
+            && self.integrity_problems.is_empty()
+            && self.database_error.is_none()
+            && self.checkpoint.is_none_or(|c| !c.busy)
+    }
+}
+
+/// Runs every check.
+pub fn run(paths: &Paths) -> Report {
+    let mut report = Report { vault_present: paths.auth().exists(), ..Default::default() };
+
+    report.lock_holder = lock::probe(&paths.lock_file()).unwrap_or(None);
+    report.stray_files = stray_files(paths);
+
+    let targets = paths
+        .private_dirs()
+        .into_iter()
+        .map(|d| (d, true))
+        .chain(paths.private_files().into_iter().map(|f| (f, false)));
+    for (path, is_dir) in targets {
+        match fsio::tighten(&path, is_dir) {
+            Ok(Some(c)) => report.permission_fixes.push(format!(
+                "{}: mode {:o} tightened to {:o}",
+                c.path.display(),
+                c.old_mode,
+                c.new_mode
+            )),
+            Ok(None) => {}
+            Err(e) => report.permission_fixes.push(e.to_string()),
+        }
+    }
+
+    let db = paths.db();
+    if !db.exists() {
+        if report.vault_present {
+            report.database_error = Some(format!("{} is missing", db.display()));
+        }
+        return report;
+    }
+    match Store::open(&db) {
+        Ok(store) => {
+            report.schema_version = store.schema_version().ok();
+            match store.integrity_check() {
+                Ok(problems) => report.integrity_problems = problems,
+                Err(e) => report.database_error = Some(e.to_string()),
+            }
+            match store.checkpoint() {
+                Ok(c) => report.checkpoint = Some(c),
+                Err(e) => report.database_error = Some(e.to_string()),
+            }
+        }
+        Err(e) => report.database_error = Some(e.to_string()),
+    }
+    report
+}
+
+fn stray_files(paths: &Paths) -> Vec<(PathBuf, u64)> {
+    let db = paths.db();
+    let mut found: Vec<PathBuf> = [sibling(&db, "-wal"), sibling(&db, "-journal")]
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect();
+    if let Ok(dir) = std::fs::read_dir(&paths.data_dir) {
+        for item in dir.flatten() {
+            let name = item.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                found.push(item.path());
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|p| {
+            let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            (p, size)
+        })
+        .collect()
+}

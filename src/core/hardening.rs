@@ -1,0 +1,34 @@
+//! Process hardening while secrets are in memory.
+
+/// Disables core dumps and, on Linux, ptrace attach by other processes of
+/// the same user, so an unlocked vault's memory cannot be dumped to disk or
+/// read by a debugger without root. Failures are ignored: hardening is best
+/// effort and must never keep a user out of their vault.
+pub fn protect_process_memory() {
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: setrlimit only reads the struct we pass by pointer.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes one integer argument and touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+/// Makes every file and directory this process creates owner-only.
+pub fn restrict_new_files() {
+    // SAFETY: umask has no memory effects.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Whether core dumps are currently disabled for this process.
+pub fn core_dumps_disabled() -> bool {
+    let mut limit = libc::rlimit { rlim_cur: 1, rlim_max: 1 };
+    // SAFETY: getrlimit writes only into the struct we pass.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } == 0;
+    ok && limit.rlim_cur == 0
+}

@@ -1,0 +1,257 @@
+//! Where every file lives.
+//!
+//! Three layouts, chosen in this order:
+//! 1. **Portable**: `--data-dir DIR` or `PASSWORD_MANAGER_HOME=DIR` puts every
+//!    file in DIR. Tests always use this.
+//! 2. **Development**: a debug build run from inside its own source tree keeps
+//!    everything in `.data/` at the repository root.
+//! 3. **Installed**: the XDG data, config and cache directories for
+//!    `secure-password-manager`.
+
+use std::path::{Path, PathBuf};
+
+use crate::core::fsio::{self, FileError};
+
+/// Environment variable that selects portable mode.
+pub const HOME_ENV: &str = "PASSWORD_MANAGER_HOME";
+/// Application name used for the XDG directories.
+pub const APP_NAME: &str = "secure-password-manager";
+
+/// Which layout is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Every file in one directory given by flag or environment.
+    Portable,
+    /// A debug build inside the source tree: `.data/` at its root.
+    Development,
+    /// XDG directories.
+    Installed,
+}
+
+impl Layout {
+    /// A short name for display.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Portable => "portable",
+            Layout::Development => "development",
+            Layout::Installed => "installed (XDG)",
+        }
+    }
+}
+
+/// No usable location could be found.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "could not find a home directory for the vault; pass --data-dir DIR or set {HOME_ENV}"
+)]
+pub struct NoHomeError;
+
+/// The resolved locations of every file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// Which layout produced these paths.
+    pub layout: Layout,
+    /// Vault, keys, auth, logs, backups, bridge stores.
+    pub data_dir: PathBuf,
+    /// `settings.json`.
+    pub config_dir: PathBuf,
+    /// `breach_cache.json`.
+    pub cache_dir: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the layout from the flag, the environment and the build.
+    pub fn resolve(data_dir_flag: Option<&Path>) -> Result<Self, NoHomeError> {
+        if let Some(dir) = data_dir_flag {
+            return Ok(Self::portable(dir));
+        }
+        if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            return Ok(Self::portable(Path::new(&dir)));
+        }
+        if let Some(root) = development_root() {
+            let mut paths = Self::portable(&root.join(".data"));
+            paths.layout = Layout::Development;
+            return Ok(paths);
+        }
+        let dirs = directories::ProjectDirs::from("", "", APP_NAME).ok_or(NoHomeError)?;
+        Ok(Self {
+            layout: Layout::Installed,
+            data_dir: dirs.data_dir().to_path_buf(),
+            config_dir: dirs.config_dir().to_path_buf(),
+            cache_dir: dirs.cache_dir().to_path_buf(),
+        })
+    }
+
+    /// Every file in `dir`.
+    pub fn portable(dir: &Path) -> Self {
+        let dir = absolute(dir);
+        Self {
+            layout: Layout::Portable,
+            data_dir: dir.clone(),
+            config_dir: dir.clone(),
+            cache_dir: dir,
+        }
+    }
+
+    /// The SQLite vault.
+    pub fn db(&self) -> PathBuf {
+        self.data_dir.join("passwords.db")
+    }
+    /// The wrapped data key (file-key mode).
+    pub fn secret_key(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+    /// The wrapped data key (key protection on).
+    pub fn secret_key_enc(&self) -> PathBuf {
+        self.data_dir.join("secret.key.enc")
+    }
+    /// KDF salt and parameters.
+    pub fn salt(&self) -> PathBuf {
+        self.data_dir.join("crypto.salt")
+    }
+    /// Verifier and login metadata.
+    pub fn auth(&self) -> PathBuf {
+        self.data_dir.join("auth.json")
+    }
+    /// Two-factor configuration.
+    pub fn totp_config(&self) -> PathBuf {
+        self.data_dir.join("totp_config.json")
+    }
+    /// Browser bridge tokens.
+    pub fn bridge_tokens(&self) -> PathBuf {
+        self.data_dir.join("browser_bridge_tokens.json")
+    }
+    /// Remembered browser bridge approvals.
+    pub fn approval_store(&self) -> PathBuf {
+        self.data_dir.join("approval_store.json")
+    }
+    /// The log directory.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+    /// The current log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.log_dir().join("password_manager.log")
+    }
+    /// The backup directory.
+    pub fn backups_dir(&self) -> PathBuf {
+        self.data_dir.join("backups")
+    }
+    /// Preferences and feature toggles.
+    pub fn settings(&self) -> PathBuf {
+        self.config_dir.join("settings.json")
+    }
+    /// Cached breach-check responses.
+    pub fn breach_cache(&self) -> PathBuf {
+        self.cache_dir.join("breach_cache.json")
+    }
+    /// The advisory lock a writing process holds.
+    pub fn lock_file(&self) -> PathBuf {
+        self.data_dir.join("vault.lock")
+    }
+
+    /// Every named file with a short label, for `password-manager paths`.
+    pub fn named_files(&self) -> Vec<(&'static str, PathBuf)> {
+        vec![
+            ("data directory", self.data_dir.clone()),
+            ("config directory", self.config_dir.clone()),
+            ("cache directory", self.cache_dir.clone()),
+            ("vault", self.db()),
+            ("wrapped key", self.secret_key()),
+            ("wrapped key (key protection)", self.secret_key_enc()),
+            ("KDF salt", self.salt()),
+            ("authentication", self.auth()),
+            ("two-factor config", self.totp_config()),
+            ("bridge tokens", self.bridge_tokens()),
+            ("bridge approvals", self.approval_store()),
+            ("log", self.log_file()),
+            ("backups", self.backups_dir()),
+            ("settings", self.settings()),
+            ("breach cache", self.breach_cache()),
+            ("lock", self.lock_file()),
+        ]
+    }
+
+    /// Files whose permissions must be owner-only.
+    pub fn private_files(&self) -> Vec<PathBuf> {
+        let db = self.db();
+        let mut files = vec![
+            self.secret_key(),
+            self.secret_key_enc(),
+            self.salt(),
+            self.auth(),
+            self.totp_config(),
+            self.bridge_tokens(),
+            self.approval_store(),
+            self.settings(),
+            self.breach_cache(),
+            self.lock_file(),
+            self.log_file(),
+            sibling(&db, "-wal"),
+            sibling(&db, "-shm"),
+            sibling(&db, "-journal"),
+        ];
+        files.insert(0, db);
+        files
+    }
+
+    /// Directories that must be owner-only.
+    pub fn private_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = vec![self.data_dir.clone(), self.log_dir(), self.backups_dir()];
+        for dir in [&self.config_dir, &self.cache_dir] {
+            if !dirs.contains(dir) {
+                dirs.push(dir.clone());
+            }
+        }
+        dirs
+    }
+
+    /// Creates the data, config, cache and log directories, owner-only.
+    pub fn ensure_dirs(&self) -> Result<(), FileError> {
+        for dir in [&self.data_dir, &self.config_dir, &self.cache_dir, &self.log_dir()] {
+            fsio::create_private_dir(dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// `path` with `suffix` appended to its file name (`passwords.db-wal`).
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+fn absolute(dir: &Path) -> PathBuf {
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// The source tree's root when this is a debug build run from inside it.
+fn development_root() -> Option<PathBuf> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cwd = std::env::current_dir().ok()?;
+    (cwd.starts_with(&root) && root.join("Cargo.toml").is_file()).then_some(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_puts_every_file_in_one_directory() {
+        let paths = Paths::resolve(Some(Path::new("/tmp/spm-x"))).unwrap();
+        assert_eq!(paths.layout, Layout::Portable);
+        for (_, file) in paths.named_files() {
+            assert!(file.starts_with("/tmp/spm-x"), "{}", file.display());
+        }
+        assert_eq!(paths.log_file(), Path::new("/tmp/spm-x/logs/password_manager.log"));
+    }
+
+    #[test]
+    fn sibling_appends_to_the_file_name() {
+        assert_eq!(sibling(Path::new("/a/passwords.db"), "-wal"), Path::new("/a/passwords.db-wal"));
+    }
+}

@@ -1,0 +1,376 @@
+//! `settings.json`: preferences and feature toggles.
+//!
+//! The file holds nested sections merged over built-in defaults. Only the
+//! keys a user set are written back, together with any keys this version
+//! does not know (so a newer version's settings survive an older one). A file
+//! that does not parse is moved aside and defaults are used; an invalid value
+//! is replaced by its default alone. Both come back as warnings for the edge
+//! to log and show.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::core::fsio::{self, FileError};
+use crate::core::kdf::KdfParams;
+
+/// A setting could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// No such setting.
+    #[error("there is no setting {key:?}; known settings: {known}")]
+    Unknown { key: String, known: String },
+    /// The key names a whole section.
+    #[error("{key:?} is a section; set one of its keys: {keys}")]
+    Section { key: String, keys: String },
+    /// The value is not acceptable for this setting.
+    #[error("{value} is not a valid value for {key}: {expected}")]
+    Invalid { key: String, value: String, expected: String },
+    /// The file could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// What values a setting accepts.
+enum Rule {
+    Bool,
+    Int { min: i64, max: i64 },
+    OneOf(&'static [&'static str]),
+    LoopbackHost,
+    Kdf,
+}
+
+/// Every known leaf setting and the values it accepts.
+const RULES: &[(&str, Rule)] = &[
+    ("key_management.mode", Rule::OneOf(&["file-key", "password-derived"])),
+    ("key_management.kdf", Rule::Kdf),
+    ("key_management.benchmark_target_ms", Rule::Int { min: 100, max: 10_000 }),
+    ("clipboard.auto_clear_seconds", Rule::Int { min: 5, max: 600 }),
+    ("password_history.enabled", Rule::Bool),
+    ("password_history.max_versions", Rule::Int { min: 1, max: 100 }),
+    ("security.auto_lock_minutes", Rule::Int { min: 1, max: 1440 }),
+    ("security.lock_on_minimize", Rule::Bool),
+    ("browser_bridge.enabled", Rule::Bool),
+    ("browser_bridge.host", Rule::LoopbackHost),
+    ("browser_bridge.port", Rule::Int { min: 1, max: 65_535 }),
+    ("browser_bridge.token_ttl_hours", Rule::Int { min: 1, max: 720 }),
+    ("browser_bridge.pairing_window_seconds", Rule::Int { min: 10, max: 600 }),
+];
+
+/// The built-in defaults.
+pub fn defaults() -> Value {
+    let kdf = KdfParams::default();
+    json!({
+        "key_management": {
+            "mode": "file-key",
+            "kdf": { "m_cost_kib": kdf.m_cost_kib, "t_cost": kdf.t_cost, "p_cost": kdf.p_cost },
+            "benchmark_target_ms": 1000
+        },
+        "clipboard": { "auto_clear_seconds": 25 },
+        "password_history": { "enabled": true, "max_versions": 10 },
+        "security": { "auto_lock_minutes": 5, "lock_on_minimize": true },
+        "browser_bridge": {
+            "enabled": false,
+            "host": "127.0.0.1",
+            "port": 43110,
+            "token_ttl_hours": 24,
+            "pairing_window_seconds": 120
+        }
+    })
+}
+
+/// Loaded settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// What the file holds (written back on save).
+    stored: Value,
+    /// Defaults with the stored values merged over them, invalid ones replaced.
+    effective: Value,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { stored: Value::Object(Map::new()), effective: defaults() }
+    }
+}
+
+/// Settings plus what was wrong with the file, for the edge to log.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The usable settings.
+    pub settings: Settings,
+    /// One sentence per problem found.
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    /// Reads `path`; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Loaded, FileError> {
+        let Some(bytes) = fsio::read_optional(path)? else {
+            return Ok(Loaded { settings: Settings::default(), warnings: Vec::new() });
+        };
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(stored @ Value::Object(_)) => {
+                let mut warnings = Vec::new();
+                let effective = effective(&stored, path, &mut warnings);
+                Ok(Loaded { settings: Settings { stored, effective }, warnings })
+            }
+            Ok(_) => Ok(set_aside(path, "the top level is not a JSON object")?),
+            Err(e) => {
+                let detail = format!("line {}, column {}: {e}", e.line(), e.column());
+                Ok(set_aside(path, &detail)?)
+            }
+        }
+    }
+
+    /// The effective value of a setting or section.
+    pub fn get(&self, key: &str) -> Result<&Value, SettingsError> {
+        pointer(&self.effective, key).ok_or_else(|| unknown(key))
+    }
+
+    /// Changes one setting; `raw` is JSON (`true`, `30`) or plain text.
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), SettingsError> {
+        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::from(raw));
+        let Some((_, rule)) = RULES.iter().find(|(k, _)| *k == key) else {
+            return match pointer(&defaults(), key) {
+                Some(Value::Object(section)) => Err(SettingsError::Section {
+                    key: key.to_owned(),
+                    keys: section.keys().map(|k| format!("{key}.{k}")).collect::<Vec<_>>().join(", "),
+                }),
+                _ => Err(unknown(key)),
+            };
+        };
+        check(rule, &value).map_err(|expected| SettingsError::Invalid {
+            key: key.to_owned(),
+            value: value.to_string(),
+            expected,
+        })?;
+        insert(&mut self.stored, key, value.clone());
+        insert(&mut self.effective, key, value);
+        Ok(())
+    }
+
+    /// Writes the stored settings atomically.
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
+        let mut json = serde_json::to_vec_pretty(&self.stored).unwrap_or_default();
+        json.push(b'\n');
+        fsio::write_atomic(path, &json)
+    }
+
+    fn int(&self, key: &str) -> i64 {
+        pointer(&self.effective, key).and_then(Value::as_i64).unwrap_or_default()
+    }
+
+    fn bool(&self, key: &str) -> bool {
+        pointer(&self.effective, key).and_then(Value::as_bool).unwrap_or_default()
+    }
+
+    /// `password_history.enabled`.
+    pub fn history_enabled(&self) -> bool {
+        self.bool("password_history.enabled")
+    }
+
+    /// `password_history.max_versions`.
+    pub fn history_max_versions(&self) -> u32 {
+        self.int("password_history.max_versions") as u32
+    }
+
+    /// `clipboard.auto_clear_seconds`.
+    pub fn clipboard_clear_seconds(&self) -> u64 {
+        self.int("clipboard.auto_clear_seconds") as u64
+    }
+
+    /// `security.auto_lock_minutes`.
+    pub fn auto_lock_minutes(&self) -> u64 {
+        self.int("security.auto_lock_minutes") as u64
+    }
+
+    /// `key_management.kdf` as parameters (already validated).
+    pub fn kdf(&self) -> KdfParams {
+        pointer(&self.effective, "key_management.kdf")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// `key_management.mode`.
+    pub fn key_mode(&self) -> String {
+        pointer(&self.effective, "key_management.mode")
+            .and_then(Value::as_str)
+            .unwrap_or("file-key")
+            .to_owned()
+    }
+}
+
+/// Every known setting key, for help text.
+pub fn known_keys() -> Vec<&'static str> {
+    RULES.iter().map(|(k, _)| *k).collect()
+}
+
+fn unknown(key: &str) -> SettingsError {
+    SettingsError::Unknown { key: key.to_owned(), known: known_keys().join(", ") }
+}
+
+fn set_aside(path: &Path, detail: &str) -> Result<Loaded, FileError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".corrupt-{stamp}"));
+    let aside: PathBuf = path.with_file_name(name);
+    std::fs::rename(path, &aside).map_err(|e| FileError::io(path, "move aside", e))?;
+    let warning = format!(
+        "{} could not be read ({detail}); it was moved to {} and the default settings are in use",
+        path.display(),
+        aside.display()
+    );
+    Ok(Loaded { settings: Settings::default(), warnings: vec![warning] })
+}
+
+fn effective(stored: &Value, path: &Path, warnings: &mut Vec<String>) -> Value {
+    let defaults = defaults();
+    let mut merged = defaults.clone();
+    merge(&mut merged, stored);
+    for (key, rule) in RULES {
+        let Some(value) = pointer(&merged, key) else { continue };
+        if let Err(expected) = check(rule, value) {
+            let default = pointer(&defaults, key).cloned().unwrap_or(Value::Null);
+            warnings.push(format!(
+                "{}: {key} = {value} is invalid ({expected}); using the default {default}",
+                path.display()
+            ));
+            insert(&mut merged, key, default);
+        }
+    }
+    merged
+}
+
+fn check(rule: &Rule, value: &Value) -> Result<(), String> {
+    match rule {
+        Rule::Bool => value.as_bool().map(|_| ()).ok_or_else(|| "expected true or false".into()),
+        Rule::Int { min, max } => match value.as_i64() {
+            Some(n) if (*min..=*max).contains(&n) => Ok(()),
+            _ => Err(format!("expected a whole number from {min} to {max}")),
+        },
+        Rule::OneOf(options) => match value.as_str() {
+            Some(s) if options.contains(&s) => Ok(()),
+            _ => Err(format!("expected one of {}", options.join(", "))),
+        },
+        Rule::LoopbackHost => match value.as_str() {
+            Some("127.0.0.1" | "::1" | "localhost") => Ok(()),
+            _ => Err("expected a loopback address: 127.0.0.1, ::1 or localhost".into()),
+        },
+        Rule::Kdf => {
+            let params: KdfParams = serde_json::from_value(value.clone()).map_err(|_| {
+                "expected {\"m_cost_kib\": N, \"t_cost\": N, \"p_cost\": N}".to_owned()
+            })?;
+            params.validate().map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn pointer<'a>(root: &'a Value, dotted: &str) -> Option<&'a Value> {
+    dotted.split('.').try_fold(root, |node, part| node.get(part))
+}
+
+fn insert(root: &mut Value, dotted: &str, value: Value) {
+    let mut node = root;
+    let parts: Vec<&str> = dotted.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        if !node.get(*part).is_some_and(Value::is_object) {
+            node[*part] = Value::Object(Map::new());
+        }
+        node = &mut node[*part];
+    }
+    node[parts[parts.len() - 1]] = value;
+}
+
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (k, v) in over {
+                match base.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        base.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> (tempfile::TempDir, Loaded) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, text).unwrap();
+        let loaded = Settings::load(&path).unwrap();
+        (dir, loaded)
+    }
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let loaded = Settings::load(&dir.path().join("settings.json")).unwrap();
+        assert!(loaded.warnings.is_empty());
+        assert_eq!(loaded.settings.clipboard_clear_seconds(), 25);
+        assert_eq!(loaded.settings.history_max_versions(), 10);
+        assert_eq!(loaded.settings.get("browser_bridge.port").unwrap(), &json!(43110));
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_save() {
+        let (dir, mut loaded) = load_text(r#"{"future": {"x": 1}, "clipboard": {"y": 2}}"#);
+        loaded.settings.set("clipboard.auto_clear_seconds", "40").unwrap();
+        let path = dir.path().join("settings.json");
+        loaded.settings.save(&path).unwrap();
+        let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(saved["future"]["x"], 1);
+        assert_eq!(saved["clipboard"]["y"], 2);
+        assert_eq!(saved["clipboard"]["auto_clear_seconds"], 40);
+    }
+
+    #[test]
+    fn corrupt_file_is_moved_aside_with_its_line() {
+        let (dir, loaded) = load_text("{\n  \"clipboard\": {,\n}");
+        assert_eq!(loaded.warnings.len(), 1);
+        assert!(loaded.warnings[0].contains("line 2"), "{}", loaded.warnings[0]);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().any(|n| n.starts_with("settings.json.corrupt-")), "{names:?}");
+        assert!(!names.contains(&"settings.json".to_owned()));
+    }
+
+    #[test]
+    fn invalid_value_alone_is_replaced_by_its_default() {
+        let (_dir, loaded) = load_text(
+            r#"{"browser_bridge": {"port": 0, "token_ttl_hours": 48},
+                "clipboard": {"auto_clear_seconds": -5}}"#,
+        );
+        let s = &loaded.settings;
+        assert_eq!(s.get("browser_bridge.port").unwrap(), &json!(43110));
+        assert_eq!(s.get("browser_bridge.token_ttl_hours").unwrap(), &json!(48));
+        assert_eq!(s.clipboard_clear_seconds(), 25);
+        assert_eq!(loaded.warnings.len(), 2);
+        assert!(loaded.warnings.iter().any(|w| w.contains("browser_bridge.port = 0")));
+    }
+
+    #[test]
+    fn set_validates_keys_and_values() {
+        let mut s = Settings::default();
+        assert!(matches!(s.set("nope.key", "1"), Err(SettingsError::Unknown { .. })));
+        assert!(matches!(s.set("clipboard", "1"), Err(SettingsError::Section { .. })));
+        assert!(matches!(s.set("browser_bridge.port", "0"), Err(SettingsError::Invalid { .. })));
+        assert!(s.set("browser_bridge.host", "10.0.0.1").is_err());
+        let weak_kdf = r#"{"m_cost_kib": 1024, "t_cost": 1, "p_cost": 1}"#;
+        assert!(s.set("key_management.kdf", weak_kdf).is_err());
+        s.set("security.lock_on_minimize", "false").unwrap();
+        assert_eq!(s.get("security.lock_on_minimize").unwrap(), &json!(false));
+        s.set("key_management.mode", "password-derived").unwrap();
+        assert_eq!(s.key_mode(), "password-derived");
+    }
+}

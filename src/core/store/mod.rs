@@ -1,0 +1,436 @@
+//! The SQLite layer: the only module that knows the vault is SQLite.
+//!
+//! It stores and returns sealed rows and knows nothing of their contents;
+//! sealing and opening happen in the vault above it. Every write is one
+//! transaction, so a crash leaves either the old state or the new one.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
+use uuid::Uuid;
+
+pub use schema::CURRENT_VERSION;
+
+/// Table names, also bound into each record's associated data.
+pub mod tables {
+    /// Entries.
+    pub const ENTRIES: &str = "entries";
+    /// Password history.
+    pub const HISTORY: &str = "history";
+    /// Categories.
+    pub const CATEGORIES: &str = "categories";
+}
+
+/// A database operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The disk is full; the transaction was rolled back.
+    #[error(
+        "the disk holding {} is full, so the change was not saved; the vault keeps its \
+         previous contents. Free some space and try again",
+        path.display()
+    )]
+    DiskFull { path: PathBuf },
+    /// The file is not a SQLite database or is damaged beyond opening.
+    #[error(
+        "{} is not a readable vault database ({detail}); restore it from a backup",
+        path.display()
+    )]
+    NotAVault { path: PathBuf, detail: String },
+    /// The vault was written by a newer version of the program.
+    #[error(
+        "{} uses schema version {found}, but this program supports up to version \
+         {supported}; upgrade Secure Password Manager to open it",
+        path.display()
+    )]
+    NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    /// Another connection holds a lock for too long.
+    #[error("{} is busy in another process; try again in a moment", path.display())]
+    Busy { path: PathBuf },
+    /// Anything else SQLite reported.
+    #[error("could not {action} {}: {detail}", path.display())]
+    Sqlite { path: PathBuf, action: String, detail: String },
+}
+
+/// A sealed record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRow {
+    /// The row's uuid.
+    pub uuid: Uuid,
+    /// The entry a history row belongs to (nil for other tables).
+    pub parent: Uuid,
+    /// Version of the data key that sealed it.
+    pub key_version: u32,
+    /// Record format (the schema version it was sealed under).
+    pub format: u32,
+    /// nonce || ciphertext || tag.
+    pub sealed: Vec<u8>,
+}
+
+/// Results of `PRAGMA wal_checkpoint(TRUNCATE)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Whether a reader or writer kept the checkpoint from completing.
+    pub busy: bool,
+    /// Frames in the write-ahead log.
+    pub log_frames: i64,
+    /// Frames copied into the database.
+    pub checkpointed_frames: i64,
+}
+
+/// An open vault database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates a new vault database; fails if the file exists.
+    pub fn create(path: &Path) -> Result<Self, StoreError> {
+        if path.exists() {
+            return Err(StoreError::Sqlite {
+                path: path.to_path_buf(),
+                action: "create".to_owned(),
+                detail: "the file already exists".to_owned(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        Self::open_with(path, flags)
+    }
+
+    /// Opens an existing vault database, running pending migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+    }
+
+    fn open_with(path: &Path, flags: OpenFlags) -> Result<Self, StoreError> {
+        let flags = flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| map_err(path, "open", e))?;
+        let mut store = Self { conn, path: path.to_path_buf() };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        let fail = |e| map_err(&self.path, "configure", e);
+        self.conn.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
+        // WAL lets readers (the CLI) work while the window writes; FULL syncs
+        // the log on every commit so a committed entry survives power loss.
+        self.conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .map_err(fail)?;
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(fail)
+    }
+
+    /// The schema version recorded in the database (0 for a new file).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        read_schema_version(&self.conn).map_err(|e| map_err(&self.path, "read", e))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let found = self.schema_version()?;
+        if found > CURRENT_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found,
+                supported: CURRENT_VERSION,
+            });
+        }
+        if found == CURRENT_VERSION {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let fail = |e| map_err(&path, "upgrade", e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS migrations (
+                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);",
+        )
+        .map_err(fail)?;
+        let now = crate::core::time::now_rfc3339();
+        for migration in schema::MIGRATIONS.iter().filter(|m| m.version > found) {
+            tx.execute_batch(migration.sql).map_err(fail)?;
+            tx.execute(
+                "INSERT INTO migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                params![migration.version, migration.name, now],
+            )
+            .map_err(fail)?;
+        }
+        tx.execute(
+            "INSERT INTO metadata (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![CURRENT_VERSION.to_string()],
+        )
+        .map_err(fail)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO metadata (key, value) VALUES ('created_at', ?1)",
+            params![now],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)
+    }
+
+    /// The applied migrations: (version, name, applied_at).
+    pub fn migrations(&self) -> Result<Vec<(u32, String, String)>, StoreError> {
+        let fail = |e| map_err(&self.path, "read", e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT version, name, applied_at FROM migrations ORDER BY version")
+            .map_err(fail)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// Every row of a table of sealed records (`entries` or `categories`).
+    pub fn load_all(&self, table: &'static str) -> Result<Vec<SealedRow>, StoreError> {
+        let fail = |e| map_err(&self.path, "read", e);
+        let sql = format!("SELECT uuid, key_version, format, sealed FROM {table}");
+        let mut stmt = self.conn.prepare(&sql).map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SealedRow {
+                    uuid: uuid_from_blob(r.get_ref(0)?.as_blob()?),
+                    parent: Uuid::nil(),
+                    key_version: r.get(1)?,
+                    format: r.get(2)?,
+                    sealed: r.get(3)?,
+                })
+            })
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// The history rows of one entry, newest first.
+    pub fn load_history(&self, entry: Uuid) -> Result<Vec<SealedRow>, StoreError> {
+        let fail = |e| map_err(&self.path, "read", e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT uuid, key_version, format, sealed FROM history
+                 WHERE entry_uuid = ?1 ORDER BY seq DESC",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([entry.as_bytes()], |r| {
+                Ok(SealedRow {
+                    uuid: uuid_from_blob(r.get_ref(0)?.as_blob()?),
+                    parent: entry,
+                    key_version: r.get(1)?,
+                    format: r.get(2)?,
+                    sealed: r.get(3)?,
+                })
+            })
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
+    /// Runs `f` in one transaction; commits only if it returns `Ok`.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| map_err(&path, "start a write to", e))?;
+        let mut writer = Writer { tx, path: path.clone() };
+        let value = f(&mut writer)?;
+        writer.tx.commit().map_err(|e| map_err(&path, "save changes to", e))?;
+        Ok(value)
+    }
+
+    /// `PRAGMA integrity_check`: an empty list means the file is sound.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let fail = |e| map_err(&self.path, "check", e);
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check").map_err(fail)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(fail)?;
+        let lines: Vec<String> = rows.collect::<Result<_, _>>().map_err(fail)?;
+        Ok(lines.into_iter().filter(|l| l != "ok").collect())
+    }
+
+    /// Copies the write-ahead log into the database and truncates it.
+    pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok(Checkpoint {
+                    busy: r.get::<_, i64>(0)? != 0,
+                    log_frames: r.get(1)?,
+                    checkpointed_frames: r.get(2)?,
+                })
+            })
+            .map_err(|e| map_err(&self.path, "checkpoint", e))
+    }
+
+    /// Number of rows in a table.
+    pub fn count(&self, table: &'static str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(|e| map_err(&self.path, "read", e))
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Writes inside one transaction (see [`Store::write`]).
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    path: PathBuf,
+}
+
+impl Writer<'_> {
+    fn fail(&self, e: rusqlite::Error) -> StoreError {
+        map_err(&self.path, "save changes to", e)
+    }
+
+    /// Inserts or replaces a row of `entries` or `categories`.
+    pub fn put(&mut self, table: &'static str, row: &SealedRow) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {table} (uuid, key_version, format, sealed) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(uuid) DO UPDATE SET key_version = excluded.key_version,
+                 format = excluded.format, sealed = excluded.sealed"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.fail(e))?;
+        stmt.execute(params![row.uuid.as_bytes(), row.key_version, row.format, row.sealed])
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Deletes a row (and, for an entry, its history).
+    pub fn delete(&mut self, table: &'static str, uuid: Uuid) -> Result<bool, StoreError> {
+        let sql = format!("DELETE FROM {table} WHERE uuid = ?1");
+        let n = self.tx.execute(&sql, [uuid.as_bytes()]).map_err(|e| self.fail(e))?;
+        Ok(n > 0)
+    }
+
+    /// Appends a history row and keeps only the newest `keep` for its entry.
+    pub fn push_history(&mut self, row: &SealedRow, keep: u32) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO history (uuid, entry_uuid, key_version, format, sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    row.uuid.as_bytes(),
+                    row.parent.as_bytes(),
+                    row.key_version,
+                    row.format,
+                    row.sealed
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
+        self.tx
+            .execute(
+                "DELETE FROM history WHERE entry_uuid = ?1 AND seq NOT IN (
+                     SELECT seq FROM history WHERE entry_uuid = ?1 ORDER BY seq DESC LIMIT ?2)",
+                params![row.parent.as_bytes(), keep],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+}
+
+fn read_schema_version(conn: &Connection) -> rusqlite::Result<u32> {
+    let has_metadata: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'metadata')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_metadata {
+        return Ok(0);
+    }
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM metadata WHERE key = 'schema_version'", [], |r| r.get(0))
+        .optional()?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn uuid_from_blob(bytes: &[u8]) -> Uuid {
+    // A uuid of the wrong length is damage; the nil uuid makes the row fail
+    // to open (its associated data no longer matches) instead of panicking.
+    Uuid::from_slice(bytes).unwrap_or_else(|_| Uuid::nil())
+}
+
+fn map_err(path: &Path, action: &str, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    if let rusqlite::Error::SqliteFailure(code, message) = &e {
+        match code.code {
+            ErrorCode::DiskFull => return StoreError::DiskFull { path },
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
+                let detail = message.clone().unwrap_or_else(|| code.to_string());
+                return StoreError::NotAVault { path, detail };
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return StoreError::Busy { path };
+            }
+            _ => {}
+        }
+    }
+    StoreError::Sqlite { path, action: action.to_owned(), detail: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(uuid: Uuid) -> SealedRow {
+        SealedRow { uuid, parent: Uuid::nil(), key_version: 1, format: 1, sealed: vec![1, 2, 3] }
+    }
+
+    #[test]
+    fn new_store_records_schema_and_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("v.db")).unwrap();
+        assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
+        assert_eq!(store.migrations().unwrap().len(), schema::MIGRATIONS.len());
+        assert!(store.integrity_check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        drop(Store::create(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE metadata SET value = '99' WHERE key = 'schema_version'", [])
+            .unwrap();
+        drop(conn);
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("upgrade"));
+    }
+
+    #[test]
+    fn history_keeps_only_the_newest_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("v.db")).unwrap();
+        let entry = Uuid::new_v4();
+        store.write(|w| w.put(tables::ENTRIES, &row(entry))).unwrap();
+        for i in 0..5u8 {
+            let mut h = row(Uuid::new_v4());
+            h.parent = entry;
+            h.sealed = vec![i];
+            store.write(|w| w.push_history(&h, 3)).unwrap();
+        }
+        let history = store.load_history(entry).unwrap();
+        assert_eq!(history.iter().map(|h| h.sealed[0]).collect::<Vec<_>>(), vec![4, 3, 2]);
+        store.write(|w| w.delete(tables::ENTRIES, entry)).unwrap();
+        assert!(store.load_history(entry).unwrap().is_empty());
+    }
+
+    #[test]
+    fn garbage_file_is_not_a_vault() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::NotAVault { .. }), "{err}");
+    }
+}

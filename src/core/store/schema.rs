@@ -1,0 +1,50 @@
+//! The vault's SQLite schema and its migrations.
+//!
+//! Each migration runs once, in order, inside the transaction that opens the
+//! vault; the `migrations` table records which ones ran and when, and the
+//! `metadata` table holds the resulting schema version.
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// One step from version `version - 1` to `version`.
+pub struct Migration {
+    /// The version this migration produces.
+    pub version: u32,
+    /// What it does, for the `migrations` table.
+    pub name: &'static str,
+    /// The SQL it runs.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial schema: entries, history, categories",
+    // Every user-visible value lives inside `sealed`. The other columns are
+    // identifiers and the facts needed to open the seal: which data key
+    // version sealed it and which record format it uses.
+    sql: "
+        CREATE TABLE entries (
+            uuid        BLOB PRIMARY KEY,
+            key_version INTEGER NOT NULL,
+            format      INTEGER NOT NULL,
+            sealed      BLOB NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE history (
+            seq         INTEGER PRIMARY KEY,
+            uuid        BLOB NOT NULL UNIQUE,
+            entry_uuid  BLOB NOT NULL REFERENCES entries(uuid) ON DELETE CASCADE,
+            key_version INTEGER NOT NULL,
+            format      INTEGER NOT NULL,
+            sealed      BLOB NOT NULL
+        );
+        CREATE INDEX history_by_entry ON history(entry_uuid, seq);
+        CREATE TABLE categories (
+            uuid        BLOB PRIMARY KEY,
+            key_version INTEGER NOT NULL,
+            format      INTEGER NOT NULL,
+            sealed      BLOB NOT NULL
+        ) WITHOUT ROWID;
+    ",
+}];

@@ -1,0 +1,209 @@
+//! Writes: adding, changing, trashing, restoring and purging entries.
+//!
+//! Each method is one transaction. The in-memory entries and search index
+//! change only after the commit succeeded, so a failed write (a full disk, a
+//! crash) leaves both the file and the open vault as they were.
+
+use uuid::Uuid;
+
+use super::{Vault, VaultError, records};
+use crate::core::entries::{Actor, Category, Entry, EntryPatch, HistoryItem, RotationReason};
+use crate::core::events::{self, entry_ref};
+use crate::core::store::tables;
+use crate::core::time;
+use crate::event;
+
+impl Vault {
+    /// Adds a new entry; its uuid and timestamps are assigned here.
+    pub fn add(&mut self, entry: Entry) -> Result<Uuid, VaultError> {
+        let uuids = self.add_many(vec![entry])?;
+        Ok(uuids[0])
+    }
+
+    /// Adds many entries in one transaction (imports, benchmarks).
+    pub fn add_many(&mut self, mut entries: Vec<Entry>) -> Result<Vec<Uuid>, VaultError> {
+        let now = time::now_unix();
+        for entry in &mut entries {
+            entry.validate().map_err(VaultError::Invalid)?;
+            entry.uuid = Uuid::new_v4();
+            entry.created_at = now;
+            entry.updated_at = now;
+        }
+        let new_categories = self.missing_categories(&entries);
+        let keys = &self.keys;
+        self.store.write(|w| {
+            for category in &new_categories {
+                w.put(tables::CATEGORIES, &records::seal_category(keys, category))?;
+            }
+            for entry in &entries {
+                w.put(tables::ENTRIES, &records::seal_entry(keys, entry))?;
+            }
+            Ok(())
+        })?;
+
+        self.categories.extend(new_categories);
+        self.categories.sort_by(|a, b| a.name.expose().cmp(b.name.expose()));
+        let uuids: Vec<Uuid> = entries.iter().map(|e| e.uuid).collect();
+        for entry in entries {
+            event!(info, events::ENTRY_ADDED, "{} added", entry_ref(&entry.uuid));
+            self.index.push(&entry);
+            self.slots.insert(entry.uuid, self.entries.len());
+            self.entries.push(entry);
+        }
+        Ok(uuids)
+    }
+
+    /// Changes an entry. A new password pushes the old one into the history
+    /// with `reason` and `actor`.
+    pub fn update(
+        &mut self,
+        uuid: Uuid,
+        patch: EntryPatch,
+        reason: RotationReason,
+        actor: Actor,
+    ) -> Result<(), VaultError> {
+        let slot = self.slot(uuid)?;
+        let old = &self.entries[slot];
+        let mut next = patch.apply(old);
+        next.validate().map_err(VaultError::Invalid)?;
+        let now = time::now_unix();
+        next.updated_at = now;
+
+        let rotated = !next.password.ct_eq(&old.password);
+        let history = (rotated && self.history_policy.enabled && !old.password.is_empty()).then(|| {
+            HistoryItem {
+                uuid: Uuid::new_v4(),
+                entry_uuid: uuid,
+                password: old.password.clone(),
+                changed_at: now,
+                reason,
+                changed_by: actor,
+            }
+        });
+        let new_categories = self.missing_categories(std::slice::from_ref(&next));
+        let keys = &self.keys;
+        let keep = self.history_policy.max_versions;
+        self.store.write(|w| {
+            for category in &new_categories {
+                w.put(tables::CATEGORIES, &records::seal_category(keys, category))?;
+            }
+            w.put(tables::ENTRIES, &records::seal_entry(keys, &next))?;
+            if let Some(item) = &history {
+                w.push_history(&records::seal_history(keys, item), keep)?;
+            }
+            Ok(())
+        })?;
+
+        self.categories.extend(new_categories);
+        if rotated {
+            event!(
+                info,
+                events::PASSWORD_ROTATED,
+                "{} password changed: reason={reason} by={actor}",
+                entry_ref(&uuid)
+            );
+        }
+        event!(info, events::ENTRY_UPDATED, "{} updated", entry_ref(&uuid));
+        self.index.update(slot, &next);
+        self.entries[slot] = next;
+        Ok(())
+    }
+
+    /// Moves an entry to the trash.
+    pub fn trash(&mut self, uuid: Uuid) -> Result<(), VaultError> {
+        if self.entries[self.slot(uuid)?].is_trashed() {
+            return Err(VaultError::Invalid("that entry is already in the trash".to_owned()));
+        }
+        self.set_deleted(uuid, Some(time::now_unix()))?;
+        event!(info, events::ENTRY_TRASHED, "{} moved to the trash", entry_ref(&uuid));
+        Ok(())
+    }
+
+    /// Brings an entry back from the trash.
+    pub fn restore(&mut self, uuid: Uuid) -> Result<(), VaultError> {
+        if !self.entries[self.slot(uuid)?].is_trashed() {
+            return Err(VaultError::Invalid("that entry is not in the trash".to_owned()));
+        }
+        self.set_deleted(uuid, None)?;
+        event!(info, events::ENTRY_RESTORED, "{} restored from the trash", entry_ref(&uuid));
+        Ok(())
+    }
+
+    /// Deletes a trashed entry and its history for good.
+    pub fn purge(&mut self, uuid: Uuid) -> Result<(), VaultError> {
+        if !self.entries[self.slot(uuid)?].is_trashed() {
+            return Err(VaultError::Invalid(
+                "only entries in the trash can be purged; move it to the trash first".to_owned(),
+            ));
+        }
+        self.purge_many(&[uuid])?;
+        Ok(())
+    }
+
+    /// Deletes every trashed entry; returns how many.
+    pub fn empty_trash(&mut self) -> Result<usize, VaultError> {
+        let trashed: Vec<Uuid> =
+            self.entries.iter().filter(|e| e.is_trashed()).map(|e| e.uuid).collect();
+        self.purge_many(&trashed)?;
+        Ok(trashed.len())
+    }
+
+    fn purge_many(&mut self, uuids: &[Uuid]) -> Result<(), VaultError> {
+        self.store.write(|w| {
+            for uuid in uuids {
+                w.delete(tables::ENTRIES, *uuid)?;
+            }
+            Ok(())
+        })?;
+        for uuid in uuids {
+            let Some(slot) = self.slots.remove(uuid) else { continue };
+            self.index.swap_remove(slot);
+            self.entries.swap_remove(slot);
+            if let Some(moved) = self.entries.get(slot) {
+                self.slots.insert(moved.uuid, slot);
+            }
+            event!(info, events::ENTRY_PURGED, "{} deleted for good", entry_ref(uuid));
+        }
+        if self.index.wants_rebuild() {
+            self.index = crate::core::index::SearchIndex::build(&self.entries);
+        }
+        Ok(())
+    }
+
+    fn set_deleted(&mut self, uuid: Uuid, deleted_at: Option<i64>) -> Result<(), VaultError> {
+        let slot = self.slot(uuid)?;
+        let mut next = self.entries[slot].clone();
+        next.deleted_at = deleted_at;
+        let row = records::seal_entry(&self.keys, &next);
+        self.store.write(|w| w.put(tables::ENTRIES, &row))?;
+        self.entries[slot] = next;
+        Ok(())
+    }
+
+    fn slot(&self, uuid: Uuid) -> Result<usize, VaultError> {
+        self.slots
+            .get(&uuid)
+            .copied()
+            .ok_or_else(|| VaultError::NotFound { id: crate::core::entries::short_id(&uuid) })
+    }
+
+    /// Categories named by `entries` that the vault does not have yet.
+    fn missing_categories(&self, entries: &[Entry]) -> Vec<Category> {
+        let mut missing: Vec<Category> = Vec::new();
+        for entry in entries {
+            let name = entry.category.expose().trim();
+            if name.is_empty() {
+                continue;
+            }
+            let known = self.categories.iter().chain(&missing).any(|c| c.name.expose() == name);
+            if !known {
+                missing.push(Category {
+                    uuid: Uuid::new_v4(),
+                    name: name.into(),
+                    color: "#6b7280".to_owned(),
+                });
+            }
+        }
+        missing
+    }
+}

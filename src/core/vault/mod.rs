@@ -1,0 +1,552 @@
+//! The vault: the one synchronous API every edge (command line, window,
+//! browser bridge) reads and writes through.
+//!
+//! Unlocking runs the KDF once, checks the verifier, unwraps the data keys,
+//! then opens every record into memory and builds the search index, so
+//! listing, filtering and searching never touch the disk. Each write is one
+//! database transaction; the in-memory copy changes only after it commits.
+
+mod edit;
+mod error;
+mod records;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use uuid::Uuid;
+
+pub use error::{VaultError, human_duration};
+pub use records::DamagedRecord;
+
+use crate::core::auth::AuthFile;
+use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem};
+use crate::core::events;
+use crate::core::fsio;
+use crate::core::hardening;
+use crate::core::index::SearchIndex;
+use crate::core::kdf::{self, KdfParams, SaltFile};
+use crate::core::keys::{KeyFile, KeyMode, Keyring};
+use crate::core::lock::VaultLock;
+use crate::core::paths::Paths;
+use crate::core::secret::SecretString;
+use crate::core::settings::Settings;
+use crate::core::store::{Store, tables};
+use crate::core::time;
+use crate::event;
+
+/// What unlocks a vault.
+pub struct Credentials {
+    /// The master password.
+    pub password: SecretString,
+    /// The key file, when key protection is on.
+    pub key_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("key_file", &self.key_file).finish_non_exhaustive()
+    }
+}
+
+/// How a new vault is set up.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    /// Where the data key comes from.
+    pub key_mode: KeyMode,
+    /// A key file that joins the master password (key protection).
+    pub key_file: Option<PathBuf>,
+    /// Argon2id costs.
+    pub kdf: KdfParams,
+}
+
+/// Rules for password history, from settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryPolicy {
+    /// Whether old passwords are kept.
+    pub enabled: bool,
+    /// How many old passwords an entry keeps.
+    pub max_versions: u32,
+}
+
+impl Default for HistoryPolicy {
+    fn default() -> Self {
+        Self { enabled: true, max_versions: 10 }
+    }
+}
+
+impl HistoryPolicy {
+    /// The policy the settings ask for.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self { enabled: settings.history_enabled(), max_versions: settings.history_max_versions() }
+    }
+}
+
+/// Which entries a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this category (case-insensitive).
+    pub category: Option<String>,
+    /// Only favorites.
+    pub favorites: bool,
+    /// Only passwords expiring within this many days.
+    pub expiring_days: Option<u32>,
+    /// Only expired passwords.
+    pub expired: bool,
+    /// Show the trash instead of the live entries.
+    pub trash: bool,
+    /// Only entries matching this text.
+    pub search: Option<String>,
+}
+
+/// An unlocked vault.
+pub struct Vault {
+    paths: Paths,
+    store: Store,
+    keys: Keyring,
+    entries: Vec<Entry>,
+    slots: HashMap<Uuid, usize>,
+    index: SearchIndex,
+    categories: Vec<Category>,
+    damaged: Vec<DamagedRecord>,
+    history_policy: HistoryPolicy,
+    notices: Vec<String>,
+    _lock: Option<VaultLock>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("data_dir", &self.paths.data_dir)
+            .field("entries", &self.entries.len())
+            .field("damaged", &self.damaged.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a vault exists in these paths.
+pub fn exists(paths: &Paths) -> bool {
+    paths.auth().exists()
+}
+
+impl Vault {
+    /// Creates a new vault and returns it unlocked.
+    pub fn create(
+        paths: &Paths,
+        password: &SecretString,
+        options: &CreateOptions,
+        lock: Option<VaultLock>,
+    ) -> Result<Self, VaultError> {
+        hardening::protect_process_memory();
+        if password.is_blank() {
+            return Err(VaultError::EmptyPassword);
+        }
+        options.kdf.validate()?;
+        if options.key_mode == KeyMode::PasswordDerived && options.key_file.is_some() {
+            return Err(VaultError::Invalid(
+                "a key file needs file-key mode; leave out --key-file or use --key-mode file-key"
+                    .to_owned(),
+            ));
+        }
+        for existing in [paths.auth(), paths.db(), paths.secret_key(), paths.secret_key_enc()] {
+            if existing.exists() {
+                return Err(VaultError::AlreadyExists { path: existing });
+            }
+        }
+        paths.ensure_dirs()?;
+        let digest = options.key_file.as_deref().map(kdf::key_file_digest).transpose()?;
+
+        let salt = SaltFile::generate(options.kdf);
+        let salt_bytes = salt.salt_bytes().map_err(VaultError::Invalid)?;
+        let derived = kdf::derive(&options.kdf, &salt_bytes, password, digest.as_ref())?;
+        let keys = match options.key_mode {
+            KeyMode::FileKey => Keyring::single(crate::core::secret::Key256::random()),
+            KeyMode::PasswordDerived => Keyring::single(derived.password_data_key.clone()),
+        };
+
+        // auth.json is written last: until it exists there is no vault, and a
+        // crash part-way leaves files that `init` refuses to overwrite.
+        salt.save(&paths.salt())?;
+        if options.key_mode == KeyMode::FileKey {
+            let (path, name) = key_file_location(paths, digest.is_some());
+            KeyFile::wrap(&keys, &derived.kek, name).save(&path)?;
+        }
+        let mut store = Store::create(&paths.db())?;
+        let categories = default_categories();
+        store.write(|w| {
+            for category in &categories {
+                w.put(tables::CATEGORIES, &records::seal_category(&keys, category))?;
+            }
+            Ok(())
+        })?;
+        let auth = AuthFile::new(&derived.auth, options.key_mode, digest.is_some());
+        auth.save(&paths.auth())?;
+
+        event!(
+            info,
+            events::VAULT_CREATED,
+            "vault created: key mode {}, key file {}, argon2id m={} KiB t={} p={}",
+            options.key_mode,
+            if digest.is_some() { "required" } else { "not used" },
+            options.kdf.m_cost_kib,
+            options.kdf.t_cost,
+            options.kdf.p_cost
+        );
+        Ok(Self::from_parts(paths.clone(), store, keys, Vec::new(), categories, Vec::new(), lock))
+    }
+
+    /// Unlocks an existing vault: one KDF run, then every record into memory.
+    pub fn unlock(
+        paths: &Paths,
+        credentials: &Credentials,
+        lock: Option<VaultLock>,
+        history_policy: HistoryPolicy,
+    ) -> Result<Self, VaultError> {
+        let keys = authenticate(paths, credentials)?;
+        let mut vault = Self::open_with_keys(paths, keys, lock)?;
+        vault.history_policy = history_policy;
+        Ok(vault)
+    }
+
+    /// Opens the database with already-unwrapped keys: everything an unlock
+    /// does after the KDF (benchmarks measure this part on its own).
+    pub fn open_with_keys(
+        paths: &Paths,
+        keys: Keyring,
+        lock: Option<VaultLock>,
+    ) -> Result<Self, VaultError> {
+        let db = paths.db();
+        if !db.exists() {
+            return Err(VaultError::MissingFile { path: db });
+        }
+        let mut notices = tighten_permissions(paths);
+        let store = Store::open(&db)?;
+
+        let rows = store.load_all(tables::ENTRIES)?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut damaged = Vec::new();
+        for result in records::open_entries(&keys, &rows) {
+            match result {
+                Ok(entry) => entries.push(entry),
+                Err(d) => damaged.push(d),
+            }
+        }
+        drop(rows);
+
+        let mut categories = Vec::new();
+        for row in store.load_all(tables::CATEGORIES)? {
+            match records::open_category(&keys, &row) {
+                Ok(c) => categories.push(c),
+                Err(d) => damaged.push(d),
+            }
+        }
+        categories.sort_by(|a, b| a.name.expose().cmp(b.name.expose()));
+
+        for d in &damaged {
+            event!(
+                error,
+                events::RECORD_INTEGRITY_FAILED,
+                "{} record {} {}",
+                d.table,
+                events::entry_ref(&d.uuid),
+                d.reason
+            );
+            notices.push(format!("{} {} {}", singular(d.table), d.short_id(), d.reason));
+        }
+        let mut vault = Self::from_parts(paths.clone(), store, keys, entries, categories, damaged, lock);
+        vault.notices = notices;
+        Ok(vault)
+    }
+
+    fn from_parts(
+        paths: Paths,
+        store: Store,
+        keys: Keyring,
+        entries: Vec<Entry>,
+        categories: Vec<Category>,
+        damaged: Vec<DamagedRecord>,
+        lock: Option<VaultLock>,
+    ) -> Self {
+        let index = SearchIndex::build(&entries);
+        let slots = entries.iter().enumerate().map(|(i, e)| (e.uuid, i)).collect();
+        Self {
+            paths,
+            store,
+            keys,
+            entries,
+            slots,
+            index,
+            categories,
+            damaged,
+            history_policy: HistoryPolicy::default(),
+            notices: Vec::new(),
+            _lock: lock,
+        }
+    }
+
+    /// Sets how password history is kept.
+    pub fn set_history_policy(&mut self, policy: HistoryPolicy) {
+        self.history_policy = policy;
+    }
+
+    /// Warnings from opening: tightened permissions, damaged records.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
+    }
+
+    /// Records that failed their integrity check.
+    pub fn damaged(&self) -> &[DamagedRecord] {
+        &self.damaged
+    }
+
+    /// Every entry, trash included, in storage order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The categories, by name.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// The paths this vault lives in.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// An entry by uuid.
+    pub fn get(&self, uuid: Uuid) -> Option<&Entry> {
+        self.slots.get(&uuid).map(|&slot| &self.entries[slot])
+    }
+
+    /// Slots of entries matching `query` (every term, case-insensitive, in
+    /// title, username, URLs, notes and tags).
+    pub fn search(&self, query: &str) -> Vec<&Entry> {
+        self.index.search(query).into_iter().map(|slot| &self.entries[slot]).collect()
+    }
+
+    /// Entries passing `filter`, sorted by title.
+    pub fn query(&self, filter: &Filter) -> Vec<&Entry> {
+        let now = time::now_unix();
+        let candidates = match filter.search.as_deref() {
+            Some(text) => self.search(text),
+            None => self.entries.iter().collect(),
+        };
+        let mut found: Vec<&Entry> = candidates
+            .into_iter()
+            .filter(|e| e.is_trashed() == filter.trash)
+            .filter(|e| !filter.favorites || e.favorite)
+            .filter(|e| !filter.expired || e.is_expired(now))
+            .filter(|e| filter.expiring_days.is_none_or(|d| e.expires_within(now, d)))
+            .filter(|e| {
+                filter
+                    .category
+                    .as_deref()
+                    .is_none_or(|c| e.category.expose().eq_ignore_ascii_case(c))
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            let fold = |e: &Entry| e.title.expose().chars().flat_map(char::to_lowercase).collect::<Vec<_>>();
+            b.favorite.cmp(&a.favorite).then_with(|| fold(a).cmp(&fold(b)))
+        });
+        found
+    }
+
+    /// Finds one entry by short-id prefix (4+ hex digits) or exact title.
+    /// Live entries win over trashed ones with the same title.
+    pub fn find(&self, id: &str) -> Result<&Entry, VaultError> {
+        let id_trim = id.trim();
+        let lower = id_trim.to_ascii_lowercase().replace('-', "");
+        if lower.len() >= 4 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
+            let hits: Vec<&Entry> = self
+                .entries
+                .iter()
+                .filter(|e| e.uuid.simple().to_string().starts_with(&lower))
+                .collect();
+            if let Some(d) = self.damaged.iter().find(|d| d.uuid.simple().to_string().starts_with(&lower)) {
+                if hits.is_empty() {
+                    return Err(VaultError::Damaged { id: d.short_id(), reason: d.reason.clone() });
+                }
+            }
+            match hits.len() {
+                1 => return Ok(hits[0]),
+                n if n > 1 => return Err(VaultError::Ambiguous { id: id.to_owned(), count: n }),
+                _ => {}
+            }
+        }
+        let by_title = |trashed: bool| -> Vec<&Entry> {
+            self.entries
+                .iter()
+                .filter(|e| e.is_trashed() == trashed && e.title.expose() == id_trim)
+                .collect()
+        };
+        let live = by_title(false);
+        let hits = if live.is_empty() { by_title(true) } else { live };
+        match hits.len() {
+            0 => Err(VaultError::NotFound { id: id.to_owned() }),
+            1 => Ok(hits[0]),
+            n => Err(VaultError::Ambiguous { id: id.to_owned(), count: n }),
+        }
+    }
+
+    /// The previous passwords of an entry, newest first, and how many
+    /// history records failed their integrity check.
+    pub fn history(&self, uuid: Uuid) -> Result<(Vec<HistoryItem>, usize), VaultError> {
+        let rows = self.store.load_history(uuid)?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut damaged = 0;
+        for row in &rows {
+            match records::open_history(&self.keys, row) {
+                Ok(item) => items.push(item),
+                Err(d) => {
+                    event!(
+                        error,
+                        events::RECORD_INTEGRITY_FAILED,
+                        "history record of {} {}",
+                        events::entry_ref(&uuid),
+                        d.reason
+                    );
+                    damaged += 1;
+                }
+            }
+        }
+        Ok((items, damaged))
+    }
+
+    /// The database, for diagnostics.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Checks the credentials and returns the unwrapped data keys. Records the
+/// attempt in `auth.json` (failure counter, lockout, last login).
+pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring, VaultError> {
+    hardening::protect_process_memory();
+    let auth_path = paths.auth();
+    let Some(auth_bytes) = fsio::read_optional(&auth_path)? else {
+        if paths.db().exists() {
+            return Err(VaultError::MissingFile { path: auth_path });
+        }
+        return Err(VaultError::NoVault { dir: paths.data_dir.clone() });
+    };
+    let mut auth = AuthFile::parse(&auth_bytes)
+        .map_err(|detail| VaultError::CorruptFile { path: auth_path.clone(), detail })?;
+    let salt_path = paths.salt();
+    let salt_bytes = fsio::read_optional(&salt_path)?
+        .ok_or_else(|| VaultError::MissingFile { path: salt_path.clone() })?;
+    let salt = SaltFile::parse(&salt_bytes)
+        .map_err(|detail| VaultError::CorruptFile { path: salt_path.clone(), detail })?;
+    let salt_value =
+        salt.salt_bytes().map_err(|detail| VaultError::CorruptFile { path: salt_path, detail })?;
+
+    match (auth.key_file_required, &credentials.key_file) {
+        (true, None) => return Err(VaultError::KeyFileRequired),
+        (false, Some(_)) => return Err(VaultError::KeyFileNotUsed),
+        _ => {}
+    }
+
+    let now = time::now_unix();
+    if let Some(remaining_secs) = auth.lockout_remaining(now) {
+        event!(warn, events::LOGIN_LOCKED_OUT, "unlock refused: locked out for {remaining_secs} s");
+        return Err(VaultError::LockedOut { remaining_secs });
+    }
+
+    // Read the wrapped key before the slow KDF so a damaged file fails fast.
+    let wrapped = match auth.key_mode {
+        KeyMode::FileKey => {
+            let (path, name) = key_file_location(paths, auth.key_file_required);
+            let bytes = fsio::read_optional(&path)?
+                .ok_or_else(|| VaultError::MissingFile { path: path.clone() })?;
+            let file = KeyFile::parse(&bytes)
+                .map_err(|detail| VaultError::CorruptFile { path: path.clone(), detail })?;
+            Some((file, path, name))
+        }
+        KeyMode::PasswordDerived => None,
+    };
+    let digest = credentials.key_file.as_deref().map(kdf::key_file_digest).transpose()?;
+
+    let derived = kdf::derive(&salt.params(), &salt_value, &credentials.password, digest.as_ref())?;
+    if !auth.verify(&derived.auth) {
+        let locked_for = auth.record_failure(now);
+        let attempts = auth.failed_attempts;
+        event!(warn, events::LOGIN_FAILED, "wrong master password (failure {attempts} in a row)");
+        // If the counter cannot be saved the attempt still fails; the
+        // previous file stays intact.
+        let _ = auth.save(&auth_path);
+        return Err(VaultError::WrongPassword { with_key_file: digest.is_some(), locked_for });
+    }
+
+    let keys = match wrapped {
+        Some((file, path, name)) => file
+            .unwrap_keys(&derived.kek, name)
+            .map_err(|detail| VaultError::CorruptFile { path, detail })?,
+        None => Keyring::single(derived.password_data_key.clone()),
+    };
+
+    auth.record_success(now);
+    // Last-login bookkeeping must not keep someone out of their vault (for
+    // example on a full disk): the write is atomic, so failure changes nothing.
+    let _ = auth.save(&auth_path);
+    event!(info, events::LOGIN_SUCCESS, "vault unlocked");
+    Ok(keys)
+}
+
+fn key_file_location(paths: &Paths, protected: bool) -> (PathBuf, &'static str) {
+    if protected {
+        (paths.secret_key_enc(), "secret.key.enc")
+    } else {
+        (paths.secret_key(), "secret.key")
+    }
+}
+
+fn default_categories() -> Vec<Category> {
+    DEFAULT_CATEGORIES
+        .iter()
+        .map(|(name, color)| Category {
+            uuid: Uuid::new_v4(),
+            name: (*name).into(),
+            color: (*color).to_owned(),
+        })
+        .collect()
+}
+
+fn tighten_permissions(paths: &Paths) -> Vec<String> {
+    let targets = paths
+        .private_dirs()
+        .into_iter()
+        .map(|d| (d, true))
+        .chain(paths.private_files().into_iter().map(|f| (f, false)));
+    let mut notices = Vec::new();
+    for (path, is_dir) in targets {
+        match fsio::tighten(&path, is_dir) {
+            Ok(Some(change)) => {
+                event!(
+                    warn,
+                    events::PERMISSIONS_TIGHTENED,
+                    "{} had mode {:o}; tightened to {:o}",
+                    change.path.display(),
+                    change.old_mode,
+                    change.new_mode
+                );
+                notices.push(format!(
+                    "{} was readable by others (mode {:o}); it is now owner-only ({:o})",
+                    change.path.display(),
+                    change.old_mode,
+                    change.new_mode
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => notices.push(e.to_string()),
+        }
+    }
+    notices
+}
+
+fn singular(table: &str) -> &str {
+    match table {
+        tables::ENTRIES => "entry",
+        tables::HISTORY => "history item",
+        tables::CATEGORIES => "category",
+        other => other,
+    }
+}
