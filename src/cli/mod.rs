@@ -1,1 +1,143 @@
-pub fn run() -> i32 { 0 }
+//! The command line: parses arguments, reads secrets, calls the vault core,
+//! prints results and maps failures to exit codes.
+//!
+//! This is an edge in the logging policy: every error that ends a command is
+//! logged here once (`COMMAND_FAILED`) and printed once to stderr.
+
+mod args;
+mod commands;
+mod context;
+mod input;
+mod logging;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::core::events;
+use crate::core::hardening;
+use crate::core::lock::LockError;
+use crate::core::paths::Paths;
+use crate::core::settings::Settings;
+use crate::core::vault::VaultError;
+use crate::event;
+use args::{Cli, Command};
+use commands::{admin, entries};
+use context::Ctx;
+
+/// Exit status for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status for an error.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit status for a usage error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status for a failed authentication.
+pub const EXIT_AUTH: u8 = 3;
+/// Exit status while locked out.
+pub const EXIT_LOCKED_OUT: u8 = 4;
+/// Exit status when another process holds the vault.
+pub const EXIT_BUSY: u8 = 5;
+
+/// A mistake in how the command was called (exit status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    hardening::restrict_new_files();
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        // Until the window exists, running with no command shows the help.
+        let _ = Cli::command().print_help();
+        return ExitCode::from(EXIT_OK);
+    };
+    if let Command::Generate(args) = command {
+        return finish(admin::generate(args));
+    }
+
+    let paths = match Paths::resolve(cli.data_dir.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return finish(Err(e.into())),
+    };
+    if let Command::Paths(a) = &command {
+        admin::paths(&paths, a.json);
+        return ExitCode::from(EXIT_OK);
+    }
+
+    // Logging needs the data directory; if it cannot start, the command
+    // still runs and says so once.
+    let _logger = match paths.ensure_dirs().map_err(anyhow::Error::from).and_then(|()| logging::start(&paths)) {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            eprintln!("warning: logging to {} is off: {e:#}", paths.log_file().display());
+            None
+        }
+    };
+
+    let loaded = match Settings::load(&paths.settings()) {
+        Ok(l) => l,
+        Err(e) => return finish(Err(e.into())),
+    };
+    for warning in &loaded.warnings {
+        event!(warn, events::SETTINGS_INVALID, "{warning}");
+        eprintln!("warning: {warning}");
+    }
+    let mut ctx = Ctx {
+        paths,
+        key_file: cli.key_file,
+        input: input::SecretInput::new(),
+        settings: loaded.settings,
+    };
+    finish(dispatch(&mut ctx, command))
+}
+
+fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init(a) => admin::init(ctx, a),
+        Command::Add(a) => entries::add(ctx, a),
+        Command::List(a) => entries::list(ctx, a),
+        Command::Show(a) => entries::show(ctx, a),
+        Command::Edit(a) => entries::edit(ctx, a),
+        Command::Rm(a) => entries::remove(ctx, &a.id),
+        Command::Restore(a) => entries::restore(ctx, &a.id),
+        Command::Trash(c) => entries::trash(ctx, c),
+        Command::History(a) => entries::history(ctx, a),
+        Command::Settings(c) => admin::settings(ctx, c),
+        Command::Doctor(a) => admin::doctor(&ctx.paths, a.json),
+        Command::Paths(a) => {
+            admin::paths(&ctx.paths, a.json);
+            Ok(())
+        }
+        Command::Generate(a) => admin::generate(a),
+    }
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    let Err(error) = result else {
+        return ExitCode::from(EXIT_OK);
+    };
+    let code = exit_code(&error);
+    // Error messages name files and entries by id, never secrets.
+    event!(error, events::COMMAND_FAILED, "exit {code}: {error:#}");
+    eprintln!("error: {error:#}");
+    ExitCode::from(code)
+}
+
+fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<UsageError>().is_some() {
+        return EXIT_USAGE;
+    }
+    if let Some(LockError::Busy { .. }) = error.downcast_ref::<LockError>() {
+        return EXIT_BUSY;
+    }
+    match error.downcast_ref::<VaultError>() {
+        Some(VaultError::WrongPassword { .. })
+        | Some(VaultError::KeyFileRequired)
+        | Some(VaultError::KeyFileNotUsed) => EXIT_AUTH,
+        Some(VaultError::LockedOut { .. }) => EXIT_LOCKED_OUT,
+        Some(VaultError::Busy(LockError::Busy { .. })) => EXIT_BUSY,
+        _ => EXIT_ERROR,
+    }
+}

@@ -157,6 +157,11 @@ impl Settings {
         fsio::write_atomic(path, &json)
     }
 
+    /// Every setting with its effective value.
+    pub fn effective(&self) -> &Value {
+        &self.effective
+    }
+
     fn int(&self, key: &str) -> i64 {
         pointer(&self.effective, key).and_then(Value::as_i64).unwrap_or_default()
     }

@@ -1,0 +1,296 @@
+//! The command line's grammar (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error (the message says what failed and what to do)
+  2  usage error (a flag or value is wrong)
+  3  authentication failed (wrong master password or key file, or a missing key file)
+  4  locked out after repeated failures (the message says for how long)
+  5  the vault is open for writing in another process
+
+Secrets are never taken from the command line. On a terminal they are asked
+for without echo. When standard input is not a terminal, each secret the
+command needs is one line of it, in order: the master password first, then
+(for add and edit) the entry's password, then the TOTP URI when --totp is
+given as -, then each --hidden-field value.";
+
+/// Secure Password Manager: an encrypted, local-first password vault.
+#[derive(Debug, Parser)]
+#[command(name = "password-manager", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Keep every file in DIR (portable mode; overrides PASSWORD_MANAGER_HOME).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Key file: joins the master password at init (key protection) and is
+    /// needed to unlock such a vault.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
+    /// What to do; without one, prints this help.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault.
+    Init(InitArgs),
+    /// Add an entry.
+    Add(AddArgs),
+    /// List entries (live ones unless --trash).
+    List(ListArgs),
+    /// Show one entry.
+    Show(ShowArgs),
+    /// Change an entry.
+    Edit(EditArgs),
+    /// Move an entry to the trash.
+    Rm(IdArg),
+    /// Bring an entry back from the trash.
+    Restore(IdArg),
+    /// Manage the trash.
+    #[command(subcommand)]
+    Trash(TrashCommand),
+    /// Show an entry's previous passwords.
+    History(HistoryArgs),
+    /// Generate a password or passphrase (no vault needed).
+    Generate(GenerateArgs),
+    /// Read or change settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Check the vault's health (no master password needed).
+    Doctor(JsonArg),
+    /// Print where every file lives.
+    Paths(JsonArg),
+}
+
+/// `init` flags.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where the data key comes from: file-key (a random key wrapped in
+    /// secret.key) or password-derived (no key file on disk).
+    #[arg(long, value_name = "MODE")]
+    pub key_mode: Option<String>,
+    /// Argon2id memory in KiB (at least 19456).
+    #[arg(long, value_name = "KIB")]
+    pub kdf_memory: Option<u32>,
+    /// Argon2id passes (at least 2).
+    #[arg(long, value_name = "N")]
+    pub kdf_iterations: Option<u32>,
+    /// Argon2id lanes.
+    #[arg(long, value_name = "N")]
+    pub kdf_parallelism: Option<u32>,
+}
+
+/// Entry fields shared by `add` and `edit`.
+#[derive(Debug, Args, Default)]
+pub struct EntryFields {
+    /// Username or login name.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Address; repeat for several (the first is the primary one).
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Category name (created if new).
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Tag; repeat for several.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Date the password should be changed by (YYYY-MM-DD; "never" clears it).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub expires: Option<String>,
+    /// otpauth:// URI for two-factor codes; "-" reads it like a secret.
+    #[arg(long, value_name = "URI")]
+    pub totp: Option<String>,
+    /// Custom field shown in clear; repeat for several.
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    /// Hidden custom field; its value is read like a secret.
+    #[arg(long = "hidden-field", value_name = "NAME")]
+    pub hidden_fields: Vec<String>,
+    /// Generate the password instead of reading it (default length 20).
+    #[arg(long, value_name = "LENGTH", num_args = 0..=1, default_missing_value = "20")]
+    pub generate: Option<usize>,
+}
+
+/// `add` flags.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Site or app name.
+    #[arg(long)]
+    pub title: String,
+    /// Mark as a favorite.
+    #[arg(long)]
+    pub favorite: bool,
+    #[command(flatten)]
+    pub fields: EntryFields,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `edit` flags.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Entry id (from `list`) or exact title.
+    pub id: String,
+    /// New title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Read a new password (like a secret).
+    #[arg(long, conflicts_with = "generate")]
+    pub password: bool,
+    /// Mark as a favorite.
+    #[arg(long, conflicts_with = "no_favorite")]
+    pub favorite: bool,
+    /// Remove the favorite mark.
+    #[arg(long)]
+    pub no_favorite: bool,
+    /// Remove a custom field; repeat for several.
+    #[arg(long = "remove-field", value_name = "NAME")]
+    pub remove_fields: Vec<String>,
+    /// Why the password changes: manual, expiry, breach, strength or import.
+    #[arg(long, default_value = "manual")]
+    pub reason: String,
+    #[command(flatten)]
+    pub fields: EntryFields,
+}
+
+/// `list` flags.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this category.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only favorites.
+    #[arg(long)]
+    pub favorites: bool,
+    /// Only passwords that expire within DAYS days.
+    #[arg(long, value_name = "DAYS")]
+    pub expiring: Option<u32>,
+    /// Only expired passwords.
+    #[arg(long)]
+    pub expired: bool,
+    /// List the trash instead.
+    #[arg(long)]
+    pub trash: bool,
+    /// Only entries whose title, username, URLs, notes or tags contain TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `show` flags.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Entry id (from `list`) or exact title.
+    pub id: String,
+    /// Print the password and hidden fields.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `history` flags.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Entry id (from `list`) or exact title.
+    pub id: String,
+    /// Print the old passwords.
+    #[arg(long)]
+    pub reveal: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A single entry id.
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// Entry id (from `list`) or exact title.
+    pub id: String,
+}
+
+/// `trash` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TrashCommand {
+    /// Delete every entry in the trash for good.
+    Empty(YesArg),
+    /// Delete one trashed entry for good.
+    Purge {
+        /// Entry id (from `list --trash`) or exact title.
+        id: String,
+        #[command(flatten)]
+        yes: YesArg,
+    },
+}
+
+/// Skips the confirmation question.
+#[derive(Debug, Args)]
+pub struct YesArg {
+    /// Do not ask for confirmation (required when not on a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `generate` flags.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of characters.
+    #[arg(long, default_value_t = crate::core::generator::DEFAULT_LENGTH)]
+    pub length: usize,
+    /// Leave out symbols.
+    #[arg(long)]
+    pub no_symbols: bool,
+    /// Leave out digits.
+    #[arg(long)]
+    pub no_digits: bool,
+    /// Leave out look-alike characters (I, l, 1, O, 0, …).
+    #[arg(long)]
+    pub exclude_ambiguous: bool,
+    /// Make a passphrase of WORDS words instead.
+    #[arg(long, value_name = "WORDS")]
+    pub passphrase: Option<usize>,
+    /// Separator between passphrase words.
+    #[arg(long, default_value = "-", requires = "passphrase")]
+    pub separator: String,
+}
+
+/// `settings` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print a setting or section (all settings without KEY).
+    Get {
+        /// Dotted key, e.g. clipboard.auto_clear_seconds.
+        key: Option<String>,
+    },
+    /// Change a setting.
+    Set {
+        /// Dotted key, e.g. clipboard.auto_clear_seconds.
+        key: String,
+        /// New value: JSON (true, 30, "text") or plain text.
+        value: String,
+    },
+}
+
+/// A `--json` flag alone.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

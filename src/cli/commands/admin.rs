@@ -1,0 +1,213 @@
+//! `init`, `generate`, `settings`, `doctor`, `paths`.
+
+use anyhow::bail;
+use serde_json::json;
+
+use crate::cli::UsageError;
+use crate::cli::args::{GenerateArgs, InitArgs, SettingsCommand};
+use crate::cli::context::Ctx;
+use crate::cli::output;
+use crate::core::doctor;
+use crate::core::events;
+use crate::core::generator::{self, PasswordPolicy};
+use crate::core::kdf::KdfParams;
+use crate::core::keys::KeyMode;
+use crate::core::lock::VaultLock;
+use crate::core::paths::Paths;
+use crate::core::settings::Settings;
+use crate::core::strength;
+use crate::core::vault::{self, CreateOptions, Vault, VaultError};
+use crate::event;
+
+/// `init`.
+pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
+    let mode_text = args.key_mode.unwrap_or_else(|| ctx.settings.key_mode());
+    let key_mode: KeyMode = mode_text.parse().map_err(UsageError)?;
+    let base = ctx.settings.kdf();
+    let kdf = KdfParams::new(
+        args.kdf_memory.unwrap_or(base.m_cost_kib),
+        args.kdf_iterations.unwrap_or(base.t_cost),
+        args.kdf_parallelism.unwrap_or(base.p_cost),
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
+    if vault::exists(&ctx.paths) {
+        return Err(VaultError::AlreadyExists { path: ctx.paths.auth() }.into());
+    }
+    if let Some(key_file) = &ctx.key_file {
+        if !key_file.is_file() {
+            bail!(UsageError(format!("the key file {} does not exist", key_file.display())));
+        }
+    }
+
+    ctx.paths.ensure_dirs()?;
+    let lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let password = ctx.input.new_master_password()?;
+    if password.is_blank() {
+        return Err(VaultError::EmptyPassword.into());
+    }
+    let estimate = strength::estimate(&password, &["password", "manager", "vault"]);
+    if estimate.is_weak() {
+        eprintln!(
+            "warning: this master password is {} (estimated {} to crack offline).",
+            estimate.label(),
+            estimate.crack_time
+        );
+        if let Some(w) = &estimate.warning {
+            eprintln!("warning: {w}");
+        }
+        for s in &estimate.suggestions {
+            eprintln!("hint: {s}");
+        }
+        if ctx.input.interactive() && !ctx.input.confirm("Use this weak password anyway?")? {
+            bail!("no vault was created; choose a longer or less predictable master password");
+        }
+    }
+
+    let options = CreateOptions { key_mode, key_file: ctx.key_file.clone(), kdf };
+    Vault::create(&ctx.paths, &password, &options, Some(lock))?;
+    println!(
+        "Created a vault in {} (key mode {key_mode}, Argon2id {} MiB, {} passes, {} lanes).",
+        ctx.paths.data_dir.display(),
+        kdf.m_cost_kib / 1024,
+        kdf.t_cost,
+        kdf.p_cost
+    );
+    if ctx.key_file.is_some() {
+        println!(
+            "Key protection is on: the vault opens only with the master password and this key \
+             file. Keep a copy of the key file somewhere safe."
+        );
+    }
+    Ok(())
+}
+
+/// `generate`.
+pub fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+    let made = match args.passphrase {
+        Some(words) => generator::passphrase(words, &args.separator),
+        None => generator::password(&PasswordPolicy {
+            length: args.length,
+            digits: !args.no_digits,
+            symbols: !args.no_symbols,
+            exclude_ambiguous: args.exclude_ambiguous,
+        }),
+    };
+    let secret = made.map_err(UsageError)?;
+    println!("{}", secret.expose());
+    Ok(())
+}
+
+/// `settings get` / `settings set`.
+pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
+    match command {
+        SettingsCommand::Get { key: None } => {
+            output::print_json(ctx.settings.effective());
+        }
+        SettingsCommand::Get { key: Some(key) } => {
+            let value = ctx.settings.get(&key).map_err(|e| UsageError(e.to_string()))?;
+            match value.as_str() {
+                Some(text) => println!("{text}"),
+                None => println!("{}", serde_json::to_string_pretty(value)?),
+            }
+        }
+        SettingsCommand::Set { key, value } => {
+            // Reload so that a concurrent change by the window is not lost.
+            let mut fresh: Settings = Settings::load(&ctx.paths.settings())?.settings;
+            fresh.set(&key, &value).map_err(|e| UsageError(e.to_string()))?;
+            ctx.paths.ensure_dirs()?;
+            fresh.save(&ctx.paths.settings())?;
+            event!(info, events::SETTINGS_CHANGED, "setting {key} changed");
+            println!("{key} = {}", fresh.get(&key)?);
+        }
+    }
+    Ok(())
+}
+
+/// `doctor`; fails (exit 1) when something needs attention.
+pub fn doctor(paths: &Paths, json_out: bool) -> anyhow::Result<()> {
+    let report = doctor::run(paths);
+    let holder = report.lock_holder.map(|pid| pid.map_or("unknown pid".into(), |p| p.to_string()));
+    event!(
+        info,
+        events::DOCTOR_REPORT,
+        "doctor: healthy={} integrity_problems={} permission_fixes={} stray_files={}",
+        report.healthy(),
+        report.integrity_problems.len(),
+        report.permission_fixes.len(),
+        report.stray_files.len()
+    );
+    if json_out {
+        output::print_json(&json!({
+            "healthy": report.healthy(),
+            "vault_present": report.vault_present,
+            "schema_version": report.schema_version,
+            "integrity_problems": report.integrity_problems,
+            "database_error": report.database_error,
+            "checkpoint": report.checkpoint.map(|c| json!({
+                "busy": c.busy, "log_frames": c.log_frames,
+                "checkpointed_frames": c.checkpointed_frames })),
+            "permission_fixes": report.permission_fixes,
+            "stray_files": report.stray_files.iter()
+                .map(|(p, size)| json!({ "path": p, "bytes": size })).collect::<Vec<_>>(),
+            "lock_holder": holder,
+        }));
+    } else {
+        print_doctor(paths, &report, holder.as_deref());
+    }
+    if !report.healthy() {
+        bail!("doctor found problems (listed above)");
+    }
+    Ok(())
+}
+
+fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
+    let ok = |good: bool| if good { "ok  " } else { "FAIL" };
+    println!("{} vault present in {}", ok(report.vault_present), paths.data_dir.display());
+    if let Some(v) = report.schema_version {
+        println!("ok   schema version {v}");
+    }
+    if let Some(e) = &report.database_error {
+        println!("FAIL database: {e}");
+    }
+    if report.database_error.is_none() && report.vault_present {
+        println!("{} integrity check", ok(report.integrity_problems.is_empty()));
+        for p in &report.integrity_problems {
+            println!("       {p}");
+        }
+    }
+    if let Some(c) = report.checkpoint {
+        let verdict = if c.busy { "busy (another process is using the vault)" } else { "done" };
+        println!("{} WAL checkpoint: {verdict}, {} frames copied", ok(!c.busy), c.checkpointed_frames);
+    }
+    if report.permission_fixes.is_empty() {
+        println!("ok   permissions are owner-only");
+    }
+    for fix in &report.permission_fixes {
+        println!("WARN permissions: {fix}");
+    }
+    for (path, size) in &report.stray_files {
+        println!("note stray file {} ({size} bytes)", path.display());
+    }
+    match holder {
+        Some(pid) => println!("note the vault is open for writing by pid {pid}"),
+        None => println!("ok   no process holds the vault lock"),
+    }
+}
+
+/// `paths`.
+pub fn paths(paths: &Paths, json_out: bool) {
+    let files = paths.named_files();
+    if json_out {
+        let map: serde_json::Map<String, serde_json::Value> = files
+            .iter()
+            .map(|(label, path)| (label.replace(' ', "_"), json!(path)))
+            .chain([("layout".to_owned(), json!(paths.layout.as_str()))])
+            .collect();
+        output::print_json(&map);
+        return;
+    }
+    println!("{:<30} {}", "layout", paths.layout.as_str());
+    for (label, path) in files {
+        println!("{label:<30} {}", path.display());
+    }
+}

@@ -1,0 +1,52 @@
+//! What every command shares: paths, settings, secret input, unlocking.
+
+use std::path::PathBuf;
+
+use crate::cli::input::SecretInput;
+use crate::core::lock::VaultLock;
+use crate::core::paths::Paths;
+use crate::core::settings::Settings;
+use crate::core::vault::{self, Credentials, HistoryPolicy, Vault, VaultError};
+
+/// State for one command run.
+pub struct Ctx {
+    /// Where files live.
+    pub paths: Paths,
+    /// The global --key-file flag.
+    pub key_file: Option<PathBuf>,
+    /// Where secrets come from.
+    pub input: SecretInput,
+    /// Loaded settings.
+    pub settings: Settings,
+}
+
+/// Whether the command changes the vault (and so needs the writer lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reading only; works while another process writes.
+    Read,
+    /// Writing; one process at a time.
+    Write,
+}
+
+impl Ctx {
+    /// Asks for the master password and unlocks the vault.
+    pub fn unlock(&mut self, access: Access) -> anyhow::Result<Vault> {
+        if !vault::exists(&self.paths) && !self.paths.db().exists() {
+            return Err(VaultError::NoVault { dir: self.paths.data_dir.clone() }.into());
+        }
+        // Take the lock before asking anything, so a busy vault fails at once.
+        let lock = match access {
+            Access::Write => Some(VaultLock::acquire(&self.paths.lock_file()).map_err(VaultError::from)?),
+            Access::Read => None,
+        };
+        let password = self.input.secret("Master password")?;
+        let credentials = Credentials { password, key_file: self.key_file.clone() };
+        let policy = HistoryPolicy::from_settings(&self.settings);
+        let vault = Vault::unlock(&self.paths, &credentials, lock, policy)?;
+        for notice in vault.notices() {
+            eprintln!("warning: {notice}");
+        }
+        Ok(vault)
+    }
+}

@@ -1,0 +1,72 @@
+//! Reading secrets: without echo from a terminal, one line each from a pipe.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use anyhow::{Context, bail};
+use zeroize::Zeroize;
+
+use crate::core::secret::SecretString;
+
+/// Where secrets come from for this run.
+pub struct SecretInput {
+    interactive: bool,
+}
+
+impl SecretInput {
+    /// Chooses terminal prompts or stdin lines by what stdin is.
+    pub fn new() -> Self {
+        Self { interactive: io::stdin().is_terminal() }
+    }
+
+    /// Whether a person can be asked questions.
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// Reads one secret; `what` names it in the prompt and in errors.
+    pub fn secret(&mut self, what: &str) -> anyhow::Result<SecretString> {
+        if self.interactive {
+            let value = rpassword::prompt_password(format!("{what}: "))
+                .with_context(|| format!("could not read the {what} from the terminal"))?;
+            return Ok(SecretString::new(value));
+        }
+        let mut line = String::new();
+        let read = io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .with_context(|| format!("could not read the {what} from standard input"))?;
+        if read == 0 {
+            bail!(
+                "standard input ended before the {what}; pipe one line per secret \
+                 (see `password-manager --help`)"
+            );
+        }
+        let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
+        line.zeroize();
+        Ok(SecretString::new(trimmed))
+    }
+
+    /// Reads a new master password: twice on a terminal, once from a pipe.
+    pub fn new_master_password(&mut self) -> anyhow::Result<SecretString> {
+        let first = self.secret("New master password")?;
+        if self.interactive {
+            let again = self.secret("Repeat the master password")?;
+            if !first.ct_eq(&again) {
+                bail!("the two master passwords differ; nothing was created");
+            }
+        }
+        Ok(first)
+    }
+
+    /// Asks a yes/no question on the terminal (default no).
+    pub fn confirm(&mut self, question: &str) -> anyhow::Result<bool> {
+        if !self.interactive {
+            return Ok(false);
+        }
+        eprint!("{question} [y/N] ");
+        io::stderr().flush().ok();
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer)?;
+        Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    }
+}

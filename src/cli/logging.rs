@@ -1,0 +1,85 @@
+//! The log file: `logs/password_manager.log`, rotated by size.
+//!
+//! Each line is `timestamp level EVENT_CODE message`; lines that are not
+//! events carry `-` as their code. When the file passes 5 MiB it becomes
+//! `password_manager.log.1` (older ones shift up) and a fresh file starts, so
+//! the name operators watch never changes. The window and the command line
+//! may log at the same time: every line is one append.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use flexi_logger::writers::LogWriter;
+use flexi_logger::{DeferredNow, LoggerHandle};
+use log::Record;
+
+use crate::core::fsio::FILE_MODE;
+use crate::core::paths::Paths;
+
+/// Rotate when the current file reaches this size.
+const ROTATE_BYTES: u64 = 5 * 1024 * 1024;
+/// Rotated files kept besides the current one.
+const KEEP_FILES: u32 = 4;
+
+/// Starts logging to the data directory; the handle must live until exit.
+pub fn start(paths: &Paths) -> anyhow::Result<LoggerHandle> {
+    let writer = RotatingFile::open(paths.log_file())?;
+    let handle =
+        flexi_logger::Logger::try_with_env_or_str("info")?.log_to_writer(Box::new(writer)).start()?;
+    Ok(handle)
+}
+
+struct RotatingFile {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl RotatingFile {
+    fn open(path: PathBuf) -> io::Result<Self> {
+        let file = open_append(&path)?;
+        Ok(Self { path, file: Mutex::new(file) })
+    }
+
+    fn rotate_if_large(&self, file: &mut File) -> io::Result<()> {
+        if file.metadata()?.len() < ROTATE_BYTES {
+            return Ok(());
+        }
+        for n in (1..KEEP_FILES).rev() {
+            let _ = std::fs::rename(numbered(&self.path, n), numbered(&self.path, n + 1));
+        }
+        std::fs::rename(&self.path, numbered(&self.path, 1))?;
+        *file = open_append(&self.path)?;
+        Ok(())
+    }
+}
+
+impl LogWriter for RotatingFile {
+    fn write(&self, now: &mut DeferredNow, record: &Record<'_>) -> io::Result<()> {
+        let target = record.target();
+        let is_event =
+            !target.is_empty() && target.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
+        let code = if is_event { target } else { "-" };
+        let line =
+            format!("{} {:<5} {code} {}\n", now.format_rfc3339(), record.level(), record.args());
+        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.rotate_if_large(&mut file)?;
+        file.write_all(line.as_bytes())
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush()
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).mode(FILE_MODE).open(path)
+}
+
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{n}"));
+    path.with_file_name(name)
+}

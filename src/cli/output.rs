@@ -1,0 +1,198 @@
+//! How entries look on the terminal and in `--json` output.
+
+use serde::Serialize;
+
+use crate::core::entries::{Entry, HistoryItem};
+use crate::core::time::{format_date, format_rfc3339};
+
+const MASK: &str = "********";
+
+/// An entry in `list --json` (no secrets).
+#[derive(Serialize)]
+pub struct EntrySummary<'a> {
+    id: String,
+    uuid: String,
+    title: &'a str,
+    username: &'a str,
+    urls: Vec<&'a str>,
+    category: &'a str,
+    tags: Vec<&'a str>,
+    favorite: bool,
+    created_at: String,
+    updated_at: String,
+    expires_at: Option<String>,
+    deleted_at: Option<String>,
+    has_totp: bool,
+    fields: Vec<&'a str>,
+}
+
+impl<'a> EntrySummary<'a> {
+    /// The summary of one entry.
+    pub fn of(e: &'a Entry) -> Self {
+        Self {
+            id: e.short_id(),
+            uuid: e.uuid.to_string(),
+            title: e.title.expose(),
+            username: e.username.expose(),
+            urls: e.urls.iter().map(|u| u.expose()).collect(),
+            category: e.category.expose(),
+            tags: e.tags.iter().map(|t| t.expose()).collect(),
+            favorite: e.favorite,
+            created_at: format_rfc3339(e.created_at),
+            updated_at: format_rfc3339(e.updated_at),
+            expires_at: e.expires_at.map(format_rfc3339),
+            deleted_at: e.deleted_at.map(format_rfc3339),
+            has_totp: e.totp.is_some(),
+            fields: e.fields.iter().map(|f| f.name.expose()).collect(),
+        }
+    }
+}
+
+/// An entry in `show --json`; secrets only with `--reveal`.
+#[derive(Serialize)]
+pub struct EntryDetail<'a> {
+    #[serde(flatten)]
+    summary: EntrySummary<'a>,
+    password: Option<&'a str>,
+    notes: &'a str,
+    totp: Option<&'a str>,
+    custom_fields: Vec<FieldDetail<'a>>,
+}
+
+#[derive(Serialize)]
+struct FieldDetail<'a> {
+    name: &'a str,
+    value: Option<&'a str>,
+    hidden: bool,
+}
+
+impl<'a> EntryDetail<'a> {
+    /// The detail of one entry.
+    pub fn of(e: &'a Entry, reveal: bool) -> Self {
+        Self {
+            summary: EntrySummary::of(e),
+            password: reveal.then(|| e.password.expose()),
+            notes: e.notes.expose(),
+            totp: if reveal { e.totp.as_ref().map(|t| t.expose()) } else { None },
+            custom_fields: e
+                .fields
+                .iter()
+                .map(|f| FieldDetail {
+                    name: f.name.expose(),
+                    value: (reveal || !f.hidden).then(|| f.value.expose()),
+                    hidden: f.hidden,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A history item in `history --json`.
+#[derive(Serialize)]
+pub struct HistoryDetail<'a> {
+    changed_at: String,
+    reason: &'static str,
+    changed_by: &'static str,
+    password: Option<&'a str>,
+}
+
+impl<'a> HistoryDetail<'a> {
+    /// The detail of one history item.
+    pub fn of(h: &'a HistoryItem, reveal: bool) -> Self {
+        Self {
+            changed_at: format_rfc3339(h.changed_at),
+            reason: h.reason.as_str(),
+            changed_by: h.changed_by.as_str(),
+            password: reveal.then(|| h.password.expose()),
+        }
+    }
+}
+
+/// Prints JSON to stdout.
+pub fn print_json<T: Serialize>(value: &T) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// Prints entries as an aligned table.
+pub fn print_table(entries: &[&Entry], now: i64) {
+    let rows: Vec<[String; 6]> = entries
+        .iter()
+        .map(|e| {
+            let mut flags = String::new();
+            if e.favorite {
+                flags.push_str("favorite");
+            }
+            if e.is_expired(now) {
+                flags.push_str(" expired");
+            }
+            [
+                e.short_id(),
+                clip(e.title.expose(), 32),
+                clip(e.username.expose(), 28),
+                clip(e.primary_url().map_or("", |u| u.expose()), 36),
+                clip(e.category.expose(), 14),
+                flags.trim().to_owned(),
+            ]
+        })
+        .collect();
+    let header = ["ID", "TITLE", "USERNAME", "URL", "CATEGORY", "FLAGS"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> =
+            row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}
+
+/// Prints one entry for people.
+pub fn print_entry(e: &Entry, reveal: bool) {
+    let line = |label: &str, value: &str| {
+        if !value.is_empty() {
+            println!("{label:<10} {value}");
+        }
+    };
+    line("ID", &e.short_id());
+    line("Title", e.title.expose());
+    line("Username", e.username.expose());
+    let password = if reveal || e.password.is_empty() { e.password.expose() } else { MASK };
+    line("Password", password);
+    for (i, url) in e.urls.iter().enumerate() {
+        line(if i == 0 { "URL" } else { "" }, url.expose());
+    }
+    line("Category", e.category.expose());
+    let tags: Vec<&str> = e.tags.iter().map(|t| t.expose()).collect();
+    line("Tags", &tags.join(", "));
+    line("Favorite", if e.favorite { "yes" } else { "" });
+    line("Expires", &e.expires_at.map(format_date).unwrap_or_default());
+    if let Some(totp) = &e.totp {
+        line("TOTP", if reveal { totp.expose() } else { "configured (use --reveal)" });
+    }
+    for f in &e.fields {
+        let value = if f.hidden && !reveal { MASK } else { f.value.expose() };
+        println!("{:<10} {}: {}", "Field", f.name.expose(), value);
+    }
+    line("Created", &format_rfc3339(e.created_at));
+    line("Updated", &format_rfc3339(e.updated_at));
+    line("Trashed", &e.deleted_at.map(format_rfc3339).unwrap_or_default());
+    if !e.notes.is_empty() {
+        println!("Notes:");
+        for l in e.notes.expose().lines() {
+            println!("  {l}");
+        }
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    let one_line = text.replace(['\n', '\r', '\t'], " ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut out: String = one_line.chars().take(max - 1).collect();
+    out.push('~');
+    out
+}

@@ -1,0 +1,189 @@
+//! Helpers shared by the integration tests: a temporary vault and a way to
+//! run the real binary against it.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The master password test vaults use.
+pub const MASTER: &str = "correct horse battery staple 42";
+
+/// The cheapest KDF the command line accepts (the security floor).
+pub const FAST_KDF: [&str; 6] =
+    ["--kdf-memory", "19456", "--kdf-iterations", "2", "--kdf-parallelism", "1"];
+
+/// The binary under test.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_password-manager"))
+}
+
+/// What a run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// Panics unless the run succeeded.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        self.expect_code(0)
+    }
+
+    /// stdout parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+/// A vault in a temporary directory.
+pub struct TestVault {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestVault {
+    /// An empty data directory (no vault yet).
+    pub fn empty() -> Self {
+        Self { dir: tempfile::tempdir().expect("temporary directory") }
+    }
+
+    /// A data directory with a file-key vault under [`MASTER`].
+    pub fn new() -> Self {
+        let vault = Self::empty();
+        vault.init(&[]).ok();
+        vault
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A file in the data directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path().join(name)
+    }
+
+    /// `init` with the fast KDF and extra arguments, password [`MASTER`].
+    pub fn init(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["init"];
+        args.extend(FAST_KDF);
+        args.extend(extra);
+        self.run(&args, &format!("{MASTER}\n"))
+    }
+
+    /// Runs the binary with `args` against this vault, feeding `stdin`.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Run {
+        run_in(self.path(), args, stdin)
+    }
+
+    /// Runs with the master password as the first stdin line.
+    pub fn run_unlocked(&self, args: &[&str], more_stdin: &[&str]) -> Run {
+        let mut input = format!("{MASTER}\n");
+        for line in more_stdin {
+            input.push_str(line);
+            input.push('\n');
+        }
+        self.run(args, &input)
+    }
+
+    /// Adds an entry with `password`; returns its short id.
+    pub fn add(&self, args: &[&str], password: &str) -> String {
+        let mut all = vec!["add", "--json"];
+        all.extend(args);
+        let run = self.run_unlocked(&all, &[password]).ok();
+        run.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    /// `list --json` (extra filter flags allowed).
+    pub fn list(&self, extra: &[&str]) -> Vec<serde_json::Value> {
+        let mut args = vec!["list", "--json"];
+        args.extend(extra);
+        let run = self.run_unlocked(&args, &[]).ok();
+        run.json().as_array().expect("array").clone()
+    }
+
+    /// Starts the binary without waiting, stdin piped.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        command(self.path(), args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start password-manager")
+    }
+
+    /// The log file's contents.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.file("logs/password_manager.log")).unwrap_or_default()
+    }
+}
+
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.arg("--data-dir").arg(dir).args(args);
+    // Never let a test reach the user's real directories.
+    cmd.env_remove("PASSWORD_MANAGER_HOME").env("HOME", dir).env("XDG_DATA_HOME", dir);
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs the binary with `--data-dir dir`.
+pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = command(dir, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start password-manager");
+    // A command may exit before reading all input; that is not an error here.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    Run::from(child.wait_with_output().expect("wait for password-manager"))
+}
+
+/// Every file under `dir`, recursively.
+pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for item in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = item.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Files under `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    all_files(dir)
+        .into_iter()
+        .filter(|p| {
+            let bytes = std::fs::read(p).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+        .collect()
+}
