@@ -28,7 +28,10 @@ fn only_the_store_module_names_rusqlite() {
         .filter(|p| !p.starts_with(&store))
         .filter(|p| std::fs::read_to_string(p).unwrap().contains("rusqlite"))
         .collect();
-    assert!(offenders.is_empty(), "files outside src/core/store name rusqlite: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "files outside src/core/store name rusqlite: {offenders:?}"
+    );
 }
 
 #[test]
@@ -36,7 +39,11 @@ fn the_core_names_no_ui_or_http_crate() {
     for path in rust_files(&src().join("core")) {
         let text = std::fs::read_to_string(&path).unwrap();
         for forbidden in ["egui", "eframe", "tiny_http"] {
-            assert!(!text.contains(forbidden), "{} names {forbidden}", path.display());
+            assert!(
+                !text.contains(forbidden),
+                "{} names {forbidden}",
+                path.display()
+            );
         }
     }
 }
@@ -45,6 +52,10 @@ fn the_core_names_no_ui_or_http_crate() {
 fn the_check_itself_sees_the_store() {
     // Guards the tests above against passing because they scanned nothing.
     let store_files = rust_files(&src().join("core/store"));
-    assert!(store_files.iter().any(|p| std::fs::read_to_string(p).unwrap().contains("rusqlite")));
+    assert!(
+        store_files
+            .iter()
+            .any(|p| std::fs::read_to_string(p).unwrap().contains("rusqlite"))
+    );
     assert!(rust_files(&src().join("core")).len() > 10);
 }

@@ -10,10 +10,27 @@ fn added_entry_lists_and_shows_with_every_field() {
     let v = TestVault::new();
     let id = v.add(
         &[
-            "--title", "GitHub", "--username", "alice", "--url", "https://github.com",
-            "--url", "https://gist.github.com", "--notes", "line one\nline two",
-            "--category", "Work", "--tag", "dev", "--tag", "code", "--favorite",
-            "--expires", "2031-05-06", "--field", "Account=12345",
+            "--title",
+            "GitHub",
+            "--username",
+            "alice",
+            "--url",
+            "https://github.com",
+            "--url",
+            "https://gist.github.com",
+            "--notes",
+            "line one\nline two",
+            "--category",
+            "Work",
+            "--tag",
+            "dev",
+            "--tag",
+            "code",
+            "--favorite",
+            "--expires",
+            "2031-05-06",
+            "--field",
+            "Account=12345",
         ],
         "s3cret-Pass",
     );
@@ -32,7 +49,10 @@ fn added_entry_lists_and_shows_with_every_field() {
     assert_eq!(e["expires_at"], "2031-05-06T23:59:59Z");
     assert!(e.get("password").is_none(), "list must not print passwords");
 
-    let shown = v.run_unlocked(&["show", &id, "--json", "--reveal"], &[]).ok().json();
+    let shown = v
+        .run_unlocked(&["show", &id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
     assert_eq!(shown["password"], "s3cret-Pass");
     assert_eq!(shown["notes"], "line one\nline two");
     assert_eq!(shown["custom_fields"][0]["name"], "Account");
@@ -47,14 +67,50 @@ fn added_entry_lists_and_shows_with_every_field() {
 #[test]
 fn search_and_filters_select_the_right_entries() {
     let v = TestVault::new();
-    v.add(&["--title", "Mail", "--username", "bob@example.org", "--category", "Personal"], "a");
-    v.add(&["--title", "Bank", "--notes", "PIN in safe", "--category", "Finance", "--favorite"], "b");
-    v.add(&["--title", "Old VPN", "--expires", "2001-01-01", "--tag", "legacy"], "c");
-    let soon = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    v.add(
+        &[
+            "--title",
+            "Mail",
+            "--username",
+            "bob@example.org",
+            "--category",
+            "Personal",
+        ],
+        "a",
+    );
+    v.add(
+        &[
+            "--title",
+            "Bank",
+            "--notes",
+            "PIN in safe",
+            "--category",
+            "Finance",
+            "--favorite",
+        ],
+        "b",
+    );
+    v.add(
+        &[
+            "--title",
+            "Old VPN",
+            "--expires",
+            "2001-01-01",
+            "--tag",
+            "legacy",
+        ],
+        "c",
+    );
+    let soon = (chrono::Utc::now() + chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
     v.add(&["--title", "Wiki", "--expires", &soon], "d");
 
     let titles = |extra: &[&str]| -> Vec<String> {
-        v.list(extra).iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
+        v.list(extra)
+            .iter()
+            .map(|e| e["title"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(titles(&["--search", "EXAMPLE.ORG"]), ["Mail"]);
     assert_eq!(titles(&["--search", "pin safe"]), ["Bank"]);
@@ -76,20 +132,39 @@ fn search_and_filters_select_the_right_entries() {
 fn edit_keeps_the_old_password_in_history_with_its_reason() {
     let v = TestVault::new();
     let id = v.add(&["--title", "Mail"], "first-password");
-    v.run_unlocked(&["edit", &id, "--password", "--reason", "breach"], &["second-password"]).ok();
-    v.run_unlocked(&["edit", "Mail", "--generate", "32", "--reason", "strength"], &[]).ok();
-    v.run_unlocked(&["edit", "Mail", "--username", "new-user"], &[]).ok();
+    v.run_unlocked(
+        &["edit", &id, "--password", "--reason", "breach"],
+        &["second-password"],
+    )
+    .ok();
+    v.run_unlocked(
+        &["edit", "Mail", "--generate", "32", "--reason", "strength"],
+        &[],
+    )
+    .ok();
+    v.run_unlocked(&["edit", "Mail", "--username", "new-user"], &[])
+        .ok();
 
-    let history = v.run_unlocked(&["history", &id, "--json", "--reveal"], &[]).ok().json();
+    let history = v
+        .run_unlocked(&["history", &id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
     let items = history.as_array().unwrap();
-    assert_eq!(items.len(), 2, "a username change adds no history: {history}");
+    assert_eq!(
+        items.len(),
+        2,
+        "a username change adds no history: {history}"
+    );
     assert_eq!(items[0]["password"], "second-password");
     assert_eq!(items[0]["reason"], "strength");
     assert_eq!(items[1]["password"], "first-password");
     assert_eq!(items[1]["reason"], "breach");
     assert_eq!(items[1]["changed_by"], "user");
 
-    let shown = v.run_unlocked(&["show", &id, "--json", "--reveal"], &[]).ok().json();
+    let shown = v
+        .run_unlocked(&["show", &id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
     assert_eq!(shown["password"].as_str().unwrap().chars().count(), 32);
     assert_eq!(shown["username"], "new-user");
 
@@ -102,14 +177,26 @@ fn edit_keeps_the_old_password_in_history_with_its_reason() {
 #[test]
 fn history_keeps_only_the_configured_number_of_versions() {
     let v = TestVault::new();
-    v.run(&["settings", "set", "password_history.max_versions", "2"], "").ok();
+    v.run(
+        &["settings", "set", "password_history.max_versions", "2"],
+        "",
+    )
+    .ok();
     let id = v.add(&["--title", "Rotating"], "p0");
     for n in 1..=4 {
-        v.run_unlocked(&["edit", &id, "--password"], &[&format!("p{n}")]).ok();
+        v.run_unlocked(&["edit", &id, "--password"], &[&format!("p{n}")])
+            .ok();
     }
-    let history = v.run_unlocked(&["history", &id, "--json", "--reveal"], &[]).ok().json();
-    let passwords: Vec<&str> =
-        history.as_array().unwrap().iter().map(|h| h["password"].as_str().unwrap()).collect();
+    let history = v
+        .run_unlocked(&["history", &id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
+    let passwords: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["password"].as_str().unwrap())
+        .collect();
     assert_eq!(passwords, ["p3", "p2"]);
 }
 
@@ -146,11 +233,22 @@ fn ids_resolve_by_prefix_or_unique_title() {
     let a = v.add(&["--title", "Twin"], "1");
     v.add(&["--title", "Twin"], "2");
     let ambiguous = v.run_unlocked(&["show", "Twin"], &[]).expect_code(1);
-    assert!(ambiguous.stderr.contains("2 entries match"), "{}", ambiguous.stderr);
-    let by_id = v.run_unlocked(&["show", &a[..6], "--json"], &[]).ok().json();
+    assert!(
+        ambiguous.stderr.contains("2 entries match"),
+        "{}",
+        ambiguous.stderr
+    );
+    let by_id = v
+        .run_unlocked(&["show", &a[..6], "--json"], &[])
+        .ok()
+        .json();
     assert_eq!(by_id["id"], a.as_str());
     let missing = v.run_unlocked(&["show", "Nope"], &[]).expect_code(1);
-    assert!(missing.stderr.contains("no entry matches \"Nope\""), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no entry matches \"Nope\""),
+        "{}",
+        missing.stderr
+    );
 }
 
 #[test]
@@ -159,15 +257,31 @@ fn hidden_fields_and_totp_are_read_as_secrets_and_masked() {
     let v2 = TestVault::new();
     let run = v2
         .run_unlocked(
-            &["add", "--json", "--title", "Cloud", "--totp", "-", "--hidden-field", "Recovery"],
-            &["pw", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", "recovery-words"],
+            &[
+                "add",
+                "--json",
+                "--title",
+                "Cloud",
+                "--totp",
+                "-",
+                "--hidden-field",
+                "Recovery",
+            ],
+            &[
+                "pw",
+                "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP",
+                "recovery-words",
+            ],
         )
         .ok();
     let id2 = run.json()["id"].as_str().unwrap().to_owned();
     let masked = v2.run_unlocked(&["show", &id2], &[]).ok();
     assert!(!masked.stdout.contains("recovery-words"));
     assert!(!masked.stdout.contains("JBSWY3DP"));
-    let revealed = v2.run_unlocked(&["show", &id2, "--reveal", "--json"], &[]).ok().json();
+    let revealed = v2
+        .run_unlocked(&["show", &id2, "--reveal", "--json"], &[])
+        .ok()
+        .json();
     assert_eq!(revealed["custom_fields"][0]["value"], "recovery-words");
     assert_eq!(revealed["totp"], "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP");
 }
@@ -178,17 +292,27 @@ fn bad_entry_input_is_a_usage_error_that_changes_nothing() {
     let bad_date = v.run_unlocked(&["add", "--title", "X", "--expires", "31/12/2030"], &["p"]);
     let bad_date = bad_date.expect_code(2);
     assert!(bad_date.stderr.contains("YYYY-MM-DD"));
-    v.run_unlocked(&["add", "--title", "X", "--field", "novalue"], &["p"]).expect_code(2);
-    v.run_unlocked(&["add", "--title", "X", "--totp", "http://x"], &["p"]).expect_code(2);
-    v.run_unlocked(&["add", "--title", "   "], &["p"]).expect_code(2);
+    v.run_unlocked(&["add", "--title", "X", "--field", "novalue"], &["p"])
+        .expect_code(2);
+    v.run_unlocked(&["add", "--title", "X", "--totp", "http://x"], &["p"])
+        .expect_code(2);
+    v.run_unlocked(&["add", "--title", "   "], &["p"])
+        .expect_code(2);
     v.run_unlocked(&["edit", "X"], &[]).expect_code(2);
-    v.run_unlocked(&["edit", "X", "--title", "Y", "--reason", "bored"], &[]).expect_code(2);
+    v.run_unlocked(&["edit", "X", "--title", "Y", "--reason", "bored"], &[])
+        .expect_code(2);
     assert!(v.list(&[]).is_empty());
 }
 
 #[test]
 fn missing_stdin_secret_is_explained() {
     let v = TestVault::new();
-    let run = v.run(&["add", "--title", "X"], &format!("{MASTER}\n")).expect_code(1);
-    assert!(run.stderr.contains("standard input ended before"), "{}", run.stderr);
+    let run = v
+        .run(&["add", "--title", "X"], &format!("{MASTER}\n"))
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("standard input ended before"),
+        "{}",
+        run.stderr
+    );
 }

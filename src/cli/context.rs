@@ -33,15 +33,23 @@ impl Ctx {
     /// Asks for the master password and unlocks the vault.
     pub fn unlock(&mut self, access: Access) -> anyhow::Result<Vault> {
         if !vault::exists(&self.paths) && !self.paths.db().exists() {
-            return Err(VaultError::NoVault { dir: self.paths.data_dir.clone() }.into());
+            return Err(VaultError::NoVault {
+                dir: self.paths.data_dir.clone(),
+            }
+            .into());
         }
         // Take the lock before asking anything, so a busy vault fails at once.
         let lock = match access {
-            Access::Write => Some(VaultLock::acquire(&self.paths.lock_file()).map_err(VaultError::from)?),
+            Access::Write => {
+                Some(VaultLock::acquire(&self.paths.lock_file()).map_err(VaultError::from)?)
+            }
             Access::Read => None,
         };
         let password = self.input.secret("Master password")?;
-        let credentials = Credentials { password, key_file: self.key_file.clone() };
+        let credentials = Credentials {
+            password,
+            key_file: self.key_file.clone(),
+        };
         let policy = HistoryPolicy::from_settings(&self.settings);
         let vault = Vault::unlock(&self.paths, &credentials, lock, policy)?;
         for notice in vault.notices() {

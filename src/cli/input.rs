@@ -15,7 +15,9 @@ pub struct SecretInput {
 impl SecretInput {
     /// Chooses terminal prompts or stdin lines by what stdin is.
     pub fn new() -> Self {
-        Self { interactive: io::stdin().is_terminal() }
+        Self {
+            interactive: io::stdin().is_terminal(),
+        }
     }
 
     /// Whether a person can be asked questions.
@@ -67,6 +69,9 @@ impl SecretInput {
         io::stderr().flush().ok();
         let mut answer = String::new();
         io::stdin().lock().read_line(&mut answer)?;
-        Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+        Ok(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
     }
 }

@@ -27,8 +27,9 @@ const KEEP_FILES: u32 = 4;
 /// Starts logging to the data directory; the handle must live until exit.
 pub fn start(paths: &Paths) -> anyhow::Result<LoggerHandle> {
     let writer = RotatingFile::open(paths.log_file())?;
-    let handle =
-        flexi_logger::Logger::try_with_env_or_str("info")?.log_to_writer(Box::new(writer)).start()?;
+    let handle = flexi_logger::Logger::try_with_env_or_str("info")?
+        .log_to_writer(Box::new(writer))
+        .start()?;
     Ok(handle)
 }
 
@@ -40,7 +41,10 @@ struct RotatingFile {
 impl RotatingFile {
     fn open(path: PathBuf) -> io::Result<Self> {
         let file = open_append(&path)?;
-        Ok(Self { path, file: Mutex::new(file) })
+        Ok(Self {
+            path,
+            file: Mutex::new(file),
+        })
     }
 
     fn rotate_if_large(&self, file: &mut File) -> io::Result<()> {
@@ -62,20 +66,34 @@ impl LogWriter for RotatingFile {
         let is_event =
             !target.is_empty() && target.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
         let code = if is_event { target } else { "-" };
-        let line =
-            format!("{} {:<5} {code} {}\n", now.format_rfc3339(), record.level(), record.args());
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let line = format!(
+            "{} {:<5} {code} {}\n",
+            now.format_rfc3339(),
+            record.level(),
+            record.args()
+        );
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         self.rotate_if_large(&mut file)?;
         file.write_all(line.as_bytes())
     }
 
     fn flush(&self) -> io::Result<()> {
-        self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush()
+        self.file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .flush()
     }
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).mode(FILE_MODE).open(path)
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .open(path)
 }
 
 fn numbered(path: &Path, n: u32) -> PathBuf {

@@ -68,10 +68,17 @@ pub fn run() -> ExitCode {
 
     // Logging needs the data directory; if it cannot start, the command
     // still runs and says so once.
-    let _logger = match paths.ensure_dirs().map_err(anyhow::Error::from).and_then(|()| logging::start(&paths)) {
+    let _logger = match paths
+        .ensure_dirs()
+        .map_err(anyhow::Error::from)
+        .and_then(|()| logging::start(&paths))
+    {
         Ok(handle) => Some(handle),
         Err(e) => {
-            eprintln!("warning: logging to {} is off: {e:#}", paths.log_file().display());
+            eprintln!(
+                "warning: logging to {} is off: {e:#}",
+                paths.log_file().display()
+            );
             None
         }
     };
@@ -119,10 +126,42 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
         return ExitCode::from(EXIT_OK);
     };
     let code = exit_code(&error);
-    // Error messages name files and entries by id, never secrets.
-    event!(error, events::COMMAND_FAILED, "exit {code}: {error:#}");
+    event!(
+        error,
+        events::COMMAND_FAILED,
+        "exit {code}: {}",
+        log_summary(&error)
+    );
     eprintln!("error: {error:#}");
     ExitCode::from(code)
+}
+
+/// What the log may say about a failure. The terminal gets the full
+/// message, but that can quote what the user typed (an id that may be a
+/// title, a flag's value), so the log keeps to messages built only from
+/// file paths and fixed text.
+fn log_summary(error: &anyhow::Error) -> String {
+    if error.downcast_ref::<UsageError>().is_some() {
+        return "usage error".to_owned();
+    }
+    if let Some(e) = error.downcast_ref::<VaultError>() {
+        return match e {
+            VaultError::NotFound { .. } => "no entry matched the given id".to_owned(),
+            VaultError::Ambiguous { count, .. } => format!("the given id matched {count} entries"),
+            VaultError::Invalid(_) => "the request was refused as invalid".to_owned(),
+            other => other.to_string(),
+        };
+    }
+    for known in error.chain() {
+        if known.is::<crate::core::store::StoreError>()
+            || known.is::<crate::core::fsio::FileError>()
+            || known.is::<LockError>()
+            || known.is::<crate::core::settings::SettingsError>()
+        {
+            return known.to_string();
+        }
+    }
+    "the command failed (its message went to standard error)".to_owned()
 }
 
 fn exit_code(error: &anyhow::Error) -> u8 {

@@ -73,7 +73,11 @@ impl<'a> EntryDetail<'a> {
             summary: EntrySummary::of(e),
             password: reveal.then(|| e.password.expose()),
             notes: e.notes.expose(),
-            totp: if reveal { e.totp.as_ref().map(|t| t.expose()) } else { None },
+            totp: if reveal {
+                e.totp.as_ref().map(|t| t.expose())
+            } else {
+                None
+            },
             custom_fields: e
                 .fields
                 .iter()
@@ -110,7 +114,10 @@ impl<'a> HistoryDetail<'a> {
 
 /// Prints JSON to stdout.
 pub fn print_json<T: Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 /// Prints entries as an aligned table.
@@ -143,8 +150,11 @@ pub fn print_table(entries: &[&Entry], now: i64) {
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> =
-            row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
         println!("{}", line.join("  ").trim_end());
     }
 }
@@ -159,7 +169,11 @@ pub fn print_entry(e: &Entry, reveal: bool) {
     line("ID", &e.short_id());
     line("Title", e.title.expose());
     line("Username", e.username.expose());
-    let password = if reveal || e.password.is_empty() { e.password.expose() } else { MASK };
+    let password = if reveal || e.password.is_empty() {
+        e.password.expose()
+    } else {
+        MASK
+    };
     line("Password", password);
     for (i, url) in e.urls.iter().enumerate() {
         line(if i == 0 { "URL" } else { "" }, url.expose());
@@ -168,17 +182,34 @@ pub fn print_entry(e: &Entry, reveal: bool) {
     let tags: Vec<&str> = e.tags.iter().map(|t| t.expose()).collect();
     line("Tags", &tags.join(", "));
     line("Favorite", if e.favorite { "yes" } else { "" });
-    line("Expires", &e.expires_at.map(format_date).unwrap_or_default());
+    line(
+        "Expires",
+        &e.expires_at.map(format_date).unwrap_or_default(),
+    );
     if let Some(totp) = &e.totp {
-        line("TOTP", if reveal { totp.expose() } else { "configured (use --reveal)" });
+        line(
+            "TOTP",
+            if reveal {
+                totp.expose()
+            } else {
+                "configured (use --reveal)"
+            },
+        );
     }
     for f in &e.fields {
-        let value = if f.hidden && !reveal { MASK } else { f.value.expose() };
+        let value = if f.hidden && !reveal {
+            MASK
+        } else {
+            f.value.expose()
+        };
         println!("{:<10} {}: {}", "Field", f.name.expose(), value);
     }
     line("Created", &format_rfc3339(e.created_at));
     line("Updated", &format_rfc3339(e.updated_at));
-    line("Trashed", &e.deleted_at.map(format_rfc3339).unwrap_or_default());
+    line(
+        "Trashed",
+        &e.deleted_at.map(format_rfc3339).unwrap_or_default(),
+    );
     if !e.notes.is_empty() {
         println!("Notes:");
         for l in e.notes.expose().lines() {

@@ -71,7 +71,9 @@ impl AuthFile {
         if file.version != AUTH_FILE_VERSION {
             return Err(format!("unsupported version {}", file.version));
         }
-        let verifier = B64.decode(&file.verifier).map_err(|_| "verifier is not base64")?;
+        let verifier = B64
+            .decode(&file.verifier)
+            .map_err(|_| "verifier is not base64")?;
         if verifier.len() != 32 {
             return Err("verifier has the wrong length".to_owned());
         }
@@ -89,7 +91,9 @@ impl AuthFile {
 
     /// Seconds left in the current lockout, if unlocking is refused now.
     pub fn lockout_remaining(&self, now: i64) -> Option<i64> {
-        self.locked_until.filter(|until| *until > now).map(|until| until - now)
+        self.locked_until
+            .filter(|until| *until > now)
+            .map(|until| until - now)
     }
 
     /// Records a failed attempt and starts a lockout when the count calls

@@ -49,7 +49,13 @@ pub fn seal(key: &Key256, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let nonce_bytes: [u8; NONCE_LEN] = random_array();
     let nonce = XNonce::from_slice(&nonce_bytes);
     let body = cipher
-        .encrypt(nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         // Encryption fails only for messages beyond 256 GiB, which no record reaches.
         .unwrap_or_default();
     let mut out = Vec::with_capacity(NONCE_LEN + body.len());
@@ -111,7 +117,10 @@ mod tests {
         let blob = seal(&key, b"entries|1", b"secret");
         assert_eq!(&open(&key, b"entries|1", &blob).unwrap()[..], b"secret");
         assert_eq!(open(&key, b"entries|2", &blob), Err(CryptoError::Integrity));
-        assert_eq!(open(&Key256::random(), b"entries|1", &blob), Err(CryptoError::Integrity));
+        assert_eq!(
+            open(&Key256::random(), b"entries|1", &blob),
+            Err(CryptoError::Integrity)
+        );
     }
 
     #[test]
@@ -126,7 +135,10 @@ mod tests {
     #[test]
     fn each_seal_uses_a_fresh_nonce() {
         let key = Key256::random();
-        assert_ne!(seal(&key, b"", b"x")[..NONCE_LEN], seal(&key, b"", b"x")[..NONCE_LEN]);
+        assert_ne!(
+            seal(&key, b"", b"x")[..NONCE_LEN],
+            seal(&key, b"", b"x")[..NONCE_LEN]
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ impl Report {
 
 /// Runs every check.
 pub fn run(paths: &Paths) -> Report {
-    let mut report = Report { vault_present: paths.auth().exists(), ..Default::default() };
+    let mut report = Report {
+        vault_present: paths.auth().exists(),
+        ..Default::default()
+    };
 
     report.lock_holder = lock::probe(&paths.lock_file()).unwrap_or(None);
     report.stray_files = stray_files(paths);

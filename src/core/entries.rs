@@ -23,7 +23,9 @@ pub struct CustomField {
 
 impl fmt::Debug for CustomField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomField").field("hidden", &self.hidden).finish_non_exhaustive()
+        f.debug_struct("CustomField")
+            .field("hidden", &self.hidden)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,7 +91,8 @@ impl Entry {
 
     /// Whether the password expires within `days` days (and has not yet).
     pub fn expires_within(&self, now: i64, days: u32) -> bool {
-        self.expires_at.is_some_and(|t| t > now && t <= now + i64::from(days) * 86_400)
+        self.expires_at
+            .is_some_and(|t| t > now && t <= now + i64::from(days) * 86_400)
     }
 
     /// The primary URL, if any.
@@ -182,7 +185,8 @@ impl EntryPatch {
         if let Some(v) = self.totp {
             next.totp = v;
         }
-        next.fields.retain(|f| !self.remove_fields.iter().any(|n| n == f.name.expose()));
+        next.fields
+            .retain(|f| !self.remove_fields.iter().any(|n| n == f.name.expose()));
         for field in self.set_fields {
             match next.fields.iter_mut().find(|f| f.name == field.name) {
                 Some(existing) => *existing = field,
@@ -315,7 +319,9 @@ pub struct Category {
 
 impl fmt::Debug for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Category").field("color", &self.color).finish_non_exhaustive()
+        f.debug_struct("Category")
+            .field("color", &self.color)
+            .finish_non_exhaustive()
     }
 }
 
@@ -336,7 +342,11 @@ mod tests {
         Entry {
             title: "Mail".into(),
             password: "old-password".into(),
-            fields: vec![CustomField { name: "PIN".into(), value: "1234".into(), hidden: true }],
+            fields: vec![CustomField {
+                name: "PIN".into(),
+                value: "1234".into(),
+                hidden: true,
+            }],
             ..Default::default()
         }
     }
@@ -353,26 +363,44 @@ mod tests {
     fn patch_replaces_fields_by_name_and_removes_others() {
         let patch = EntryPatch {
             password: Some("new".into()),
-            set_fields: vec![CustomField { name: "PIN".into(), value: "9".into(), hidden: true }],
+            set_fields: vec![CustomField {
+                name: "PIN".into(),
+                value: "9".into(),
+                hidden: true,
+            }],
             ..Default::default()
         };
         let next = patch.apply(&sample());
         assert_eq!(next.password.expose(), "new");
         assert_eq!(next.fields.len(), 1);
         assert_eq!(next.fields[0].value.expose(), "9");
-        let removed = EntryPatch { remove_fields: vec!["PIN".into()], ..Default::default() };
+        let removed = EntryPatch {
+            remove_fields: vec!["PIN".into()],
+            ..Default::default()
+        };
         assert!(removed.apply(&next).fields.is_empty());
     }
 
     #[test]
     fn reasons_parse_from_their_names() {
-        assert_eq!("breach".parse::<RotationReason>(), Ok(RotationReason::Breach));
-        assert!("nope".parse::<RotationReason>().unwrap_err().contains("manual"));
+        assert_eq!(
+            "breach".parse::<RotationReason>(),
+            Ok(RotationReason::Breach)
+        );
+        assert!(
+            "nope"
+                .parse::<RotationReason>()
+                .unwrap_err()
+                .contains("manual")
+        );
     }
 
     #[test]
     fn blank_title_is_refused() {
-        let entry = Entry { title: "  ".into(), ..Default::default() };
+        let entry = Entry {
+            title: "  ".into(),
+            ..Default::default()
+        };
         assert!(entry.validate().is_err());
     }
 }

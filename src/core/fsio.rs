@@ -39,9 +39,16 @@ impl FileError {
     /// Wraps an I/O error with what was being done to which file.
     pub fn io(path: &Path, action: &str, source: io::Error) -> Self {
         if is_disk_full(&source) {
-            FileError::DiskFull { path: path.to_path_buf(), action: action.to_owned() }
+            FileError::DiskFull {
+                path: path.to_path_buf(),
+                action: action.to_owned(),
+            }
         } else {
-            FileError::Io { path: path.to_path_buf(), action: action.to_owned(), source }
+            FileError::Io {
+                path: path.to_path_buf(),
+                action: action.to_owned(),
+                source,
+            }
         }
     }
 }
@@ -51,6 +58,23 @@ pub fn is_disk_full(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::StorageFull
         || error.kind() == io::ErrorKind::QuotaExceeded
         || error.raw_os_error() == Some(libc::ENOSPC)
+}
+
+/// Bytes an unprivileged process can still write on the file system that
+/// holds `path`, if the system can tell.
+pub fn available_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs reads the NUL-terminated path and writes only into `stat`.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    (rc == 0).then(|| stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+/// Whether the file system holding `path` is (nearly) out of space, which
+/// explains an otherwise vague I/O error.
+pub fn looks_full(path: &Path) -> bool {
+    available_bytes(parent_dir(path)).is_some_and(|free| free < 256 * 1024)
 }
 
 /// Creates a directory (and parents) with owner-only permissions.
@@ -139,7 +163,11 @@ pub fn tighten(path: &Path, is_dir: bool) -> Result<Option<TightenedPermission>,
     let new_mode = old_mode & !0o077 & wanted;
     fs::set_permissions(path, fs::Permissions::from_mode(new_mode))
         .map_err(|e| FileError::io(path, "tighten permissions on", e))?;
-    Ok(Some(TightenedPermission { path: path.to_path_buf(), old_mode, new_mode }))
+    Ok(Some(TightenedPermission {
+        path: path.to_path_buf(),
+        old_mode,
+        new_mode,
+    }))
 }
 
 #[cfg(test)]
@@ -167,7 +195,10 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let changed = tighten(&path, false).unwrap().unwrap();
         assert_eq!(changed.old_mode, 0o644);
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert!(tighten(&path, false).unwrap().is_none());
     }
 }

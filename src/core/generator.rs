@@ -37,7 +37,12 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self { length: DEFAULT_LENGTH, digits: true, symbols: true, exclude_ambiguous: false }
+        Self {
+            length: DEFAULT_LENGTH,
+            digits: true,
+            symbols: true,
+            exclude_ambiguous: false,
+        }
     }
 }
 
@@ -50,7 +55,9 @@ pub fn password(policy: &PasswordPolicy) -> Result<SecretString, String> {
         ));
     }
     let keep = |set: &str| -> Vec<char> {
-        set.chars().filter(|c| !policy.exclude_ambiguous || !AMBIGUOUS.contains(*c)).collect()
+        set.chars()
+            .filter(|c| !policy.exclude_ambiguous || !AMBIGUOUS.contains(*c))
+            .collect()
     };
     let mut classes = vec![keep(LOWER), keep(UPPER)];
     if policy.digits {
@@ -76,7 +83,9 @@ pub fn password(policy: &PasswordPolicy) -> Result<SecretString, String> {
 /// Makes a passphrase of `words` words from the 7,776-word diceware list.
 pub fn passphrase(words: usize, separator: &str) -> Result<SecretString, String> {
     if !(3..=64).contains(&words) {
-        return Err(format!("a passphrase needs between 3 and 64 words, not {words}"));
+        return Err(format!(
+            "a passphrase needs between 3 and 64 words, not {words}"
+        ));
     }
     let list = wordlist();
     let mut rng = OsRng;
@@ -131,7 +140,10 @@ mod tests {
 
     #[test]
     fn lengths_out_of_range_are_refused() {
-        let short = PasswordPolicy { length: 4, ..Default::default() };
+        let short = PasswordPolicy {
+            length: 4,
+            ..Default::default()
+        };
         assert!(password(&short).unwrap_err().contains("between 8"));
     }
 

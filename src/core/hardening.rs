@@ -5,7 +5,10 @@
 /// read by a debugger without root. Failures are ignored: hardening is best
 /// effort and must never keep a user out of their vault.
 pub fn protect_process_memory() {
-    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: setrlimit only reads the struct we pass by pointer.
     unsafe {
         libc::setrlimit(libc::RLIMIT_CORE, &no_core);
@@ -27,7 +30,10 @@ pub fn restrict_new_files() {
 
 /// Whether core dumps are currently disabled for this process.
 pub fn core_dumps_disabled() -> bool {
-    let mut limit = libc::rlimit { rlim_cur: 1, rlim_max: 1 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 1,
+        rlim_max: 1,
+    };
     // SAFETY: getrlimit writes only into the struct we pass.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } == 0;
     ok && limit.rlim_cur == 0

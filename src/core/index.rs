@@ -95,14 +95,19 @@ impl SearchIndex {
         // Scan for the longest term; it has the fewest false starts.
         terms.sort_by_key(|t| std::cmp::Reverse(t.len()));
         let first = memmem::Finder::new(terms[0].as_bytes());
-        let rest: Vec<memmem::Finder<'_>> =
-            terms[1..].iter().map(|t| memmem::Finder::new(t.as_bytes())).collect();
+        let rest: Vec<memmem::Finder<'_>> = terms[1..]
+            .iter()
+            .map(|t| memmem::Finder::new(t.as_bytes()))
+            .collect();
 
         let bytes = &self.text[..];
         let mut found = Vec::new();
         let mut last_span = usize::MAX;
         for pos in first.find_iter(bytes) {
-            let i = self.spans.partition_point(|s| s.start <= pos).saturating_sub(1);
+            let i = self
+                .spans
+                .partition_point(|s| s.start <= pos)
+                .saturating_sub(1);
             if i == last_span {
                 continue;
             }
@@ -143,7 +148,11 @@ impl SearchIndex {
         self.text.extend_from_slice(lower.as_bytes());
         self.text.push(ENTRY_SEP as u8);
         lower.zeroize();
-        self.spans.push(Span { start, end: self.text.len() - 1, slot: slot as u32 });
+        self.spans.push(Span {
+            start,
+            end: self.text.len() - 1,
+            slot: slot as u32,
+        });
         self.spans.len() - 1
     }
 
@@ -161,7 +170,9 @@ impl SearchIndex {
         if self.text.len() + extra <= self.text.capacity() {
             return;
         }
-        let wanted = (self.text.capacity() * 2).max(self.text.len() + extra).max(4096);
+        let wanted = (self.text.capacity() * 2)
+            .max(self.text.len() + extra)
+            .max(4096);
         let mut grown = Vec::with_capacity(wanted);
         grown.extend_from_slice(&self.text);
         self.text.zeroize();
@@ -172,9 +183,17 @@ impl SearchIndex {
 fn searchable_len(entry: &Entry) -> usize {
     entry.title.expose().len()
         + entry.username.expose().len()
-        + entry.urls.iter().map(|u| u.expose().len() + 1).sum::<usize>()
+        + entry
+            .urls
+            .iter()
+            .map(|u| u.expose().len() + 1)
+            .sum::<usize>()
         + entry.notes.expose().len()
-        + entry.tags.iter().map(|t| t.expose().len() + 1).sum::<usize>()
+        + entry
+            .tags
+            .iter()
+            .map(|t| t.expose().len() + 1)
+            .sum::<usize>()
         + 4
 }
 
@@ -183,7 +202,11 @@ mod tests {
     use super::*;
 
     fn entry(title: &str, notes: &str) -> Entry {
-        Entry { title: title.into(), notes: notes.into(), ..Default::default() }
+        Entry {
+            title: title.into(),
+            notes: notes.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -208,7 +231,8 @@ mod tests {
 
     #[test]
     fn update_and_remove_keep_slots_right() {
-        let mut index = SearchIndex::build(&[entry("one", ""), entry("two", ""), entry("three", "")]);
+        let mut index =
+            SearchIndex::build(&[entry("one", ""), entry("two", ""), entry("three", "")]);
         index.update(1, &entry("deux", ""));
         assert!(index.search("two").is_empty());
         assert_eq!(index.search("deux"), vec![1]);

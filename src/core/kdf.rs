@@ -64,14 +64,22 @@ pub struct KdfParams {
 
 impl Default for KdfParams {
     fn default() -> Self {
-        Self { m_cost_kib: DEFAULT_M_COST_KIB, t_cost: DEFAULT_T_COST, p_cost: DEFAULT_P_COST }
+        Self {
+            m_cost_kib: DEFAULT_M_COST_KIB,
+            t_cost: DEFAULT_T_COST,
+            p_cost: DEFAULT_P_COST,
+        }
     }
 }
 
 impl KdfParams {
     /// Parameters checked against the security floor (m ≥ 19 MiB, t ≥ 2).
     pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self, KdfError> {
-        let params = Self { m_cost_kib, t_cost, p_cost };
+        let params = Self {
+            m_cost_kib,
+            t_cost,
+            p_cost,
+        };
         params.validate()?;
         Ok(params)
     }
@@ -82,7 +90,11 @@ impl KdfParams {
     /// setting or file can reach it.
     #[cfg(test)]
     pub fn insecure_for_tests() -> Self {
-        Self { m_cost_kib: 64, t_cost: 1, p_cost: 1 }
+        Self {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        }
     }
 
     /// Checks the parameters against the floor and the sanity limits.
@@ -155,7 +167,10 @@ impl SaltFile {
             return Err(format!("unsupported version {}", file.version));
         }
         if file.kdf != "argon2id" {
-            return Err(format!("unsupported key derivation function {:?}", file.kdf));
+            return Err(format!(
+                "unsupported key derivation function {:?}",
+                file.kdf
+            ));
         }
         file.params().validate().map_err(|e| e.to_string())?;
         file.salt_bytes()?;
@@ -164,14 +179,23 @@ impl SaltFile {
 
     /// The cost parameters.
     pub fn params(&self) -> KdfParams {
-        KdfParams { m_cost_kib: self.m_cost_kib, t_cost: self.t_cost, p_cost: self.p_cost }
+        KdfParams {
+            m_cost_kib: self.m_cost_kib,
+            t_cost: self.t_cost,
+            p_cost: self.p_cost,
+        }
     }
 
     /// The decoded salt.
     pub fn salt_bytes(&self) -> Result<Vec<u8>, String> {
-        let salt = B64.decode(&self.salt).map_err(|e| format!("salt is not base64: {e}"))?;
+        let salt = B64
+            .decode(&self.salt)
+            .map_err(|e| format!("salt is not base64: {e}"))?;
         if salt.len() < MIN_SALT_LEN {
-            return Err(format!("salt is {} bytes; at least {MIN_SALT_LEN} are required", salt.len()));
+            return Err(format!(
+                "salt is {} bytes; at least {MIN_SALT_LEN} are required",
+                salt.len()
+            ));
         }
         Ok(salt)
     }
@@ -239,8 +263,14 @@ pub fn derive(
         .map_err(|e| KdfError::Argon2(e.to_string()))?;
 
     Ok(DerivedKeys {
-        kek: crypto::hkdf_subkey(&master[..], b"secure-password-manager v1 key-encryption key"),
-        auth: crypto::hkdf_subkey(&master[..], b"secure-password-manager v1 authentication key"),
+        kek: crypto::hkdf_subkey(
+            &master[..],
+            b"secure-password-manager v1 key-encryption key",
+        ),
+        auth: crypto::hkdf_subkey(
+            &master[..],
+            b"secure-password-manager v1 authentication key",
+        ),
         password_data_key: crypto::hkdf_subkey(&master[..], b"secure-password-manager v1 data key"),
     })
 }
@@ -297,7 +327,11 @@ mod tests {
         assert_eq!(SaltFile::parse(&json).unwrap(), file);
         assert!(SaltFile::parse(b"{\"version\":1").is_err());
         let weak = json_with(&file, "m_cost_kib", 8);
-        assert!(SaltFile::parse(&weak).unwrap_err().contains("below the accepted minimum"));
+        assert!(
+            SaltFile::parse(&weak)
+                .unwrap_err()
+                .contains("below the accepted minimum")
+        );
     }
 
     fn json_with(file: &SaltFile, key: &str, value: u32) -> Vec<u8> {

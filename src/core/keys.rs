@@ -58,7 +58,9 @@ impl std::str::FromStr for KeyMode {
         match s {
             "file-key" => Ok(KeyMode::FileKey),
             "password-derived" => Ok(KeyMode::PasswordDerived),
-            other => Err(format!("unknown key mode {other:?}; use file-key or password-derived")),
+            other => Err(format!(
+                "unknown key mode {other:?}; use file-key or password-derived"
+            )),
         }
     }
 }
@@ -81,7 +83,10 @@ impl fmt::Debug for Keyring {
 impl Keyring {
     /// A keyring holding one key as version 1.
     pub fn single(key: Key256) -> Self {
-        Self { keys: BTreeMap::from([(1, key)]), active: 1 }
+        Self {
+            keys: BTreeMap::from([(1, key)]),
+            active: 1,
+        }
     }
 
     /// The version new records are sealed with.
@@ -132,10 +137,18 @@ impl KeyFile {
             .map(|(version, key)| WrappedKey {
                 key_version: *version,
                 created_at: now.clone(),
-                wrapped: B64.encode(crypto::seal(kek, &wrap_aad(file_name, *version), key.expose())),
+                wrapped: B64.encode(crypto::seal(
+                    kek,
+                    &wrap_aad(file_name, *version),
+                    key.expose(),
+                )),
             })
             .collect();
-        Self { version: KEY_FILE_VERSION, active_key_version: keyring.active, keys }
+        Self {
+            version: KEY_FILE_VERSION,
+            active_key_version: keyring.active,
+            keys,
+        }
     }
 
     /// Parses the file's bytes; the error explains what is wrong.
@@ -144,8 +157,15 @@ impl KeyFile {
         if file.version != KEY_FILE_VERSION {
             return Err(format!("unsupported version {}", file.version));
         }
-        if !file.keys.iter().any(|k| k.key_version == file.active_key_version) {
-            return Err(format!("active key version {} is missing", file.active_key_version));
+        if !file
+            .keys
+            .iter()
+            .any(|k| k.key_version == file.active_key_version)
+        {
+            return Err(format!(
+                "active key version {} is missing",
+                file.active_key_version
+            ));
         }
         Ok(file)
     }
@@ -160,14 +180,16 @@ impl KeyFile {
                 .map_err(|_| format!("key version {} is not valid base64", entry.key_version))?;
             let plain = crypto::open(kek, &wrap_aad(file_name, entry.key_version), &blob)
                 .map_err(|e| format!("key version {} {e}", entry.key_version))?;
-            let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(
-                plain[..]
-                    .try_into()
-                    .map_err(|_| format!("key version {} has the wrong length", entry.key_version))?,
-            );
+            let bytes: Zeroizing<[u8; 32]> =
+                Zeroizing::new(plain[..].try_into().map_err(|_| {
+                    format!("key version {} has the wrong length", entry.key_version)
+                })?);
             keys.insert(entry.key_version, Key256::from_bytes(*bytes));
         }
-        Ok(Keyring { keys, active: self.active_key_version })
+        Ok(Keyring {
+            keys,
+            active: self.active_key_version,
+        })
     }
 
     /// Writes the file atomically.

@@ -43,7 +43,11 @@ impl VaultLock {
         let mut file = open(path)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(LockError::Busy { pid: read_pid(&mut file) }),
+            Err(TryLockError::WouldBlock) => {
+                return Err(LockError::Busy {
+                    pid: read_pid(&mut file),
+                });
+            }
             Err(TryLockError::Error(e)) => {
                 return Err(FileError::io(path, "lock", e).into());
             }
@@ -53,7 +57,10 @@ impl VaultLock {
         let _ = file.seek(SeekFrom::Start(0));
         let _ = write!(file, "{}", std::process::id());
         let _ = file.flush();
-        Ok(Self { file, path: path.to_path_buf() })
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The lock file's path.

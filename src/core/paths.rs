@@ -41,9 +41,7 @@ impl Layout {
 
 /// No usable location could be found.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "could not find a home directory for the vault; pass --data-dir DIR or set {HOME_ENV}"
-)]
+#[error("could not find a home directory for the vault; pass --data-dir DIR or set {HOME_ENV}")]
 pub struct NoHomeError;
 
 /// The resolved locations of every file.
@@ -208,7 +206,12 @@ impl Paths {
 
     /// Creates the data, config, cache and log directories, owner-only.
     pub fn ensure_dirs(&self) -> Result<(), FileError> {
-        for dir in [&self.data_dir, &self.config_dir, &self.cache_dir, &self.log_dir()] {
+        for dir in [
+            &self.data_dir,
+            &self.config_dir,
+            &self.cache_dir,
+            &self.log_dir(),
+        ] {
             fsio::create_private_dir(dir)?;
         }
         Ok(())
@@ -247,11 +250,17 @@ mod tests {
         for (_, file) in paths.named_files() {
             assert!(file.starts_with("/tmp/spm-x"), "{}", file.display());
         }
-        assert_eq!(paths.log_file(), Path::new("/tmp/spm-x/logs/password_manager.log"));
+        assert_eq!(
+            paths.log_file(),
+            Path::new("/tmp/spm-x/logs/password_manager.log")
+        );
     }
 
     #[test]
     fn sibling_appends_to_the_file_name() {
-        assert_eq!(sibling(Path::new("/a/passwords.db"), "-wal"), Path::new("/a/passwords.db-wal"));
+        assert_eq!(
+            sibling(Path::new("/a/passwords.db"), "-wal"),
+            Path::new("/a/passwords.db-wal")
+        );
     }
 }

@@ -25,7 +25,11 @@ pub enum SettingsError {
     Section { key: String, keys: String },
     /// The value is not acceptable for this setting.
     #[error("{value} is not a valid value for {key}: {expected}")]
-    Invalid { key: String, value: String, expected: String },
+    Invalid {
+        key: String,
+        value: String,
+        expected: String,
+    },
     /// The file could not be written.
     #[error(transparent)]
     File(#[from] FileError),
@@ -42,19 +46,49 @@ enum Rule {
 
 /// Every known leaf setting and the values it accepts.
 const RULES: &[(&str, Rule)] = &[
-    ("key_management.mode", Rule::OneOf(&["file-key", "password-derived"])),
+    (
+        "key_management.mode",
+        Rule::OneOf(&["file-key", "password-derived"]),
+    ),
     ("key_management.kdf", Rule::Kdf),
-    ("key_management.benchmark_target_ms", Rule::Int { min: 100, max: 10_000 }),
-    ("clipboard.auto_clear_seconds", Rule::Int { min: 5, max: 600 }),
+    (
+        "key_management.benchmark_target_ms",
+        Rule::Int {
+            min: 100,
+            max: 10_000,
+        },
+    ),
+    (
+        "clipboard.auto_clear_seconds",
+        Rule::Int { min: 5, max: 600 },
+    ),
     ("password_history.enabled", Rule::Bool),
-    ("password_history.max_versions", Rule::Int { min: 1, max: 100 }),
-    ("security.auto_lock_minutes", Rule::Int { min: 1, max: 1440 }),
+    (
+        "password_history.max_versions",
+        Rule::Int { min: 1, max: 100 },
+    ),
+    (
+        "security.auto_lock_minutes",
+        Rule::Int { min: 1, max: 1440 },
+    ),
     ("security.lock_on_minimize", Rule::Bool),
     ("browser_bridge.enabled", Rule::Bool),
     ("browser_bridge.host", Rule::LoopbackHost),
-    ("browser_bridge.port", Rule::Int { min: 1, max: 65_535 }),
-    ("browser_bridge.token_ttl_hours", Rule::Int { min: 1, max: 720 }),
-    ("browser_bridge.pairing_window_seconds", Rule::Int { min: 10, max: 600 }),
+    (
+        "browser_bridge.port",
+        Rule::Int {
+            min: 1,
+            max: 65_535,
+        },
+    ),
+    (
+        "browser_bridge.token_ttl_hours",
+        Rule::Int { min: 1, max: 720 },
+    ),
+    (
+        "browser_bridge.pairing_window_seconds",
+        Rule::Int { min: 10, max: 600 },
+    ),
 ];
 
 /// The built-in defaults.
@@ -90,7 +124,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { stored: Value::Object(Map::new()), effective: defaults() }
+        Self {
+            stored: Value::Object(Map::new()),
+            effective: defaults(),
+        }
     }
 }
 
@@ -107,13 +144,19 @@ impl Settings {
     /// Reads `path`; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Loaded, FileError> {
         let Some(bytes) = fsio::read_optional(path)? else {
-            return Ok(Loaded { settings: Settings::default(), warnings: Vec::new() });
+            return Ok(Loaded {
+                settings: Settings::default(),
+                warnings: Vec::new(),
+            });
         };
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(stored @ Value::Object(_)) => {
                 let mut warnings = Vec::new();
                 let effective = effective(&stored, path, &mut warnings);
-                Ok(Loaded { settings: Settings { stored, effective }, warnings })
+                Ok(Loaded {
+                    settings: Settings { stored, effective },
+                    warnings,
+                })
             }
             Ok(_) => Ok(set_aside(path, "the top level is not a JSON object")?),
             Err(e) => {
@@ -135,7 +178,11 @@ impl Settings {
             return match pointer(&defaults(), key) {
                 Some(Value::Object(section)) => Err(SettingsError::Section {
                     key: key.to_owned(),
-                    keys: section.keys().map(|k| format!("{key}.{k}")).collect::<Vec<_>>().join(", "),
+                    keys: section
+                        .keys()
+                        .map(|k| format!("{key}.{k}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 }),
                 _ => Err(unknown(key)),
             };
@@ -163,11 +210,15 @@ impl Settings {
     }
 
     fn int(&self, key: &str) -> i64 {
-        pointer(&self.effective, key).and_then(Value::as_i64).unwrap_or_default()
+        pointer(&self.effective, key)
+            .and_then(Value::as_i64)
+            .unwrap_or_default()
     }
 
     fn bool(&self, key: &str) -> bool {
-        pointer(&self.effective, key).and_then(Value::as_bool).unwrap_or_default()
+        pointer(&self.effective, key)
+            .and_then(Value::as_bool)
+            .unwrap_or_default()
     }
 
     /// `password_history.enabled`.
@@ -212,7 +263,10 @@ pub fn known_keys() -> Vec<&'static str> {
 }
 
 fn unknown(key: &str) -> SettingsError {
-    SettingsError::Unknown { key: key.to_owned(), known: known_keys().join(", ") }
+    SettingsError::Unknown {
+        key: key.to_owned(),
+        known: known_keys().join(", "),
+    }
 }
 
 fn set_aside(path: &Path, detail: &str) -> Result<Loaded, FileError> {
@@ -226,7 +280,10 @@ fn set_aside(path: &Path, detail: &str) -> Result<Loaded, FileError> {
         path.display(),
         aside.display()
     );
-    Ok(Loaded { settings: Settings::default(), warnings: vec![warning] })
+    Ok(Loaded {
+        settings: Settings::default(),
+        warnings: vec![warning],
+    })
 }
 
 fn effective(stored: &Value, path: &Path, warnings: &mut Vec<String>) -> Value {
@@ -234,7 +291,9 @@ fn effective(stored: &Value, path: &Path, warnings: &mut Vec<String>) -> Value {
     let mut merged = defaults.clone();
     merge(&mut merged, stored);
     for (key, rule) in RULES {
-        let Some(value) = pointer(&merged, key) else { continue };
+        let Some(value) = pointer(&merged, key) else {
+            continue;
+        };
         if let Err(expected) = check(rule, value) {
             let default = pointer(&defaults, key).cloned().unwrap_or(Value::Null);
             warnings.push(format!(
@@ -249,7 +308,10 @@ fn effective(stored: &Value, path: &Path, warnings: &mut Vec<String>) -> Value {
 
 fn check(rule: &Rule, value: &Value) -> Result<(), String> {
     match rule {
-        Rule::Bool => value.as_bool().map(|_| ()).ok_or_else(|| "expected true or false".into()),
+        Rule::Bool => value
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| "expected true or false".into()),
         Rule::Int { min, max } => match value.as_i64() {
             Some(n) if (*min..=*max).contains(&n) => Ok(()),
             _ => Err(format!("expected a whole number from {min} to {max}")),
@@ -272,7 +334,9 @@ fn check(rule: &Rule, value: &Value) -> Result<(), String> {
 }
 
 fn pointer<'a>(root: &'a Value, dotted: &str) -> Option<&'a Value> {
-    dotted.split('.').try_fold(root, |node, part| node.get(part))
+    dotted
+        .split('.')
+        .try_fold(root, |node, part| node.get(part))
 }
 
 fn insert(root: &mut Value, dotted: &str, value: Value) {
@@ -322,13 +386,19 @@ mod tests {
         assert!(loaded.warnings.is_empty());
         assert_eq!(loaded.settings.clipboard_clear_seconds(), 25);
         assert_eq!(loaded.settings.history_max_versions(), 10);
-        assert_eq!(loaded.settings.get("browser_bridge.port").unwrap(), &json!(43110));
+        assert_eq!(
+            loaded.settings.get("browser_bridge.port").unwrap(),
+            &json!(43110)
+        );
     }
 
     #[test]
     fn unknown_keys_survive_a_save() {
         let (dir, mut loaded) = load_text(r#"{"future": {"x": 1}, "clipboard": {"y": 2}}"#);
-        loaded.settings.set("clipboard.auto_clear_seconds", "40").unwrap();
+        loaded
+            .settings
+            .set("clipboard.auto_clear_seconds", "40")
+            .unwrap();
         let path = dir.path().join("settings.json");
         loaded.settings.save(&path).unwrap();
         let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -341,12 +411,21 @@ mod tests {
     fn corrupt_file_is_moved_aside_with_its_line() {
         let (dir, loaded) = load_text("{\n  \"clipboard\": {,\n}");
         assert_eq!(loaded.warnings.len(), 1);
-        assert!(loaded.warnings[0].contains("line 2"), "{}", loaded.warnings[0]);
+        assert!(
+            loaded.warnings[0].contains("line 2"),
+            "{}",
+            loaded.warnings[0]
+        );
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().any(|n| n.starts_with("settings.json.corrupt-")), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("settings.json.corrupt-")),
+            "{names:?}"
+        );
         assert!(!names.contains(&"settings.json".to_owned()));
     }
 
@@ -361,15 +440,29 @@ mod tests {
         assert_eq!(s.get("browser_bridge.token_ttl_hours").unwrap(), &json!(48));
         assert_eq!(s.clipboard_clear_seconds(), 25);
         assert_eq!(loaded.warnings.len(), 2);
-        assert!(loaded.warnings.iter().any(|w| w.contains("browser_bridge.port = 0")));
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.contains("browser_bridge.port = 0"))
+        );
     }
 
     #[test]
     fn set_validates_keys_and_values() {
         let mut s = Settings::default();
-        assert!(matches!(s.set("nope.key", "1"), Err(SettingsError::Unknown { .. })));
-        assert!(matches!(s.set("clipboard", "1"), Err(SettingsError::Section { .. })));
-        assert!(matches!(s.set("browser_bridge.port", "0"), Err(SettingsError::Invalid { .. })));
+        assert!(matches!(
+            s.set("nope.key", "1"),
+            Err(SettingsError::Unknown { .. })
+        ));
+        assert!(matches!(
+            s.set("clipboard", "1"),
+            Err(SettingsError::Section { .. })
+        ));
+        assert!(matches!(
+            s.set("browser_bridge.port", "0"),
+            Err(SettingsError::Invalid { .. })
+        ));
         assert!(s.set("browser_bridge.host", "10.0.0.1").is_err());
         let weak_kdf = r#"{"m_cost_kib": 1024, "t_cost": 1, "p_cost": 1}"#;
         assert!(s.set("key_management.kdf", weak_kdf).is_err());

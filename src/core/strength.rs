@@ -43,7 +43,10 @@ pub fn estimate(password: &SecretString, context: &[&str]) -> Strength {
     let feedback = entropy.feedback();
     Strength {
         score: u8::from(entropy.score()),
-        crack_time: entropy.crack_times().offline_slow_hashing_1e4_per_second().to_string(),
+        crack_time: entropy
+            .crack_times()
+            .offline_slow_hashing_1e4_per_second()
+            .to_string(),
         warning: feedback.and_then(|f| f.warning()).map(|w| w.to_string()),
         suggestions: feedback
             .map(|f| f.suggestions().iter().map(|s| s.to_string()).collect())

@@ -31,13 +31,17 @@ pub fn format_date(unix: i64) -> String {
 pub fn parse_date_end_of_day(text: &str) -> Result<i64, String> {
     let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| format!("{text:?} is not a date in the form YYYY-MM-DD"))?;
-    let end = date.and_hms_opt(23, 59, 59).ok_or_else(|| format!("{text:?} is not a valid date"))?;
+    let end = date
+        .and_hms_opt(23, 59, 59)
+        .ok_or_else(|| format!("{text:?} is not a valid date"))?;
     Ok(end.and_utc().timestamp())
 }
 
 /// Parses an RFC 3339 timestamp into Unix seconds.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp())
 }
 
 #[cfg(test)]

@@ -11,8 +11,14 @@ use std::process::{Child, Command, Output, Stdio};
 pub const MASTER: &str = "correct horse battery staple 42";
 
 /// The cheapest KDF the command line accepts (the security floor).
-pub const FAST_KDF: [&str; 6] =
-    ["--kdf-memory", "19456", "--kdf-iterations", "2", "--kdf-parallelism", "1"];
+pub const FAST_KDF: [&str; 6] = [
+    "--kdf-memory",
+    "19456",
+    "--kdf-iterations",
+    "2",
+    "--kdf-parallelism",
+    "1",
+];
 
 /// The binary under test.
 pub fn binary() -> PathBuf {
@@ -39,7 +45,11 @@ impl Run {
     /// Panics with both streams unless the exit code is `code`.
     #[track_caller]
     pub fn expect_code(self, code: i32) -> Self {
-        assert_eq!(self.code, code, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -63,7 +73,9 @@ pub struct TestVault {
 impl TestVault {
     /// An empty data directory (no vault yet).
     pub fn empty() -> Self {
-        Self { dir: tempfile::tempdir().expect("temporary directory") }
+        Self {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        }
     }
 
     /// A data directory with a file-key vault under [`MASTER`].
@@ -142,7 +154,9 @@ fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(binary());
     cmd.arg("--data-dir").arg(dir).args(args);
     // Never let a test reach the user's real directories.
-    cmd.env_remove("PASSWORD_MANAGER_HOME").env("HOME", dir).env("XDG_DATA_HOME", dir);
+    cmd.env_remove("PASSWORD_MANAGER_HOME")
+        .env("HOME", dir)
+        .env("XDG_DATA_HOME", dir);
     cmd.env_remove("RUST_LOG");
     cmd
 }
@@ -156,7 +170,11 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
         .spawn()
         .expect("start password-manager");
     // A command may exit before reading all input; that is not an error here.
-    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes());
     Run::from(child.wait_with_output().expect("wait for password-manager"))
 }
 

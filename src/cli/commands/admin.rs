@@ -31,12 +31,16 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| UsageError(e.to_string()))?;
     if vault::exists(&ctx.paths) {
-        return Err(VaultError::AlreadyExists { path: ctx.paths.auth() }.into());
-    }
-    if let Some(key_file) = &ctx.key_file {
-        if !key_file.is_file() {
-            bail!(UsageError(format!("the key file {} does not exist", key_file.display())));
+        return Err(VaultError::AlreadyExists {
+            path: ctx.paths.auth(),
         }
+        .into());
+    }
+    if let Some(key_file) = ctx.key_file.as_ref().filter(|k| !k.is_file()) {
+        bail!(UsageError(format!(
+            "the key file {} does not exist",
+            key_file.display()
+        )));
     }
 
     ctx.paths.ensure_dirs()?;
@@ -63,7 +67,11 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
         }
     }
 
-    let options = CreateOptions { key_mode, key_file: ctx.key_file.clone(), kdf };
+    let options = CreateOptions {
+        key_mode,
+        key_file: ctx.key_file.clone(),
+        kdf,
+    };
     Vault::create(&ctx.paths, &password, &options, Some(lock))?;
     println!(
         "Created a vault in {} (key mode {key_mode}, Argon2id {} MiB, {} passes, {} lanes).",
@@ -104,7 +112,10 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
             output::print_json(ctx.settings.effective());
         }
         SettingsCommand::Get { key: Some(key) } => {
-            let value = ctx.settings.get(&key).map_err(|e| UsageError(e.to_string()))?;
+            let value = ctx
+                .settings
+                .get(&key)
+                .map_err(|e| UsageError(e.to_string()))?;
             match value.as_str() {
                 Some(text) => println!("{text}"),
                 None => println!("{}", serde_json::to_string_pretty(value)?),
@@ -113,7 +124,9 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
         SettingsCommand::Set { key, value } => {
             // Reload so that a concurrent change by the window is not lost.
             let mut fresh: Settings = Settings::load(&ctx.paths.settings())?.settings;
-            fresh.set(&key, &value).map_err(|e| UsageError(e.to_string()))?;
+            fresh
+                .set(&key, &value)
+                .map_err(|e| UsageError(e.to_string()))?;
             ctx.paths.ensure_dirs()?;
             fresh.save(&ctx.paths.settings())?;
             event!(info, events::SETTINGS_CHANGED, "setting {key} changed");
@@ -126,7 +139,9 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
 /// `doctor`; fails (exit 1) when something needs attention.
 pub fn doctor(paths: &Paths, json_out: bool) -> anyhow::Result<()> {
     let report = doctor::run(paths);
-    let holder = report.lock_holder.map(|pid| pid.map_or("unknown pid".into(), |p| p.to_string()));
+    let holder = report
+        .lock_holder
+        .map(|pid| pid.map_or("unknown pid".into(), |p| p.to_string()));
     event!(
         info,
         events::DOCTOR_REPORT,
@@ -162,7 +177,11 @@ pub fn doctor(paths: &Paths, json_out: bool) -> anyhow::Result<()> {
 
 fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
     let ok = |good: bool| if good { "ok  " } else { "FAIL" };
-    println!("{} vault present in {}", ok(report.vault_present), paths.data_dir.display());
+    println!(
+        "{} vault present in {}",
+        ok(report.vault_present),
+        paths.data_dir.display()
+    );
     if let Some(v) = report.schema_version {
         println!("ok   schema version {v}");
     }
@@ -170,14 +189,25 @@ fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
         println!("FAIL database: {e}");
     }
     if report.database_error.is_none() && report.vault_present {
-        println!("{} integrity check", ok(report.integrity_problems.is_empty()));
+        println!(
+            "{} integrity check",
+            ok(report.integrity_problems.is_empty())
+        );
         for p in &report.integrity_problems {
             println!("       {p}");
         }
     }
     if let Some(c) = report.checkpoint {
-        let verdict = if c.busy { "busy (another process is using the vault)" } else { "done" };
-        println!("{} WAL checkpoint: {verdict}, {} frames copied", ok(!c.busy), c.checkpointed_frames);
+        let verdict = if c.busy {
+            "busy (another process is using the vault)"
+        } else {
+            "done"
+        };
+        println!(
+            "{} WAL checkpoint: {verdict}, {} frames copied",
+            ok(!c.busy),
+            c.checkpointed_frames
+        );
     }
     if report.permission_fixes.is_empty() {
         println!("ok   permissions are owner-only");

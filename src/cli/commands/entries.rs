@@ -16,7 +16,12 @@ use crate::core::vault::{Filter, Vault};
 /// `add`.
 pub fn add(ctx: &mut Ctx, args: AddArgs) -> anyhow::Result<()> {
     let f = &args.fields;
-    let expires_at = f.expires.as_deref().map(parse::expires).transpose()?.flatten();
+    let expires_at = f
+        .expires
+        .as_deref()
+        .map(parse::expires)
+        .transpose()?
+        .flatten();
     if args.title.trim().is_empty() {
         bail!(UsageError("--title must not be empty".to_owned()));
     }
@@ -24,9 +29,15 @@ pub fn add(ctx: &mut Ctx, args: AddArgs) -> anyhow::Result<()> {
 
     let password = match f.generate {
         Some(length) => parse::generated(length)?,
-        None => ctx.input.secret("Password for the new entry (empty for none)")?,
+        None => ctx
+            .input
+            .secret("Password for the new entry (empty for none)")?,
     };
-    let totp = f.totp.as_deref().map(|t| parse::totp(t, &mut ctx.input)).transpose()?;
+    let totp = f
+        .totp
+        .as_deref()
+        .map(|t| parse::totp(t, &mut ctx.input))
+        .transpose()?;
     let fields = parse::custom_fields(f, &mut ctx.input)?;
     let entry = Entry {
         title: args.title.trim().into(),
@@ -71,7 +82,14 @@ pub fn list(ctx: &mut Ctx, args: ListArgs) -> anyhow::Result<()> {
         let summaries: Vec<EntrySummary<'_>> = found.iter().map(|e| EntrySummary::of(e)).collect();
         output::print_json(&summaries);
     } else if found.is_empty() {
-        println!("{}", if filter.trash { "The trash is empty." } else { "No entries match." });
+        println!(
+            "{}",
+            if filter.trash {
+                "The trash is empty."
+            } else {
+                "No entries match."
+            }
+        );
     } else {
         output::print_table(&found, time::now_unix());
     }
@@ -92,7 +110,10 @@ pub fn show(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
 
 /// `edit`.
 pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
-    let reason: RotationReason = args.reason.parse().map_err(|e| UsageError(format!("--reason {e}")))?;
+    let reason: RotationReason = args
+        .reason
+        .parse()
+        .map_err(|e| UsageError(format!("--reason {e}")))?;
     let f = &args.fields;
     let expires_at = f.expires.as_deref().map(parse::expires).transpose()?;
     let has_change = args.title.is_some()
@@ -111,7 +132,9 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
         || !f.hidden_fields.is_empty()
         || f.generate.is_some();
     if !has_change {
-        bail!(UsageError("nothing to change: give at least one field flag (see `edit --help`)".into()));
+        bail!(UsageError(
+            "nothing to change: give at least one field flag (see `edit --help`)".into()
+        ));
     }
 
     let mut vault = ctx.unlock(Access::Write)?;
@@ -134,7 +157,13 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
         notes: f.notes.clone().map(SecretString::from),
         category: f.category.as_deref().map(|c| c.trim().into()),
         tags: (!f.tags.is_empty()).then(|| parse::texts(&f.tags)),
-        favorite: if args.favorite { Some(true) } else if args.no_favorite { Some(false) } else { None },
+        favorite: if args.favorite {
+            Some(true)
+        } else if args.no_favorite {
+            Some(false)
+        } else {
+            None
+        },
         expires_at,
         totp,
         set_fields: parse::custom_fields(f, &mut ctx.input)?,
@@ -180,7 +209,12 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
     let mut vault = ctx.unlock(Access::Write)?;
     match command {
         TrashCommand::Empty(_) => {
-            let count = vault.query(&Filter { trash: true, ..Default::default() }).len();
+            let count = vault
+                .query(&Filter {
+                    trash: true,
+                    ..Default::default()
+                })
+                .len();
             if count == 0 {
                 println!("The trash is already empty.");
                 return Ok(());
@@ -196,7 +230,11 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
         TrashCommand::Purge { id, .. } => {
             let entry = vault.find(&id)?;
             let (uuid, short) = (entry.uuid, entry.short_id());
-            if !yes && !ctx.input.confirm(&format!("Delete entry {short} for good?"))? {
+            if !yes
+                && !ctx
+                    .input
+                    .confirm(&format!("Delete entry {short} for good?"))?
+            {
                 println!("Nothing was deleted.");
                 return Ok(());
             }
@@ -216,14 +254,20 @@ pub fn history(ctx: &mut Ctx, args: HistoryArgs) -> anyhow::Result<()> {
         eprintln!("warning: {damaged} history records of this entry failed their integrity check");
     }
     if args.json {
-        let details: Vec<HistoryDetail<'_>> =
-            items.iter().map(|h| HistoryDetail::of(h, args.reveal)).collect();
+        let details: Vec<HistoryDetail<'_>> = items
+            .iter()
+            .map(|h| HistoryDetail::of(h, args.reveal))
+            .collect();
         output::print_json(&details);
     } else if items.is_empty() {
         println!("Entry {} has no previous passwords.", entry.short_id());
     } else {
         for h in &items {
-            let password = if args.reveal { h.password.expose() } else { "********" };
+            let password = if args.reveal {
+                h.password.expose()
+            } else {
+                "********"
+            };
             println!(
                 "{}  {:<8}  by {:<7}  {password}",
                 time::format_rfc3339(h.changed_at),

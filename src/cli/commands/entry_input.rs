@@ -15,12 +15,18 @@ pub fn expires(text: &str) -> anyhow::Result<Option<i64>> {
     if text.eq_ignore_ascii_case("never") {
         return Ok(None);
     }
-    time::parse_date_end_of_day(text).map(Some).map_err(|e| UsageError(e).into())
+    time::parse_date_end_of_day(text)
+        .map(Some)
+        .map_err(|e| UsageError(e).into())
 }
 
 /// Parses `--totp`: an otpauth:// URI, or "-" to read it as a secret.
 pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString> {
-    let uri = if text == "-" { input.secret("TOTP URI")? } else { SecretString::from(text) };
+    let uri = if text == "-" {
+        input.secret("TOTP URI")?
+    } else {
+        SecretString::from(text)
+    };
     if !uri.expose().trim_start().starts_with("otpauth://") {
         return Err(UsageError("a TOTP value must be an otpauth:// URI".to_owned()).into());
     }
@@ -40,18 +46,29 @@ pub fn custom_fields(
         if name.trim().is_empty() {
             return Err(UsageError(format!("--field {raw:?} has an empty name")).into());
         }
-        fields.push(CustomField { name: name.trim().into(), value: value.into(), hidden: false });
+        fields.push(CustomField {
+            name: name.trim().into(),
+            value: value.into(),
+            hidden: false,
+        });
     }
     for name in &flags.hidden_fields {
         let value = input.secret(&format!("Value of hidden field {name:?}"))?;
-        fields.push(CustomField { name: name.trim().into(), value, hidden: true });
+        fields.push(CustomField {
+            name: name.trim().into(),
+            value,
+            hidden: true,
+        });
     }
     Ok(fields)
 }
 
 /// A generated password of the given length.
 pub fn generated(length: usize) -> anyhow::Result<SecretString> {
-    let policy = PasswordPolicy { length, ..Default::default() };
+    let policy = PasswordPolicy {
+        length,
+        ..Default::default()
+    };
     match generator::password(&policy) {
         Ok(p) => Ok(p),
         Err(e) => bail!(UsageError(e)),
@@ -60,5 +77,10 @@ pub fn generated(length: usize) -> anyhow::Result<SecretString> {
 
 /// Non-empty trimmed strings as secrets.
 pub fn texts(values: &[String]) -> Vec<SecretString> {
-    values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()).map(SecretString::from).collect()
+    values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(SecretString::from)
+        .collect()
 }

@@ -46,13 +46,21 @@ pub enum StoreError {
          {supported}; upgrade Secure Password Manager to open it",
         path.display()
     )]
-    NewerSchema { path: PathBuf, found: u32, supported: u32 },
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     /// Another connection holds a lock for too long.
     #[error("{} is busy in another process; try again in a moment", path.display())]
     Busy { path: PathBuf },
     /// Anything else SQLite reported.
     #[error("could not {action} {}: {detail}", path.display())]
-    Sqlite { path: PathBuf, action: String, detail: String },
+    Sqlite {
+        path: PathBuf,
+        action: String,
+        detail: String,
+    },
 }
 
 /// A sealed record as stored.
@@ -108,9 +116,12 @@ impl Store {
 
     fn open_with(path: &Path, flags: OpenFlags) -> Result<Self, StoreError> {
         let flags = flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| map_err(path, "open", e))?;
-        let mut store = Self { conn, path: path.to_path_buf() };
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| map_err(path, "open", e))?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -118,7 +129,9 @@ impl Store {
 
     fn configure(&self) -> Result<(), StoreError> {
         let fail = |e| map_err(&self.path, "configure", e);
-        self.conn.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
+        self.conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(fail)?;
         // WAL lets readers (the CLI) work while the window writes; FULL syncs
         // the log on every commit so a committed entry survives power loss.
         self.conn
@@ -185,7 +198,9 @@ impl Store {
             .conn
             .prepare("SELECT version, name, applied_at FROM migrations ORDER BY version")
             .map_err(fail)?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
     }
 
@@ -238,10 +253,19 @@ impl Store {
         f: impl FnOnce(&mut Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| map_err(&path, "start a write to", e))?;
-        let mut writer = Writer { tx, path: path.clone() };
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| map_err(&path, "start a write to", e))?;
+        let mut writer = Writer {
+            tx,
+            path: path.clone(),
+        };
         let value = f(&mut writer)?;
-        writer.tx.commit().map_err(|e| map_err(&path, "save changes to", e))?;
+        writer
+            .tx
+            .commit()
+            .map_err(|e| map_err(&path, "save changes to", e))?;
         Ok(value)
     }
 
@@ -249,7 +273,9 @@ impl Store {
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         let fail = |e| map_err(&self.path, "check", e);
         let mut stmt = self.conn.prepare("PRAGMA integrity_check").map_err(fail)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(fail)?;
         let lines: Vec<String> = rows.collect::<Result<_, _>>().map_err(fail)?;
         Ok(lines.into_iter().filter(|l| l != "ok").collect())
     }
@@ -299,15 +325,23 @@ impl Writer<'_> {
                  format = excluded.format, sealed = excluded.sealed"
         );
         let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.fail(e))?;
-        stmt.execute(params![row.uuid.as_bytes(), row.key_version, row.format, row.sealed])
-            .map_err(|e| self.fail(e))?;
+        stmt.execute(params![
+            row.uuid.as_bytes(),
+            row.key_version,
+            row.format,
+            row.sealed
+        ])
+        .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Deletes a row (and, for an entry, its history).
     pub fn delete(&mut self, table: &'static str, uuid: Uuid) -> Result<bool, StoreError> {
         let sql = format!("DELETE FROM {table} WHERE uuid = ?1");
-        let n = self.tx.execute(&sql, [uuid.as_bytes()]).map_err(|e| self.fail(e))?;
+        let n = self
+            .tx
+            .execute(&sql, [uuid.as_bytes()])
+            .map_err(|e| self.fail(e))?;
         Ok(n > 0)
     }
 
@@ -347,7 +381,11 @@ fn read_schema_version(conn: &Connection) -> rusqlite::Result<u32> {
         return Ok(0);
     }
     let value: Option<String> = conn
-        .query_row("SELECT value FROM metadata WHERE key = 'schema_version'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM metadata WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
@@ -370,10 +408,21 @@ fn map_err(path: &Path, action: &str, e: rusqlite::Error) -> StoreError {
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                 return StoreError::Busy { path };
             }
+            // SQLite reports a failed write of its log or shared-memory file
+            // as a plain I/O error; a full disk is by far the likeliest cause.
+            ErrorCode::SystemIoFailure | ErrorCode::CannotOpen
+                if crate::core::fsio::looks_full(&path) =>
+            {
+                return StoreError::DiskFull { path };
+            }
             _ => {}
         }
     }
-    StoreError::Sqlite { path, action: action.to_owned(), detail: e.to_string() }
+    StoreError::Sqlite {
+        path,
+        action: action.to_owned(),
+        detail: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -381,7 +430,13 @@ mod tests {
     use super::*;
 
     fn row(uuid: Uuid) -> SealedRow {
-        SealedRow { uuid, parent: Uuid::nil(), key_version: 1, format: 1, sealed: vec![1, 2, 3] }
+        SealedRow {
+            uuid,
+            parent: Uuid::nil(),
+            key_version: 1,
+            format: 1,
+            sealed: vec![1, 2, 3],
+        }
     }
 
     #[test]
@@ -399,11 +454,17 @@ mod tests {
         let path = dir.path().join("v.db");
         drop(Store::create(&path).unwrap());
         let conn = Connection::open(&path).unwrap();
-        conn.execute("UPDATE metadata SET value = '99' WHERE key = 'schema_version'", [])
-            .unwrap();
+        conn.execute(
+            "UPDATE metadata SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
         drop(conn);
         let err = Store::open(&path).err().unwrap();
-        assert!(matches!(err, StoreError::NewerSchema { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("upgrade"));
     }
 
@@ -412,7 +473,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(&dir.path().join("v.db")).unwrap();
         let entry = Uuid::new_v4();
-        store.write(|w| w.put(tables::ENTRIES, &row(entry))).unwrap();
+        store
+            .write(|w| w.put(tables::ENTRIES, &row(entry)))
+            .unwrap();
         for i in 0..5u8 {
             let mut h = row(Uuid::new_v4());
             h.parent = entry;
@@ -420,7 +483,10 @@ mod tests {
             store.write(|w| w.push_history(&h, 3)).unwrap();
         }
         let history = store.load_history(entry).unwrap();
-        assert_eq!(history.iter().map(|h| h.sealed[0]).collect::<Vec<_>>(), vec![4, 3, 2]);
+        assert_eq!(
+            history.iter().map(|h| h.sealed[0]).collect::<Vec<_>>(),
+            vec![4, 3, 2]
+        );
         store.write(|w| w.delete(tables::ENTRIES, entry)).unwrap();
         assert!(store.load_history(entry).unwrap().is_empty());
     }

@@ -42,10 +42,16 @@ impl Vault {
         })?;
 
         self.categories.extend(new_categories);
-        self.categories.sort_by(|a, b| a.name.expose().cmp(b.name.expose()));
+        self.categories
+            .sort_by(|a, b| a.name.expose().cmp(b.name.expose()));
         let uuids: Vec<Uuid> = entries.iter().map(|e| e.uuid).collect();
         for entry in entries {
-            event!(info, events::ENTRY_ADDED, "{} added", entry_ref(&entry.uuid));
+            event!(
+                info,
+                events::ENTRY_ADDED,
+                "{} added",
+                entry_ref(&entry.uuid)
+            );
             self.index.push(&entry);
             self.slots.insert(entry.uuid, self.entries.len());
             self.entries.push(entry);
@@ -70,16 +76,17 @@ impl Vault {
         next.updated_at = now;
 
         let rotated = !next.password.ct_eq(&old.password);
-        let history = (rotated && self.history_policy.enabled && !old.password.is_empty()).then(|| {
-            HistoryItem {
-                uuid: Uuid::new_v4(),
-                entry_uuid: uuid,
-                password: old.password.clone(),
-                changed_at: now,
-                reason,
-                changed_by: actor,
-            }
-        });
+        let history =
+            (rotated && self.history_policy.enabled && !old.password.is_empty()).then(|| {
+                HistoryItem {
+                    uuid: Uuid::new_v4(),
+                    entry_uuid: uuid,
+                    password: old.password.clone(),
+                    changed_at: now,
+                    reason,
+                    changed_by: actor,
+                }
+            });
         let new_categories = self.missing_categories(std::slice::from_ref(&next));
         let keys = &self.keys;
         let keep = self.history_policy.max_versions;
@@ -112,20 +119,34 @@ impl Vault {
     /// Moves an entry to the trash.
     pub fn trash(&mut self, uuid: Uuid) -> Result<(), VaultError> {
         if self.entries[self.slot(uuid)?].is_trashed() {
-            return Err(VaultError::Invalid("that entry is already in the trash".to_owned()));
+            return Err(VaultError::Invalid(
+                "that entry is already in the trash".to_owned(),
+            ));
         }
         self.set_deleted(uuid, Some(time::now_unix()))?;
-        event!(info, events::ENTRY_TRASHED, "{} moved to the trash", entry_ref(&uuid));
+        event!(
+            info,
+            events::ENTRY_TRASHED,
+            "{} moved to the trash",
+            entry_ref(&uuid)
+        );
         Ok(())
     }
 
     /// Brings an entry back from the trash.
     pub fn restore(&mut self, uuid: Uuid) -> Result<(), VaultError> {
         if !self.entries[self.slot(uuid)?].is_trashed() {
-            return Err(VaultError::Invalid("that entry is not in the trash".to_owned()));
+            return Err(VaultError::Invalid(
+                "that entry is not in the trash".to_owned(),
+            ));
         }
         self.set_deleted(uuid, None)?;
-        event!(info, events::ENTRY_RESTORED, "{} restored from the trash", entry_ref(&uuid));
+        event!(
+            info,
+            events::ENTRY_RESTORED,
+            "{} restored from the trash",
+            entry_ref(&uuid)
+        );
         Ok(())
     }
 
@@ -142,8 +163,12 @@ impl Vault {
 
     /// Deletes every trashed entry; returns how many.
     pub fn empty_trash(&mut self) -> Result<usize, VaultError> {
-        let trashed: Vec<Uuid> =
-            self.entries.iter().filter(|e| e.is_trashed()).map(|e| e.uuid).collect();
+        let trashed: Vec<Uuid> = self
+            .entries
+            .iter()
+            .filter(|e| e.is_trashed())
+            .map(|e| e.uuid)
+            .collect();
         self.purge_many(&trashed)?;
         Ok(trashed.len())
     }
@@ -156,13 +181,20 @@ impl Vault {
             Ok(())
         })?;
         for uuid in uuids {
-            let Some(slot) = self.slots.remove(uuid) else { continue };
+            let Some(slot) = self.slots.remove(uuid) else {
+                continue;
+            };
             self.index.swap_remove(slot);
             self.entries.swap_remove(slot);
             if let Some(moved) = self.entries.get(slot) {
                 self.slots.insert(moved.uuid, slot);
             }
-            event!(info, events::ENTRY_PURGED, "{} deleted for good", entry_ref(uuid));
+            event!(
+                info,
+                events::ENTRY_PURGED,
+                "{} deleted for good",
+                entry_ref(uuid)
+            );
         }
         if self.index.wants_rebuild() {
             self.index = crate::core::index::SearchIndex::build(&self.entries);
@@ -184,7 +216,9 @@ impl Vault {
         self.slots
             .get(&uuid)
             .copied()
-            .ok_or_else(|| VaultError::NotFound { id: crate::core::entries::short_id(&uuid) })
+            .ok_or_else(|| VaultError::NotFound {
+                id: crate::core::entries::short_id(&uuid),
+            })
     }
 
     /// Categories named by `entries` that the vault does not have yet.
@@ -195,7 +229,11 @@ impl Vault {
             if name.is_empty() {
                 continue;
             }
-            let known = self.categories.iter().chain(&missing).any(|c| c.name.expose() == name);
+            let known = self
+                .categories
+                .iter()
+                .chain(&missing)
+                .any(|c| c.name.expose() == name);
             if !known {
                 missing.push(Category {
                     uuid: Uuid::new_v4(),

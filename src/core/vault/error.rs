@@ -89,7 +89,11 @@ pub enum VaultError {
 }
 
 fn wrong_password_message(with_key_file: bool, locked_for: Option<i64>) -> String {
-    let what = if with_key_file { "master password or key file" } else { "master password" };
+    let what = if with_key_file {
+        "master password or key file"
+    } else {
+        "master password"
+    };
     match locked_for {
         Some(secs) => format!(
             "wrong {what}; after repeated failures unlocking is refused for {}",

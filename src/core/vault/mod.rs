@@ -44,7 +44,9 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("key_file", &self.key_file).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("key_file", &self.key_file)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,14 +72,20 @@ pub struct HistoryPolicy {
 
 impl Default for HistoryPolicy {
     fn default() -> Self {
-        Self { enabled: true, max_versions: 10 }
+        Self {
+            enabled: true,
+            max_versions: 10,
+        }
     }
 }
 
 impl HistoryPolicy {
     /// The policy the settings ask for.
     pub fn from_settings(settings: &Settings) -> Self {
-        Self { enabled: settings.history_enabled(), max_versions: settings.history_max_versions() }
+        Self {
+            enabled: settings.history_enabled(),
+            max_versions: settings.history_max_versions(),
+        }
     }
 }
 
@@ -147,13 +155,22 @@ impl Vault {
                     .to_owned(),
             ));
         }
-        for existing in [paths.auth(), paths.db(), paths.secret_key(), paths.secret_key_enc()] {
+        for existing in [
+            paths.auth(),
+            paths.db(),
+            paths.secret_key(),
+            paths.secret_key_enc(),
+        ] {
             if existing.exists() {
                 return Err(VaultError::AlreadyExists { path: existing });
             }
         }
         paths.ensure_dirs()?;
-        let digest = options.key_file.as_deref().map(kdf::key_file_digest).transpose()?;
+        let digest = options
+            .key_file
+            .as_deref()
+            .map(kdf::key_file_digest)
+            .transpose()?;
 
         let salt = SaltFile::generate(options.kdf);
         let salt_bytes = salt.salt_bytes().map_err(VaultError::Invalid)?;
@@ -186,12 +203,24 @@ impl Vault {
             events::VAULT_CREATED,
             "vault created: key mode {}, key file {}, argon2id m={} KiB t={} p={}",
             options.key_mode,
-            if digest.is_some() { "required" } else { "not used" },
+            if digest.is_some() {
+                "required"
+            } else {
+                "not used"
+            },
             options.kdf.m_cost_kib,
             options.kdf.t_cost,
             options.kdf.p_cost
         );
-        Ok(Self::from_parts(paths.clone(), store, keys, Vec::new(), categories, Vec::new(), lock))
+        Ok(Self::from_parts(
+            paths.clone(),
+            store,
+            keys,
+            Vec::new(),
+            categories,
+            Vec::new(),
+            lock,
+        ))
     }
 
     /// Unlocks an existing vault: one KDF run, then every record into memory.
@@ -250,9 +279,22 @@ impl Vault {
                 events::entry_ref(&d.uuid),
                 d.reason
             );
-            notices.push(format!("{} {} {}", singular(d.table), d.short_id(), d.reason));
+            notices.push(format!(
+                "{} {} {}",
+                singular(d.table),
+                d.short_id(),
+                d.reason
+            ));
         }
-        let mut vault = Self::from_parts(paths.clone(), store, keys, entries, categories, damaged, lock);
+        let mut vault = Self::from_parts(
+            paths.clone(),
+            store,
+            keys,
+            entries,
+            categories,
+            damaged,
+            lock,
+        );
         vault.notices = notices;
         Ok(vault)
     }
@@ -267,7 +309,11 @@ impl Vault {
         lock: Option<VaultLock>,
     ) -> Self {
         let index = SearchIndex::build(&entries);
-        let slots = entries.iter().enumerate().map(|(i, e)| (e.uuid, i)).collect();
+        let slots = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.uuid, i))
+            .collect();
         Self {
             paths,
             store,
@@ -321,7 +367,11 @@ impl Vault {
     /// Slots of entries matching `query` (every term, case-insensitive, in
     /// title, username, URLs, notes and tags).
     pub fn search(&self, query: &str) -> Vec<&Entry> {
-        self.index.search(query).into_iter().map(|slot| &self.entries[slot]).collect()
+        self.index
+            .search(query)
+            .into_iter()
+            .map(|slot| &self.entries[slot])
+            .collect()
     }
 
     /// Entries passing `filter`, sorted by title.
@@ -336,7 +386,11 @@ impl Vault {
             .filter(|e| e.is_trashed() == filter.trash)
             .filter(|e| !filter.favorites || e.favorite)
             .filter(|e| !filter.expired || e.is_expired(now))
-            .filter(|e| filter.expiring_days.is_none_or(|d| e.expires_within(now, d)))
+            .filter(|e| {
+                filter
+                    .expiring_days
+                    .is_none_or(|d| e.expires_within(now, d))
+            })
             .filter(|e| {
                 filter
                     .category
@@ -345,8 +399,16 @@ impl Vault {
             })
             .collect();
         found.sort_by(|a, b| {
-            let fold = |e: &Entry| e.title.expose().chars().flat_map(char::to_lowercase).collect::<Vec<_>>();
-            b.favorite.cmp(&a.favorite).then_with(|| fold(a).cmp(&fold(b)))
+            let fold = |e: &Entry| {
+                e.title
+                    .expose()
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .collect::<Vec<_>>()
+            };
+            b.favorite
+                .cmp(&a.favorite)
+                .then_with(|| fold(a).cmp(&fold(b)))
         });
         found
     }
@@ -362,14 +424,24 @@ impl Vault {
                 .iter()
                 .filter(|e| e.uuid.simple().to_string().starts_with(&lower))
                 .collect();
-            if let Some(d) = self.damaged.iter().find(|d| d.uuid.simple().to_string().starts_with(&lower)) {
-                if hits.is_empty() {
-                    return Err(VaultError::Damaged { id: d.short_id(), reason: d.reason.clone() });
-                }
+            let damaged = self
+                .damaged
+                .iter()
+                .find(|d| d.uuid.simple().to_string().starts_with(&lower));
+            if let (Some(d), true) = (damaged, hits.is_empty()) {
+                return Err(VaultError::Damaged {
+                    id: d.short_id(),
+                    reason: d.reason.clone(),
+                });
             }
             match hits.len() {
                 1 => return Ok(hits[0]),
-                n if n > 1 => return Err(VaultError::Ambiguous { id: id.to_owned(), count: n }),
+                n if n > 1 => {
+                    return Err(VaultError::Ambiguous {
+                        id: id.to_owned(),
+                        count: n,
+                    });
+                }
                 _ => {}
             }
         }
@@ -380,11 +452,18 @@ impl Vault {
                 .collect()
         };
         let live = by_title(false);
-        let hits = if live.is_empty() { by_title(true) } else { live };
+        let hits = if live.is_empty() {
+            by_title(true)
+        } else {
+            live
+        };
         match hits.len() {
             0 => Err(VaultError::NotFound { id: id.to_owned() }),
             1 => Ok(hits[0]),
-            n => Err(VaultError::Ambiguous { id: id.to_owned(), count: n }),
+            n => Err(VaultError::Ambiguous {
+                id: id.to_owned(),
+                count: n,
+            }),
         }
     }
 
@@ -427,17 +506,28 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         if paths.db().exists() {
             return Err(VaultError::MissingFile { path: auth_path });
         }
-        return Err(VaultError::NoVault { dir: paths.data_dir.clone() });
+        return Err(VaultError::NoVault {
+            dir: paths.data_dir.clone(),
+        });
     };
-    let mut auth = AuthFile::parse(&auth_bytes)
-        .map_err(|detail| VaultError::CorruptFile { path: auth_path.clone(), detail })?;
+    let mut auth = AuthFile::parse(&auth_bytes).map_err(|detail| VaultError::CorruptFile {
+        path: auth_path.clone(),
+        detail,
+    })?;
     let salt_path = paths.salt();
-    let salt_bytes = fsio::read_optional(&salt_path)?
-        .ok_or_else(|| VaultError::MissingFile { path: salt_path.clone() })?;
-    let salt = SaltFile::parse(&salt_bytes)
-        .map_err(|detail| VaultError::CorruptFile { path: salt_path.clone(), detail })?;
-    let salt_value =
-        salt.salt_bytes().map_err(|detail| VaultError::CorruptFile { path: salt_path, detail })?;
+    let salt_bytes = fsio::read_optional(&salt_path)?.ok_or_else(|| VaultError::MissingFile {
+        path: salt_path.clone(),
+    })?;
+    let salt = SaltFile::parse(&salt_bytes).map_err(|detail| VaultError::CorruptFile {
+        path: salt_path.clone(),
+        detail,
+    })?;
+    let salt_value = salt
+        .salt_bytes()
+        .map_err(|detail| VaultError::CorruptFile {
+            path: salt_path,
+            detail,
+        })?;
 
     match (auth.key_file_required, &credentials.key_file) {
         (true, None) => return Err(VaultError::KeyFileRequired),
@@ -447,7 +537,11 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
 
     let now = time::now_unix();
     if let Some(remaining_secs) = auth.lockout_remaining(now) {
-        event!(warn, events::LOGIN_LOCKED_OUT, "unlock refused: locked out for {remaining_secs} s");
+        event!(
+            warn,
+            events::LOGIN_LOCKED_OUT,
+            "unlock refused: locked out for {remaining_secs} s"
+        );
         return Err(VaultError::LockedOut { remaining_secs });
     }
 
@@ -457,23 +551,41 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
             let (path, name) = key_file_location(paths, auth.key_file_required);
             let bytes = fsio::read_optional(&path)?
                 .ok_or_else(|| VaultError::MissingFile { path: path.clone() })?;
-            let file = KeyFile::parse(&bytes)
-                .map_err(|detail| VaultError::CorruptFile { path: path.clone(), detail })?;
+            let file = KeyFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile {
+                path: path.clone(),
+                detail,
+            })?;
             Some((file, path, name))
         }
         KeyMode::PasswordDerived => None,
     };
-    let digest = credentials.key_file.as_deref().map(kdf::key_file_digest).transpose()?;
+    let digest = credentials
+        .key_file
+        .as_deref()
+        .map(kdf::key_file_digest)
+        .transpose()?;
 
-    let derived = kdf::derive(&salt.params(), &salt_value, &credentials.password, digest.as_ref())?;
+    let derived = kdf::derive(
+        &salt.params(),
+        &salt_value,
+        &credentials.password,
+        digest.as_ref(),
+    )?;
     if !auth.verify(&derived.auth) {
         let locked_for = auth.record_failure(now);
         let attempts = auth.failed_attempts;
-        event!(warn, events::LOGIN_FAILED, "wrong master password (failure {attempts} in a row)");
+        event!(
+            warn,
+            events::LOGIN_FAILED,
+            "wrong master password (failure {attempts} in a row)"
+        );
         // If the counter cannot be saved the attempt still fails; the
         // previous file stays intact.
         let _ = auth.save(&auth_path);
-        return Err(VaultError::WrongPassword { with_key_file: digest.is_some(), locked_for });
+        return Err(VaultError::WrongPassword {
+            with_key_file: digest.is_some(),
+            locked_for,
+        });
     }
 
     let keys = match wrapped {

@@ -72,12 +72,22 @@ pub fn open<T: DeserializeOwned>(
     table: &'static str,
     row: &SealedRow,
 ) -> Result<T, DamagedRecord> {
-    let damaged = |reason: String| DamagedRecord { table, uuid: row.uuid, reason };
+    let damaged = |reason: String| DamagedRecord {
+        table,
+        uuid: row.uuid,
+        reason,
+    };
     let key = keys.get(row.key_version).ok_or_else(|| {
-        damaged(format!("it was sealed with key version {}, which this vault lacks", row.key_version))
+        damaged(format!(
+            "it was sealed with key version {}, which this vault lacks",
+            row.key_version
+        ))
     })?;
     if row.format != CURRENT_VERSION {
-        return Err(damaged(format!("it uses unknown record format {}", row.format)));
+        return Err(damaged(format!(
+            "it uses unknown record format {}",
+            row.format
+        )));
     }
     let aad = aad(table, row.uuid, row.parent, row.format, row.key_version);
     let plain = crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(e.to_string()))?;
@@ -93,7 +103,14 @@ pub fn open_entry(keys: &Keyring, row: &SealedRow) -> Result<Entry, DamagedRecor
 
 /// Seals an entry.
 pub fn seal_entry(keys: &Keyring, entry: &Entry) -> SealedRow {
-    seal(keys, tables::ENTRIES, entry.uuid, Uuid::nil(), entry, size_hint(entry))
+    seal(
+        keys,
+        tables::ENTRIES,
+        entry.uuid,
+        Uuid::nil(),
+        entry,
+        size_hint(entry),
+    )
 }
 
 /// Opens a history row.
@@ -107,7 +124,14 @@ pub fn open_history(keys: &Keyring, row: &SealedRow) -> Result<HistoryItem, Dama
 /// Seals a history item.
 pub fn seal_history(keys: &Keyring, item: &HistoryItem) -> SealedRow {
     let hint = item.password.expose().len() + 32;
-    seal(keys, tables::HISTORY, item.uuid, item.entry_uuid, item, hint)
+    seal(
+        keys,
+        tables::HISTORY,
+        item.uuid,
+        item.entry_uuid,
+        item,
+        hint,
+    )
 }
 
 /// Opens a category row.
@@ -120,12 +144,21 @@ pub fn open_category(keys: &Keyring, row: &SealedRow) -> Result<Category, Damage
 /// Seals a category.
 pub fn seal_category(keys: &Keyring, category: &Category) -> SealedRow {
     let hint = category.name.expose().len() + category.color.len();
-    seal(keys, tables::CATEGORIES, category.uuid, Uuid::nil(), category, hint)
+    seal(
+        keys,
+        tables::CATEGORIES,
+        category.uuid,
+        Uuid::nil(),
+        category,
+        hint,
+    )
 }
 
 /// Opens many entry rows, spread over the machine's cores.
 pub fn open_entries(keys: &Keyring, rows: &[SealedRow]) -> Vec<Result<Entry, DamagedRecord>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     if threads == 1 || rows.len() < 2048 {
         return rows.iter().map(|row| open_entry(keys, row)).collect();
     }
@@ -134,7 +167,11 @@ pub fn open_entries(keys: &Keyring, rows: &[SealedRow]) -> Vec<Result<Entry, Dam
         let workers: Vec<_> = rows
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|row| open_entry(keys, row)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|row| open_entry(keys, row))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         workers
@@ -145,9 +182,20 @@ pub fn open_entries(keys: &Keyring, rows: &[SealedRow]) -> Vec<Result<Entry, Dam
 }
 
 fn size_hint(entry: &Entry) -> usize {
-    let texts = [&entry.title, &entry.username, &entry.password, &entry.notes, &entry.category];
+    let texts = [
+        &entry.title,
+        &entry.username,
+        &entry.password,
+        &entry.notes,
+        &entry.category,
+    ];
     texts.iter().map(|t| t.expose().len() + 5).sum::<usize>()
-        + entry.urls.iter().chain(&entry.tags).map(|t| t.expose().len() + 5).sum::<usize>()
+        + entry
+            .urls
+            .iter()
+            .chain(&entry.tags)
+            .map(|t| t.expose().len() + 5)
+            .sum::<usize>()
         + entry.totp.as_ref().map_or(0, |t| t.expose().len() + 5)
         + entry
             .fields
@@ -168,7 +216,11 @@ mod tests {
     #[test]
     fn entry_round_trips_and_rejects_a_moved_ciphertext() {
         let keys = keys();
-        let entry = Entry { uuid: Uuid::new_v4(), title: "T".into(), ..Default::default() };
+        let entry = Entry {
+            uuid: Uuid::new_v4(),
+            title: "T".into(),
+            ..Default::default()
+        };
         let row = seal_entry(&keys, &entry);
         assert_eq!(open_entry(&keys, &row).unwrap(), entry);
 
@@ -179,13 +231,22 @@ mod tests {
 
         let mut relabelled = row.clone();
         relabelled.key_version = 2;
-        assert!(open_entry(&keys, &relabelled).unwrap_err().reason.contains("key version 2"));
+        assert!(
+            open_entry(&keys, &relabelled)
+                .unwrap_err()
+                .reason
+                .contains("key version 2")
+        );
     }
 
     #[test]
     fn a_row_cannot_move_between_tables() {
         let keys = keys();
-        let entry = Entry { uuid: Uuid::new_v4(), title: "T".into(), ..Default::default() };
+        let entry = Entry {
+            uuid: Uuid::new_v4(),
+            title: "T".into(),
+            ..Default::default()
+        };
         let row = seal_entry(&keys, &entry);
         assert!(open_category(&keys, &row).is_err());
     }
@@ -196,7 +257,14 @@ mod tests {
         let rows: Vec<SealedRow> = (0..5000)
             .map(|i| {
                 let title = format!("entry {i}");
-                seal_entry(&keys, &Entry { uuid: Uuid::new_v4(), title: title.into(), ..Default::default() })
+                seal_entry(
+                    &keys,
+                    &Entry {
+                        uuid: Uuid::new_v4(),
+                        title: title.into(),
+                        ..Default::default()
+                    },
+                )
             })
             .collect();
         let opened = open_entries(&keys, &rows);
