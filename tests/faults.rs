@@ -19,7 +19,7 @@ fn flip_byte_of_entry(v: &TestVault, short_id: &str) {
             u.iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
-                .starts_with(short_id)
+                .ends_with(short_id)
         })
         .expect("row of the entry");
     let middle = sealed.len() / 2;

@@ -66,6 +66,7 @@ impl std::str::FromStr for KeyMode {
 }
 
 /// The data keys of an unlocked vault, by version.
+#[derive(Clone)]
 pub struct Keyring {
     keys: BTreeMap<u32, Key256>,
     active: u32,

@@ -25,7 +25,8 @@ impl Vault {
         let now = time::now_unix();
         for entry in &mut entries {
             entry.validate().map_err(VaultError::Invalid)?;
-            entry.uuid = Uuid::new_v4();
+            self.next_seq += 1;
+            entry.uuid = crate::core::entries::sequential_uuid(self.next_seq);
             entry.created_at = now;
             entry.updated_at = now;
         }

@@ -19,7 +19,7 @@ pub use error::{VaultError, human_duration};
 pub use records::DamagedRecord;
 
 use crate::core::auth::AuthFile;
-use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem};
+use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem, short_id};
 use crate::core::events;
 use crate::core::fsio;
 use crate::core::hardening;
@@ -118,6 +118,8 @@ pub struct Vault {
     damaged: Vec<DamagedRecord>,
     history_policy: HistoryPolicy,
     notices: Vec<String>,
+    /// The highest entry sequence number in use (see `sequential_uuid`).
+    next_seq: u64,
     _lock: Option<VaultLock>,
 }
 
@@ -314,6 +316,13 @@ impl Vault {
             .enumerate()
             .map(|(i, e)| (e.uuid, i))
             .collect();
+        let next_seq = entries
+            .iter()
+            .map(|e| e.uuid)
+            .chain(damaged.iter().map(|d| d.uuid))
+            .filter_map(|u| crate::core::entries::uuid_seq(&u))
+            .max()
+            .unwrap_or(0);
         Self {
             paths,
             store,
@@ -325,6 +334,7 @@ impl Vault {
             damaged,
             history_policy: HistoryPolicy::default(),
             notices: Vec::new(),
+            next_seq,
             _lock: lock,
         }
     }
@@ -413,21 +423,23 @@ impl Vault {
         found
     }
 
-    /// Finds one entry by short-id prefix (4+ hex digits) or exact title.
-    /// Live entries win over trashed ones with the same title.
+    /// Finds one entry by id or exact title. An id is the short id `list`
+    /// shows (or its first 4+ digits), or the full uuid (or a prefix of it
+    /// longer than 8 digits). Live entries win over trashed ones with the
+    /// same title.
     pub fn find(&self, id: &str) -> Result<&Entry, VaultError> {
         let id_trim = id.trim();
-        let lower = id_trim.to_ascii_lowercase().replace('-', "");
-        if lower.len() >= 4 && lower.chars().all(|c| c.is_ascii_hexdigit()) {
-            let hits: Vec<&Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.uuid.simple().to_string().starts_with(&lower))
-                .collect();
-            let damaged = self
-                .damaged
-                .iter()
-                .find(|d| d.uuid.simple().to_string().starts_with(&lower));
+        let hex = id_trim.to_ascii_lowercase().replace('-', "");
+        if hex.len() >= 4 && hex.len() <= 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            let matches = |uuid: &Uuid| {
+                if hex.len() <= 8 {
+                    short_id(uuid).starts_with(&hex)
+                } else {
+                    uuid.simple().to_string().starts_with(&hex)
+                }
+            };
+            let hits: Vec<&Entry> = self.entries.iter().filter(|e| matches(&e.uuid)).collect();
+            let damaged = self.damaged.iter().find(|d| matches(&d.uuid));
             if let (Some(d), true) = (damaged, hits.is_empty()) {
                 return Err(VaultError::Damaged {
                     id: d.short_id(),
