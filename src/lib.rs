@@ -2,6 +2,16 @@
 //!
 //! [`core`] is the synchronous vault everything stands on; [`cli`] is the
 //! command line over it.
+//!
+//! Secrets print only their type name, so a stray `{:?}` cannot leak them:
+//!
+//! ```
+//! use spm::core::secret::SecretString;
+//!
+//! let password = SecretString::from("hunter2");
+//! assert_eq!(format!("{password:?}"), "SecretString(..)");
+//! assert_eq!(password.expose(), "hunter2");
+//! ```
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 
