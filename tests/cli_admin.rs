@@ -259,3 +259,49 @@ fn no_command_prints_help() {
     let run = run_in(dir.path(), &[], "").ok();
     assert!(run.stdout.contains("Usage"), "{}", run.stdout);
 }
+
+#[test]
+fn a_debug_build_inside_the_source_tree_uses_dot_data() {
+    let out = std::process::Command::new(binary())
+        .args(["paths", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("PASSWORD_MANAGER_HOME")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["layout"], "development");
+    let root = env!("CARGO_MANIFEST_DIR");
+    assert_eq!(json["vault"], format!("{root}/.data/passwords.db"));
+}
+
+#[test]
+fn outside_the_source_tree_the_xdg_directories_are_used() {
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(binary())
+        .args(["paths", "--json"])
+        .current_dir(home.path())
+        .env_remove("PASSWORD_MANAGER_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let h = home.path().display();
+    assert_eq!(json["layout"], "installed (XDG)");
+    assert_eq!(
+        json["vault"],
+        format!("{h}/.local/share/secure-password-manager/passwords.db")
+    );
+    assert_eq!(
+        json["settings"],
+        format!("{h}/.config/secure-password-manager/settings.json")
+    );
+    assert_eq!(
+        json["breach_cache"],
+        format!("{h}/.cache/secure-password-manager/breach_cache.json")
+    );
+    // Printing paths creates nothing.
+    assert!(!home.path().join(".local").exists());
+}

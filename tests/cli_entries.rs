@@ -316,3 +316,29 @@ fn missing_stdin_secret_is_explained() {
         run.stderr
     );
 }
+
+#[test]
+fn categories_start_with_the_defaults_and_grow_with_new_names() {
+    let v = TestVault::new();
+    v.add(&["--title", "Flight", "--category", "Travel"], "x");
+    v.add(&["--title", "Payroll", "--category", "Work"], "y");
+    let listed = v.run_unlocked(&["categories", "--json"], &[]).ok().json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Finance", "General", "Personal", "Social", "Travel", "Work"]
+    );
+    let work = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Work")
+        .unwrap();
+    assert_eq!(work["entries"], 1);
+    assert!(work["color"].as_str().unwrap().starts_with('#'));
+}

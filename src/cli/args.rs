@@ -58,7 +58,7 @@ pub enum Command {
     #[command(subcommand)]
     Trash(TrashCommand),
     /// Show an entry's previous passwords.
-    History(HistoryArgs),
+    History(ShowArgs),
     /// Generate a password or passphrase (no vault needed).
     Generate(GenerateArgs),
     /// Read or change settings.
@@ -68,6 +68,8 @@ pub enum Command {
     Doctor(JsonArg),
     /// Print where every file lives.
     Paths(JsonArg),
+    /// List the categories with their colors and entry counts.
+    Categories(JsonArg),
 }
 
 /// `init` flags.
@@ -192,25 +194,12 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// `show` flags.
+/// `show` and `history` flags.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Entry id (from `list`) or exact title.
     pub id: String,
-    /// Print the password and hidden fields.
-    #[arg(long)]
-    pub reveal: bool,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// `history` flags.
-#[derive(Debug, Args)]
-pub struct HistoryArgs {
-    /// Entry id (from `list`) or exact title.
-    pub id: String,
-    /// Print the old passwords.
+    /// Print passwords and hidden fields.
     #[arg(long)]
     pub reveal: bool,
     /// Print JSON.

@@ -36,6 +36,8 @@ pub fn start(paths: &Paths) -> anyhow::Result<LoggerHandle> {
 struct RotatingFile {
     path: PathBuf,
     file: Mutex<File>,
+    /// Size at which the file rotates.
+    limit: u64,
 }
 
 impl RotatingFile {
@@ -44,11 +46,12 @@ impl RotatingFile {
         Ok(Self {
             path,
             file: Mutex::new(file),
+            limit: ROTATE_BYTES,
         })
     }
 
     fn rotate_if_large(&self, file: &mut File) -> io::Result<()> {
-        if file.metadata()?.len() < ROTATE_BYTES {
+        if file.metadata()?.len() < self.limit {
             return Ok(());
         }
         for n in (1..KEEP_FILES).rev() {
@@ -100,4 +103,46 @@ fn numbered(path: &Path, n: u32) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{n}"));
     path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_rotate_by_size_and_only_five_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password_manager.log");
+        let mut writer = RotatingFile::open(path.clone()).unwrap();
+        writer.limit = 1000;
+        let message = "x".repeat(200);
+        for _ in 0..60 {
+            let args = format_args!("{message}");
+            let record = log::Record::builder()
+                .args(args)
+                .level(log::Level::Info)
+                .target("ENTRY_ADDED")
+                .build();
+            writer.write(&mut DeferredNow::new(), &record).unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "password_manager.log",
+                "password_manager.log.1",
+                "password_manager.log.2",
+                "password_manager.log.3",
+                "password_manager.log.4"
+            ]
+        );
+        let current = std::fs::read_to_string(&path).unwrap();
+        let line = current.lines().next().unwrap();
+        assert!(line.contains(" INFO  ENTRY_ADDED xxx"), "{line}");
+        assert!(std::fs::metadata(&path).unwrap().len() <= 1000 + 300);
+    }
 }

@@ -111,6 +111,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Restore(a) => entries::restore(ctx, &a.id),
         Command::Trash(c) => entries::trash(ctx, c),
         Command::History(a) => entries::history(ctx, a),
+        Command::Categories(a) => entries::categories(ctx, a.json),
         Command::Settings(c) => admin::settings(ctx, c),
         Command::Doctor(a) => admin::doctor(&ctx.paths, a.json),
         Command::Paths(a) => {

@@ -38,3 +38,19 @@ pub fn core_dumps_disabled() -> bool {
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) } == 0;
     ok && limit.rlim_cur == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protection_turns_off_core_dumps_and_dumpability() {
+        protect_process_memory();
+        assert!(core_dumps_disabled());
+        #[cfg(target_os = "linux")]
+        // SAFETY: PR_GET_DUMPABLE takes no pointer arguments.
+        unsafe {
+            assert_eq!(libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+        }
+    }
+}

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::entry_input as parse;
 use crate::cli::UsageError;
-use crate::cli::args::{AddArgs, EditArgs, HistoryArgs, ListArgs, ShowArgs, TrashCommand};
+use crate::cli::args::{AddArgs, EditArgs, ListArgs, ShowArgs, TrashCommand};
 use crate::cli::context::{Access, Ctx};
 use crate::cli::output::{self, EntryDetail, EntrySummary, HistoryDetail};
 use crate::core::entries::{Actor, Entry, EntryPatch, RotationReason};
@@ -246,7 +246,7 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
 }
 
 /// `history`.
-pub fn history(ctx: &mut Ctx, args: HistoryArgs) -> anyhow::Result<()> {
+pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
     let vault = ctx.unlock(Access::Read)?;
     let entry = vault.find(&args.id)?;
     let (items, damaged) = vault.history(entry.uuid)?;
@@ -275,6 +275,42 @@ pub fn history(ctx: &mut Ctx, args: HistoryArgs) -> anyhow::Result<()> {
                 h.changed_by.as_str()
             );
         }
+    }
+    Ok(())
+}
+
+/// `categories`.
+pub fn categories(ctx: &mut Ctx, json_out: bool) -> anyhow::Result<()> {
+    let vault = ctx.unlock(Access::Read)?;
+    let count = |name: &str| {
+        vault
+            .entries()
+            .iter()
+            .filter(|e| !e.is_trashed() && e.category.expose() == name)
+            .count()
+    };
+    let rows: Vec<(&str, &str, usize)> = vault
+        .categories()
+        .iter()
+        .map(|c| (c.name.expose(), c.color.as_str(), count(c.name.expose())))
+        .collect();
+    if json_out {
+        let list: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(name, color, n)| json!({ "name": name, "color": color, "entries": n }))
+            .collect();
+        output::print_json(&list);
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|(name, _, _)| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    println!("{:<width$}  {:<7}  ENTRIES", "CATEGORY", "COLOR");
+    for (name, color, n) in rows {
+        println!("{name:<width$}  {color:<7}  {n}");
     }
     Ok(())
 }
