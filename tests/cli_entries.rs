@@ -342,3 +342,33 @@ fn categories_start_with_the_defaults_and_grow_with_new_names() {
     assert_eq!(work["entries"], 1);
     assert!(work["color"].as_str().unwrap().starts_with('#'));
 }
+
+#[test]
+fn restore_and_rm_look_in_the_right_place_for_a_shared_title() {
+    let v = TestVault::new();
+    let old = v.add(&["--title", "Router"], "old");
+    v.run_unlocked(&["rm", &old], &[]).ok();
+    let new = v.add(&["--title", "Router"], "new");
+    // "Router" names the live entry for rm and the trashed one for restore.
+    let restored = v.run_unlocked(&["restore", "Router"], &[]).ok();
+    assert!(restored.stdout.contains(&old), "{}", restored.stdout);
+    let ambiguous = v.run_unlocked(&["rm", "Router"], &[]).expect_code(1);
+    assert!(
+        ambiguous.stderr.contains("2 entries match"),
+        "{}",
+        ambiguous.stderr
+    );
+    v.run_unlocked(&["rm", &new], &[]).ok();
+    let gone = v.run_unlocked(&["rm", &new], &[]).expect_code(1);
+    assert!(gone.stderr.contains("no entry matches"), "{}", gone.stderr);
+}
+
+#[test]
+fn a_category_named_in_another_case_joins_the_existing_one() {
+    let v = TestVault::new();
+    v.add(&["--title", "Payroll", "--category", "  work "], "x");
+    let listed = v.list(&[]);
+    assert_eq!(listed[0]["category"], "Work");
+    let categories = v.run_unlocked(&["categories", "--json"], &[]).ok().json();
+    assert_eq!(categories.as_array().unwrap().len(), 5);
+}

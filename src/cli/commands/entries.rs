@@ -11,7 +11,7 @@ use crate::cli::output::{self, EntryDetail, EntrySummary, HistoryDetail};
 use crate::core::entries::{Actor, Entry, EntryPatch, RotationReason};
 use crate::core::secret::SecretString;
 use crate::core::time;
-use crate::core::vault::{Filter, Vault};
+use crate::core::vault::{Filter, Scope};
 
 /// `add`.
 pub fn add(ctx: &mut Ctx, args: AddArgs) -> anyhow::Result<()> {
@@ -99,7 +99,7 @@ pub fn list(ctx: &mut Ctx, args: ListArgs) -> anyhow::Result<()> {
 /// `show`.
 pub fn show(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
     let vault = ctx.unlock(Access::Read)?;
-    let entry = vault.find(&args.id)?;
+    let entry = vault.find(&args.id, Scope::Any)?;
     if args.json {
         output::print_json(&EntryDetail::of(entry, args.reveal));
     } else {
@@ -138,7 +138,7 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
     }
 
     let mut vault = ctx.unlock(Access::Write)?;
-    let uuid = vault.find(&args.id)?.uuid;
+    let uuid = vault.find(&args.id, Scope::Any)?.uuid;
     let password = match (f.generate, args.password) {
         (Some(length), _) => Some(parse::generated(length)?),
         (None, true) => Some(ctx.input.secret("New password for the entry")?),
@@ -177,7 +177,7 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
 /// `rm`: move to the trash.
 pub fn remove(ctx: &mut Ctx, id: &str) -> anyhow::Result<()> {
     let mut vault = ctx.unlock(Access::Write)?;
-    let entry = live_entry(&vault, id)?;
+    let entry = vault.find(id, Scope::Live)?;
     let (uuid, short) = (entry.uuid, entry.short_id());
     vault.trash(uuid)?;
     println!("Moved entry {short} to the trash; `restore {short}` brings it back.");
@@ -187,7 +187,7 @@ pub fn remove(ctx: &mut Ctx, id: &str) -> anyhow::Result<()> {
 /// `restore`: bring back from the trash.
 pub fn restore(ctx: &mut Ctx, id: &str) -> anyhow::Result<()> {
     let mut vault = ctx.unlock(Access::Write)?;
-    let entry = vault.find(id)?;
+    let entry = vault.find(id, Scope::Trash)?;
     let (uuid, short) = (entry.uuid, entry.short_id());
     vault.restore(uuid)?;
     println!("Restored entry {short} from the trash.");
@@ -228,7 +228,7 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
             println!("Deleted {purged} entries for good.");
         }
         TrashCommand::Purge { id, .. } => {
-            let entry = vault.find(&id)?;
+            let entry = vault.find(&id, Scope::Trash)?;
             let (uuid, short) = (entry.uuid, entry.short_id());
             if !yes
                 && !ctx
@@ -248,7 +248,7 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
 /// `history`.
 pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
     let vault = ctx.unlock(Access::Read)?;
-    let entry = vault.find(&args.id)?;
+    let entry = vault.find(&args.id, Scope::Any)?;
     let (items, damaged) = vault.history(entry.uuid)?;
     if damaged > 0 {
         eprintln!("warning: {damaged} history records of this entry failed their integrity check");
@@ -313,12 +313,4 @@ pub fn categories(ctx: &mut Ctx, json_out: bool) -> anyhow::Result<()> {
         println!("{name:<width$}  {color:<7}  {n}");
     }
     Ok(())
-}
-
-fn live_entry<'a>(vault: &'a Vault, id: &str) -> anyhow::Result<&'a Entry> {
-    let entry = vault.find(id)?;
-    if entry.is_trashed() {
-        bail!("entry {} is already in the trash", entry.short_id());
-    }
-    Ok(entry)
 }

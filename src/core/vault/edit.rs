@@ -6,9 +6,11 @@
 
 use uuid::Uuid;
 
+use super::lookup::same_name;
 use super::{Vault, VaultError, records};
 use crate::core::entries::{Actor, Category, Entry, EntryPatch, HistoryItem, RotationReason};
 use crate::core::events::{self, entry_ref};
+use crate::core::secret::SecretString;
 use crate::core::store::tables;
 use crate::core::time;
 use crate::event;
@@ -30,7 +32,7 @@ impl Vault {
             entry.created_at = now;
             entry.updated_at = now;
         }
-        let new_categories = self.missing_categories(&entries);
+        let new_categories = self.settle_categories(&mut entries);
         let keys = &self.keys;
         self.store.write(|w| {
             for category in &new_categories {
@@ -88,7 +90,7 @@ impl Vault {
                     changed_by: actor,
                 }
             });
-        let new_categories = self.missing_categories(std::slice::from_ref(&next));
+        let new_categories = self.settle_categories(std::slice::from_mut(&mut next));
         let keys = &self.keys;
         let keep = self.history_policy.max_versions;
         self.store.write(|w| {
@@ -222,27 +224,37 @@ impl Vault {
             })
     }
 
-    /// Categories named by `entries` that the vault does not have yet.
-    fn missing_categories(&self, entries: &[Entry]) -> Vec<Category> {
+    /// Gives each entry's category the spelling of an existing category
+    /// that matches it ignoring case, and returns the categories that are
+    /// new to the vault.
+    fn settle_categories(&self, entries: &mut [Entry]) -> Vec<Category> {
         let mut missing: Vec<Category> = Vec::new();
         for entry in entries {
-            let name = entry.category.expose().trim();
+            let name = entry.category.expose().trim().to_owned();
             if name.is_empty() {
+                entry.category = SecretString::default();
                 continue;
             }
             let known = self
                 .categories
                 .iter()
                 .chain(&missing)
-                .any(|c| c.name.expose() == name);
-            if !known {
-                missing.push(Category {
-                    uuid: Uuid::new_v4(),
-                    name: name.into(),
-                    color: "#6b7280".to_owned(),
-                });
+                .find(|c| same_name(c.name.expose(), &name));
+            match known {
+                Some(c) => entry.category = c.name.clone(),
+                None => {
+                    entry.category = SecretString::from(name.as_str());
+                    missing.push(Category {
+                        uuid: Uuid::new_v4(),
+                        name: name.as_str().into(),
+                        color: NEW_CATEGORY_COLOR.to_owned(),
+                    });
+                }
             }
         }
         missing
     }
 }
+
+/// The color a category gets when an entry names it first.
+const NEW_CATEGORY_COLOR: &str = "#6b7280";

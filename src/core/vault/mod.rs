@@ -8,6 +8,7 @@
 
 mod edit;
 mod error;
+mod lookup;
 mod records;
 
 use std::collections::HashMap;
@@ -16,10 +17,11 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 pub use error::{VaultError, human_duration};
+pub use lookup::{Filter, Scope};
 pub use records::DamagedRecord;
 
 use crate::core::auth::AuthFile;
-use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem, short_id};
+use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem};
 use crate::core::events;
 use crate::core::fsio;
 use crate::core::hardening;
@@ -87,23 +89,6 @@ impl HistoryPolicy {
             max_versions: settings.history_max_versions(),
         }
     }
-}
-
-/// Which entries a listing shows.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Only this category (case-insensitive).
-    pub category: Option<String>,
-    /// Only favorites.
-    pub favorites: bool,
-    /// Only passwords expiring within this many days.
-    pub expiring_days: Option<u32>,
-    /// Only expired passwords.
-    pub expired: bool,
-    /// Show the trash instead of the live entries.
-    pub trash: bool,
-    /// Only entries matching this text.
-    pub search: Option<String>,
 }
 
 /// An unlocked vault.
@@ -372,111 +357,6 @@ impl Vault {
     /// An entry by uuid.
     pub fn get(&self, uuid: Uuid) -> Option<&Entry> {
         self.slots.get(&uuid).map(|&slot| &self.entries[slot])
-    }
-
-    /// Slots of entries matching `query` (every term, case-insensitive, in
-    /// title, username, URLs, notes and tags).
-    pub fn search(&self, query: &str) -> Vec<&Entry> {
-        self.index
-            .search(query)
-            .into_iter()
-            .map(|slot| &self.entries[slot])
-            .collect()
-    }
-
-    /// Entries passing `filter`, sorted by title.
-    pub fn query(&self, filter: &Filter) -> Vec<&Entry> {
-        let now = time::now_unix();
-        let candidates = match filter.search.as_deref() {
-            Some(text) => self.search(text),
-            None => self.entries.iter().collect(),
-        };
-        let mut found: Vec<&Entry> = candidates
-            .into_iter()
-            .filter(|e| e.is_trashed() == filter.trash)
-            .filter(|e| !filter.favorites || e.favorite)
-            .filter(|e| !filter.expired || e.is_expired(now))
-            .filter(|e| {
-                filter
-                    .expiring_days
-                    .is_none_or(|d| e.expires_within(now, d))
-            })
-            .filter(|e| {
-                filter
-                    .category
-                    .as_deref()
-                    .is_none_or(|c| e.category.expose().eq_ignore_ascii_case(c))
-            })
-            .collect();
-        found.sort_by(|a, b| {
-            let fold = |e: &Entry| {
-                e.title
-                    .expose()
-                    .chars()
-                    .flat_map(char::to_lowercase)
-                    .collect::<Vec<_>>()
-            };
-            b.favorite
-                .cmp(&a.favorite)
-                .then_with(|| fold(a).cmp(&fold(b)))
-        });
-        found
-    }
-
-    /// Finds one entry by id or exact title. An id is the short id `list`
-    /// shows (or its first 4+ digits), or the full uuid (or a prefix of it
-    /// longer than 8 digits). Live entries win over trashed ones with the
-    /// same title.
-    pub fn find(&self, id: &str) -> Result<&Entry, VaultError> {
-        let id_trim = id.trim();
-        let hex = id_trim.to_ascii_lowercase().replace('-', "");
-        if hex.len() >= 4 && hex.len() <= 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            let matches = |uuid: &Uuid| {
-                if hex.len() <= 8 {
-                    short_id(uuid).starts_with(&hex)
-                } else {
-                    uuid.simple().to_string().starts_with(&hex)
-                }
-            };
-            let hits: Vec<&Entry> = self.entries.iter().filter(|e| matches(&e.uuid)).collect();
-            let damaged = self.damaged.iter().find(|d| matches(&d.uuid));
-            if let (Some(d), true) = (damaged, hits.is_empty()) {
-                return Err(VaultError::Damaged {
-                    id: d.short_id(),
-                    reason: d.reason.clone(),
-                });
-            }
-            match hits.len() {
-                1 => return Ok(hits[0]),
-                n if n > 1 => {
-                    return Err(VaultError::Ambiguous {
-                        id: id.to_owned(),
-                        count: n,
-                    });
-                }
-                _ => {}
-            }
-        }
-        let by_title = |trashed: bool| -> Vec<&Entry> {
-            self.entries
-                .iter()
-                .filter(|e| e.is_trashed() == trashed && e.title.expose() == id_trim)
-                .collect()
-        };
-        let live = by_title(false);
-        let hits = if live.is_empty() {
-            by_title(true)
-        } else {
-            live
-        };
-        match hits.len() {
-            0 => Err(VaultError::NotFound { id: id.to_owned() }),
-            1 => Ok(hits[0]),
-            n => Err(VaultError::Ambiguous {
-                id: id.to_owned(),
-                count: n,
-            }),
-        }
     }
 
     /// The previous passwords of an entry, newest first, and how many

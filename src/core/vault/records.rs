@@ -176,7 +176,12 @@ pub fn open_entries(keys: &Keyring, rows: &[SealedRow]) -> Vec<Result<Entry, Dam
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
+            // A worker cannot fail short of a bug; if one panics, so does the
+            // unlock, rather than silently leaving entries out.
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }

@@ -1,0 +1,170 @@
+//! Reading an unlocked vault: search, filtered listings and finding one
+//! entry by id or title. None of it touches the disk.
+
+use std::cmp::Ordering;
+
+use uuid::Uuid;
+
+use super::{Vault, VaultError};
+use crate::core::entries::{Entry, short_id};
+use crate::core::time;
+
+/// Which entries a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only this category (case-insensitive).
+    pub category: Option<String>,
+    /// Only favorites.
+    pub favorites: bool,
+    /// Only passwords expiring within this many days.
+    pub expiring_days: Option<u32>,
+    /// Only expired passwords.
+    pub expired: bool,
+    /// Show the trash instead of the live entries.
+    pub trash: bool,
+    /// Only entries matching this text.
+    pub search: Option<String>,
+}
+
+/// Where [`Vault::find`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Live entries first; trashed ones when no live entry matches a title.
+    Any,
+    /// Live entries only.
+    Live,
+    /// Trashed entries only.
+    Trash,
+}
+
+impl Scope {
+    fn admits(self, entry: &Entry) -> bool {
+        match self {
+            Scope::Any => true,
+            Scope::Live => !entry.is_trashed(),
+            Scope::Trash => entry.is_trashed(),
+        }
+    }
+}
+
+impl Vault {
+    /// Entries matching every whitespace-separated term of `query`,
+    /// case-insensitively, in title, username, URLs, notes and tags.
+    pub fn search(&self, query: &str) -> Vec<&Entry> {
+        self.index
+            .search(query)
+            .into_iter()
+            .map(|slot| &self.entries[slot])
+            .collect()
+    }
+
+    /// Entries passing `filter`: favorites first, then by title.
+    pub fn query(&self, filter: &Filter) -> Vec<&Entry> {
+        let now = time::now_unix();
+        let candidates = match filter.search.as_deref() {
+            Some(text) => self.search(text),
+            None => self.entries.iter().collect(),
+        };
+        let mut found: Vec<&Entry> = candidates
+            .into_iter()
+            .filter(|e| e.is_trashed() == filter.trash)
+            .filter(|e| !filter.favorites || e.favorite)
+            .filter(|e| !filter.expired || e.is_expired(now))
+            .filter(|e| {
+                filter
+                    .expiring_days
+                    .is_none_or(|d| e.expires_within(now, d))
+            })
+            .filter(|e| {
+                let wanted = filter.category.as_deref();
+                wanted.is_none_or(|c| same_name(e.category.expose(), c))
+            })
+            .collect();
+        found.sort_by(|a, b| b.favorite.cmp(&a.favorite).then_with(|| by_title(a, b)));
+        found
+    }
+
+    /// Finds one entry in `scope` by id or exact title. An id is the short
+    /// id `list` shows (or its first 4+ digits) or the full uuid (or a
+    /// prefix of it longer than 8 digits).
+    pub fn find(&self, id: &str, scope: Scope) -> Result<&Entry, VaultError> {
+        let text = id.trim();
+        if let Some(hex) = id_digits(text) {
+            let matches = |uuid: &Uuid| {
+                if hex.len() <= 8 {
+                    short_id(uuid).starts_with(&hex)
+                } else {
+                    uuid.simple().to_string().starts_with(&hex)
+                }
+            };
+            let hits: Vec<&Entry> = self
+                .entries
+                .iter()
+                .filter(|e| scope.admits(e) && matches(&e.uuid))
+                .collect();
+            if !hits.is_empty() {
+                return one(hits, id);
+            }
+            if let Some(d) = self.damaged.iter().find(|d| matches(&d.uuid)) {
+                let reason = d.reason.clone();
+                return Err(VaultError::Damaged {
+                    id: d.short_id(),
+                    reason,
+                });
+            }
+        }
+
+        let titled = |pick: Scope| -> Vec<&Entry> {
+            let named = |e: &&Entry| pick.admits(e) && e.title.expose() == text;
+            self.entries.iter().filter(named).collect()
+        };
+        let hits = match scope {
+            Scope::Any => {
+                let live = titled(Scope::Live);
+                if live.is_empty() {
+                    titled(Scope::Trash)
+                } else {
+                    live
+                }
+            }
+            other => titled(other),
+        };
+        one(hits, id)
+    }
+}
+
+fn one<'a>(hits: Vec<&'a Entry>, id: &str) -> Result<&'a Entry, VaultError> {
+    match hits.len() {
+        0 => Err(VaultError::NotFound { id: id.to_owned() }),
+        1 => Ok(hits[0]),
+        count => Err(VaultError::Ambiguous {
+            id: id.to_owned(),
+            count,
+        }),
+    }
+}
+
+/// The hex digits of something that looks like an id (4 to 32 digits,
+/// dashes allowed), lowercased.
+fn id_digits(text: &str) -> Option<String> {
+    let hex = text.to_ascii_lowercase().replace('-', "");
+    let looks_like_id = (4..=32).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    looks_like_id.then_some(hex)
+}
+
+/// Case-insensitive comparison of titles without copying them; equal
+/// titles keep the order they were added in.
+fn by_title(a: &Entry, b: &Entry) -> Ordering {
+    folded(a.title.expose())
+        .cmp(folded(b.title.expose()))
+        .then_with(|| a.created_at.cmp(&b.created_at))
+}
+
+fn folded(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars().flat_map(char::to_lowercase)
+}
+
+/// Whether two names are the same ignoring case.
+pub(super) fn same_name(a: &str, b: &str) -> bool {
+    folded(a).eq(folded(b))
+}
