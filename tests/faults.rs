@@ -19,7 +19,7 @@ fn flip_byte_of_entry(v: &TestVault, short_id: &str) {
             u.iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
-                .ends_with(short_id)
+                .starts_with(short_id)
         })
         .expect("row of the entry");
     let middle = sealed.len() / 2;
@@ -66,39 +66,93 @@ fn one_flipped_byte_damages_only_that_entry() {
     assert!(v.log().contains("RECORD_INTEGRITY_FAILED"));
 }
 
+fn sql(v: &TestVault, statement: &str) {
+    let conn = rusqlite::Connection::open(v.file("passwords.db")).unwrap();
+    conn.execute_batch(statement).unwrap();
+}
+
+fn titles_and_warnings(v: &TestVault) -> (Vec<String>, String) {
+    let run = v.run_unlocked(&["list", "--json"], &[]).ok();
+    let titles = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .collect();
+    (titles, run.stderr)
+}
+
 #[test]
 fn a_ciphertext_moved_to_another_row_fails_to_open() {
     let v = TestVault::new();
-    let a = v.add(&["--title", "Alpha"], "a");
-    v.add(&["--title", "Beta"], "b");
-    let conn = rusqlite::Connection::open(v.file("passwords.db")).unwrap();
-    // Copy Beta's sealed record over Alpha's row.
-    conn.execute_batch(
-        "UPDATE entries SET sealed = (SELECT sealed FROM entries ORDER BY rowid LIMIT 1)",
-    )
-    .ok();
-    let blobs: Vec<Vec<u8>> = conn
-        .prepare("SELECT sealed FROM entries")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    conn.execute("UPDATE entries SET sealed = ?1", [&blobs[0]])
-        .unwrap();
-    drop(conn);
-    let run = v.run_unlocked(&["list", "--json"], &[]).ok();
-    assert_eq!(
-        run.json().as_array().unwrap().len(),
-        1,
-        "only the row the blob belongs to opens"
+    v.add(&["--title", "Alpha"], "a");
+    let beta = v.add(&["--title", "Beta"], "b");
+    sql(
+        &v,
+        "UPDATE entries SET sealed = (SELECT sealed FROM entries WHERE seq = 1) WHERE seq = 2",
     );
+    let (titles, warnings) = titles_and_warnings(&v);
+    assert_eq!(titles, ["Alpha"]);
     assert!(
-        run.stderr.contains("failed its integrity check"),
+        warnings.contains(&format!("entry {beta} failed its integrity check")),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn a_ciphertext_moved_to_another_table_fails_to_open() {
+    let v = TestVault::new();
+    v.add(&["--title", "Alpha"], "a");
+    sql(
+        &v,
+        "UPDATE categories SET sealed = (SELECT sealed FROM entries WHERE seq = 1)",
+    );
+    let (titles, warnings) = titles_and_warnings(&v);
+    assert_eq!(titles, ["Alpha"]);
+    assert!(warnings.contains("category"), "{warnings}");
+    assert!(
+        warnings.contains("failed its integrity check"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn a_copied_row_is_reported_not_listed_twice() {
+    let v = TestVault::new();
+    v.add(&["--title", "Alpha"], "a");
+    sql(
+        &v,
+        "INSERT INTO entries (uuid, key_version, format, sealed)
+         SELECT uuid, key_version, format, sealed FROM entries WHERE seq = 1",
+    );
+    let (titles, warnings) = titles_and_warnings(&v);
+    assert_eq!(titles, ["Alpha"]);
+    assert!(
+        warnings.contains("repeats another entry's id"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn a_history_row_moved_to_another_entry_fails_to_open() {
+    let v = TestVault::new();
+    let a = v.add(&["--title", "Alpha"], "a-old");
+    v.add(&["--title", "Beta"], "b-old");
+    v.run_unlocked(&["edit", "Alpha", "--password"], &["a-new"])
+        .ok();
+    sql(&v, "UPDATE history SET entry_seq = 2");
+    let run = v
+        .run_unlocked(&["history", "Beta", "--json", "--reveal"], &[])
+        .ok();
+    assert_eq!(run.json(), serde_json::json!([]));
+    assert!(
+        run.stderr.contains("failed their integrity check"),
         "{}",
         run.stderr
     );
-    let _ = a;
+    let alpha = v.run_unlocked(&["history", &a, "--json"], &[]).ok();
+    assert_eq!(alpha.json(), serde_json::json!([]));
 }
 
 fn assert_damaged_file_is_named_and_kept(name: &str, damage: &[u8]) {

@@ -25,6 +25,10 @@ fn database_is_at_most_twice_the_csv() {
     vault.add_many(entries).unwrap();
     drop(vault); // closing checkpoints the write-ahead log into the file
     let db = std::fs::metadata(paths.db()).unwrap().len() as f64;
+    eprintln!(
+        "passwords.db {db} bytes, CSV {csv} bytes, ratio {:.2}",
+        db / csv
+    );
     assert!(
         db <= 2.0 * csv,
         "passwords.db is {db} bytes, {:.2} x the CSV ({csv})",

@@ -100,7 +100,7 @@ impl Entry {
         self.urls.first()
     }
 
-    /// The short id shown in listings: the last 8 hex digits of the uuid.
+    /// The short id shown in listings: the first 8 hex digits of the uuid.
     pub fn short_id(&self) -> String {
         short_id(&self.uuid)
     }
@@ -117,31 +117,9 @@ impl Entry {
     }
 }
 
-/// The last 8 hex digits of a uuid: random in every uuid the vault makes,
-/// so short ids rarely collide.
+/// The first 8 hex digits of a uuid: the short id `list` shows.
 pub fn short_id(uuid: &Uuid) -> String {
-    uuid.simple().to_string()[24..].to_owned()
-}
-
-/// A new entry uuid whose first 48 bits are `seq` and the rest random.
-///
-/// Entries made in order get ascending keys, so SQLite appends them to its
-/// b-tree instead of splitting pages at random (which wastes an eighth of
-/// the file). Unlike a time-based uuid, the key reveals only the order in
-/// which entries were added, not when.
-pub fn sequential_uuid(seq: u64) -> Uuid {
-    let mut bytes: [u8; 16] = crate::core::crypto::random_array();
-    bytes[..6].copy_from_slice(&seq.to_be_bytes()[2..]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
-}
-
-/// The sequence number of a uuid made by [`sequential_uuid`].
-pub fn uuid_seq(uuid: &Uuid) -> Option<u64> {
-    (uuid.get_version_num() == 8).then(|| {
-        let mut seq = [0u8; 8];
-        seq[2..].copy_from_slice(&uuid.as_bytes()[..6]);
-        u64::from_be_bytes(seq)
-    })
+    uuid.simple().to_string()[..8].to_owned()
 }
 
 /// Changes to apply to an entry; `None` leaves a field as it is.
@@ -415,17 +393,6 @@ mod tests {
                 .unwrap_err()
                 .contains("manual")
         );
-    }
-
-    #[test]
-    fn sequential_uuids_sort_in_order_and_keep_random_short_ids() {
-        let a = sequential_uuid(41);
-        let b = sequential_uuid(42);
-        assert!(a.as_bytes() < b.as_bytes());
-        assert_eq!(uuid_seq(&b), Some(42));
-        assert_eq!(uuid_seq(&Uuid::new_v4()), None);
-        assert_ne!(short_id(&a), short_id(&sequential_uuid(41)));
-        assert_eq!(short_id(&a).len(), 8);
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub enum StoreError {
 /// A sealed record as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRow {
+    /// SQLite's row id for entries and history (0: not stored yet, or a
+    /// category, which is keyed by uuid).
+    pub row: i64,
     /// The row's uuid.
     pub uuid: Uuid,
     /// The entry a history row belongs to (nil for other tables).
@@ -204,43 +207,51 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(fail)
     }
 
-    /// Every row of a table of sealed records (`entries` or `categories`).
-    pub fn load_all(&self, table: &'static str) -> Result<Vec<SealedRow>, StoreError> {
-        let fail = |e| map_err(&self.path, "read", e);
-        let sql = format!("SELECT uuid, key_version, format, sealed FROM {table}");
-        let mut stmt = self.conn.prepare(&sql).map_err(fail)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(SealedRow {
-                    uuid: uuid_from_blob(r.get_ref(0)?.as_blob()?),
-                    parent: Uuid::nil(),
-                    key_version: r.get(1)?,
-                    format: r.get(2)?,
-                    sealed: r.get(3)?,
-                })
-            })
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
+    /// Every entry row.
+    pub fn load_entries(&self) -> Result<Vec<SealedRow>, StoreError> {
+        self.load(
+            "SELECT seq, uuid, key_version, format, sealed FROM entries",
+            [],
+            Uuid::nil(),
+        )
     }
 
-    /// The history rows of one entry, newest first.
-    pub fn load_history(&self, entry: Uuid) -> Result<Vec<SealedRow>, StoreError> {
+    /// Every category row.
+    pub fn load_categories(&self) -> Result<Vec<SealedRow>, StoreError> {
+        self.load(
+            "SELECT 0, uuid, key_version, format, sealed FROM categories",
+            [],
+            Uuid::nil(),
+        )
+    }
+
+    /// The history rows of one entry (its row id and uuid), newest first.
+    pub fn load_history(&self, entry_row: i64, entry: Uuid) -> Result<Vec<SealedRow>, StoreError> {
+        self.load(
+            "SELECT seq, uuid, key_version, format, sealed FROM history
+             WHERE entry_seq = ?1 ORDER BY seq DESC",
+            [entry_row],
+            entry,
+        )
+    }
+
+    fn load<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        parent: Uuid,
+    ) -> Result<Vec<SealedRow>, StoreError> {
         let fail = |e| map_err(&self.path, "read", e);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT uuid, key_version, format, sealed FROM history
-                 WHERE entry_uuid = ?1 ORDER BY seq DESC",
-            )
-            .map_err(fail)?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let rows = stmt
-            .query_map([entry.as_bytes()], |r| {
+            .query_map(params, |r| {
                 Ok(SealedRow {
-                    uuid: uuid_from_blob(r.get_ref(0)?.as_blob()?),
-                    parent: entry,
-                    key_version: r.get(1)?,
-                    format: r.get(2)?,
-                    sealed: r.get(3)?,
+                    row: r.get(0)?,
+                    uuid: uuid_from_blob(r.get_ref(1)?.as_blob()?),
+                    parent,
+                    key_version: r.get(2)?,
+                    format: r.get(3)?,
+                    sealed: r.get(4)?,
                 })
             })
             .map_err(fail)?;
@@ -317,43 +328,88 @@ impl Writer<'_> {
         map_err(&self.path, "save changes to", e)
     }
 
-    /// Inserts or replaces a row of `entries` or `categories`.
-    pub fn put(&mut self, table: &'static str, row: &SealedRow) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO {table} (uuid, key_version, format, sealed) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(uuid) DO UPDATE SET key_version = excluded.key_version,
-                 format = excluded.format, sealed = excluded.sealed"
-        );
-        let mut stmt = self.tx.prepare_cached(&sql).map_err(|e| self.fail(e))?;
-        stmt.execute(params![
-            row.uuid.as_bytes(),
-            row.key_version,
-            row.format,
-            row.sealed
-        ])
-        .map_err(|e| self.fail(e))?;
+    /// Stores an entry row: a new one (row 0) is appended and its row id
+    /// returned; an existing one is replaced in place.
+    pub fn put_entry(&mut self, row: &SealedRow) -> Result<i64, StoreError> {
+        if row.row == 0 {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO entries (uuid, key_version, format, sealed)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
+                        row.uuid.as_bytes(),
+                        row.key_version,
+                        row.format,
+                        row.sealed
+                    ])
+                })
+                .map_err(|e| self.fail(e))?;
+            return Ok(self.tx.last_insert_rowid());
+        }
+        let changed = self
+            .tx
+            .prepare_cached(
+                "UPDATE entries SET uuid = ?1, key_version = ?2, format = ?3, sealed = ?4
+                 WHERE seq = ?5",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    row.uuid.as_bytes(),
+                    row.key_version,
+                    row.format,
+                    row.sealed,
+                    row.row
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        if changed != 1 {
+            return Err(StoreError::Sqlite {
+                path: self.path.clone(),
+                action: "update an entry in".to_owned(),
+                detail: format!("row {} is gone", row.row),
+            });
+        }
+        Ok(row.row)
+    }
+
+    /// Deletes an entry row and its history.
+    pub fn delete_entry(&mut self, row: i64) -> Result<(), StoreError> {
+        self.tx
+            .execute("DELETE FROM entries WHERE seq = ?1", [row])
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
-    /// Deletes a row (and, for an entry, its history).
-    pub fn delete(&mut self, table: &'static str, uuid: Uuid) -> Result<bool, StoreError> {
-        let sql = format!("DELETE FROM {table} WHERE uuid = ?1");
-        let n = self
-            .tx
-            .execute(&sql, [uuid.as_bytes()])
-            .map_err(|e| self.fail(e))?;
-        Ok(n > 0)
-    }
-
-    /// Appends a history row and keeps only the newest `keep` for its entry.
-    pub fn push_history(&mut self, row: &SealedRow, keep: u32) -> Result<(), StoreError> {
+    /// Inserts or replaces a category row.
+    pub fn put_category(&mut self, row: &SealedRow) -> Result<(), StoreError> {
         self.tx
             .execute(
-                "INSERT INTO history (uuid, entry_uuid, key_version, format, sealed)
+                "INSERT INTO categories (uuid, key_version, format, sealed) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(uuid) DO UPDATE SET key_version = excluded.key_version,
+                     format = excluded.format, sealed = excluded.sealed",
+                params![row.uuid.as_bytes(), row.key_version, row.format, row.sealed],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Appends a history row for the entry stored at `entry_row` and keeps
+    /// only that entry's newest `keep` rows.
+    pub fn push_history(
+        &mut self,
+        entry_row: i64,
+        row: &SealedRow,
+        keep: u32,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO history (uuid, entry_seq, key_version, format, sealed)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     row.uuid.as_bytes(),
-                    row.parent.as_bytes(),
+                    entry_row,
                     row.key_version,
                     row.format,
                     row.sealed
@@ -362,9 +418,9 @@ impl Writer<'_> {
             .map_err(|e| self.fail(e))?;
         self.tx
             .execute(
-                "DELETE FROM history WHERE entry_uuid = ?1 AND seq NOT IN (
-                     SELECT seq FROM history WHERE entry_uuid = ?1 ORDER BY seq DESC LIMIT ?2)",
-                params![row.parent.as_bytes(), keep],
+                "DELETE FROM history WHERE entry_seq = ?1 AND seq NOT IN (
+                     SELECT seq FROM history WHERE entry_seq = ?1 ORDER BY seq DESC LIMIT ?2)",
+                params![entry_row, keep],
             )
             .map_err(|e| self.fail(e))?;
         Ok(())
@@ -431,6 +487,7 @@ mod tests {
 
     fn row(uuid: Uuid) -> SealedRow {
         SealedRow {
+            row: 0,
             uuid,
             parent: Uuid::nil(),
             key_version: 1,
@@ -469,26 +526,39 @@ mod tests {
     }
 
     #[test]
+    fn entries_get_ascending_rows_and_update_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::create(&dir.path().join("v.db")).unwrap();
+        let first = store.write(|w| w.put_entry(&row(Uuid::new_v4()))).unwrap();
+        let mut second = row(Uuid::new_v4());
+        second.row = store.write(|w| w.put_entry(&second)).unwrap();
+        assert!(second.row > first);
+        second.sealed = vec![9];
+        store.write(|w| w.put_entry(&second)).unwrap();
+        let loaded = store.load_entries().unwrap();
+        assert_eq!(loaded.len(), 2);
+        assert_eq!(loaded[1].sealed, vec![9]);
+        store.write(|w| w.delete_entry(first)).unwrap();
+        assert_eq!(store.load_entries().unwrap().len(), 1);
+    }
+
+    #[test]
     fn history_keeps_only_the_newest_versions() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(&dir.path().join("v.db")).unwrap();
         let entry = Uuid::new_v4();
-        store
-            .write(|w| w.put(tables::ENTRIES, &row(entry)))
-            .unwrap();
+        let entry_row = store.write(|w| w.put_entry(&row(entry))).unwrap();
         for i in 0..5u8 {
             let mut h = row(Uuid::new_v4());
-            h.parent = entry;
             h.sealed = vec![i];
-            store.write(|w| w.push_history(&h, 3)).unwrap();
+            store.write(|w| w.push_history(entry_row, &h, 3)).unwrap();
         }
-        let history = store.load_history(entry).unwrap();
-        assert_eq!(
-            history.iter().map(|h| h.sealed[0]).collect::<Vec<_>>(),
-            vec![4, 3, 2]
-        );
-        store.write(|w| w.delete(tables::ENTRIES, entry)).unwrap();
-        assert!(store.load_history(entry).unwrap().is_empty());
+        let history = store.load_history(entry_row, entry).unwrap();
+        let order: Vec<u8> = history.iter().map(|h| h.sealed[0]).collect();
+        assert_eq!(order, vec![4, 3, 2]);
+        assert!(history.iter().all(|h| h.parent == entry));
+        store.write(|w| w.delete_entry(entry_row)).unwrap();
+        assert!(store.load_history(entry_row, entry).unwrap().is_empty());
     }
 
     #[test]

@@ -24,22 +24,28 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     // Every user-visible value lives inside `sealed`. The other columns are
     // identifiers and the facts needed to open the seal: which data key
     // version sealed it and which record format it uses.
+    //
+    // Entries and history rows are keyed by an ascending row id, so new rows
+    // are appended and pages stay full; the uuid is only stored, not
+    // indexed, because an unlocked vault finds rows through its in-memory
+    // map. A random-uuid key would leave pages a sixth empty.
     sql: "
         CREATE TABLE entries (
-            uuid        BLOB PRIMARY KEY,
-            key_version INTEGER NOT NULL,
-            format      INTEGER NOT NULL,
-            sealed      BLOB NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE history (
             seq         INTEGER PRIMARY KEY,
-            uuid        BLOB NOT NULL UNIQUE,
-            entry_uuid  BLOB NOT NULL REFERENCES entries(uuid) ON DELETE CASCADE,
+            uuid        BLOB NOT NULL,
             key_version INTEGER NOT NULL,
             format      INTEGER NOT NULL,
             sealed      BLOB NOT NULL
         );
-        CREATE INDEX history_by_entry ON history(entry_uuid, seq);
+        CREATE TABLE history (
+            seq         INTEGER PRIMARY KEY,
+            uuid        BLOB NOT NULL,
+            entry_seq   INTEGER NOT NULL REFERENCES entries(seq) ON DELETE CASCADE,
+            key_version INTEGER NOT NULL,
+            format      INTEGER NOT NULL,
+            sealed      BLOB NOT NULL
+        );
+        CREATE INDEX history_by_entry ON history(entry_seq, seq);
         CREATE TABLE categories (
             uuid        BLOB PRIMARY KEY,
             key_version INTEGER NOT NULL,

@@ -11,7 +11,6 @@ use super::{Vault, VaultError, records};
 use crate::core::entries::{Actor, Category, Entry, EntryPatch, HistoryItem, RotationReason};
 use crate::core::events::{self, entry_ref};
 use crate::core::secret::SecretString;
-use crate::core::store::tables;
 use crate::core::time;
 use crate::event;
 
@@ -27,28 +26,27 @@ impl Vault {
         let now = time::now_unix();
         for entry in &mut entries {
             entry.validate().map_err(VaultError::Invalid)?;
-            self.next_seq += 1;
-            entry.uuid = crate::core::entries::sequential_uuid(self.next_seq);
+            entry.uuid = Uuid::new_v4();
             entry.created_at = now;
             entry.updated_at = now;
         }
         let new_categories = self.settle_categories(&mut entries);
         let keys = &self.keys;
-        self.store.write(|w| {
+        let rows = self.store.write(|w| {
             for category in &new_categories {
-                w.put(tables::CATEGORIES, &records::seal_category(keys, category))?;
+                w.put_category(&records::seal_category(keys, category))?;
             }
-            for entry in &entries {
-                w.put(tables::ENTRIES, &records::seal_entry(keys, entry))?;
-            }
-            Ok(())
+            entries
+                .iter()
+                .map(|entry| w.put_entry(&records::seal_entry(keys, entry, 0)))
+                .collect::<Result<Vec<i64>, _>>()
         })?;
 
         self.categories.extend(new_categories);
         self.categories
             .sort_by(|a, b| a.name.expose().cmp(b.name.expose()));
         let uuids: Vec<Uuid> = entries.iter().map(|e| e.uuid).collect();
-        for entry in entries {
+        for (entry, row) in entries.into_iter().zip(rows) {
             event!(
                 info,
                 events::ENTRY_ADDED,
@@ -58,6 +56,7 @@ impl Vault {
             self.index.push(&entry);
             self.slots.insert(entry.uuid, self.entries.len());
             self.entries.push(entry);
+            self.rows.push(row);
         }
         Ok(uuids)
     }
@@ -93,13 +92,14 @@ impl Vault {
         let new_categories = self.settle_categories(std::slice::from_mut(&mut next));
         let keys = &self.keys;
         let keep = self.history_policy.max_versions;
+        let row = self.rows[slot];
         self.store.write(|w| {
             for category in &new_categories {
-                w.put(tables::CATEGORIES, &records::seal_category(keys, category))?;
+                w.put_category(&records::seal_category(keys, category))?;
             }
-            w.put(tables::ENTRIES, &records::seal_entry(keys, &next))?;
+            w.put_entry(&records::seal_entry(keys, &next, row))?;
             if let Some(item) = &history {
-                w.push_history(&records::seal_history(keys, item), keep)?;
+                w.push_history(row, &records::seal_history(keys, item), keep)?;
             }
             Ok(())
         })?;
@@ -177,18 +177,20 @@ impl Vault {
     }
 
     fn purge_many(&mut self, uuids: &[Uuid]) -> Result<(), VaultError> {
-        self.store.write(|w| {
-            for uuid in uuids {
-                w.delete(tables::ENTRIES, *uuid)?;
-            }
-            Ok(())
-        })?;
+        let rows: Vec<i64> = uuids
+            .iter()
+            .filter_map(|uuid| self.slots.get(uuid))
+            .map(|&slot| self.rows[slot])
+            .collect();
+        self.store
+            .write(|w| rows.iter().try_for_each(|row| w.delete_entry(*row)))?;
         for uuid in uuids {
             let Some(slot) = self.slots.remove(uuid) else {
                 continue;
             };
             self.index.swap_remove(slot);
             self.entries.swap_remove(slot);
+            self.rows.swap_remove(slot);
             if let Some(moved) = self.entries.get(slot) {
                 self.slots.insert(moved.uuid, slot);
             }
@@ -209,13 +211,13 @@ impl Vault {
         let slot = self.slot(uuid)?;
         let mut next = self.entries[slot].clone();
         next.deleted_at = deleted_at;
-        let row = records::seal_entry(&self.keys, &next);
-        self.store.write(|w| w.put(tables::ENTRIES, &row))?;
+        let row = records::seal_entry(&self.keys, &next, self.rows[slot]);
+        self.store.write(|w| w.put_entry(&row))?;
         self.entries[slot] = next;
         Ok(())
     }
 
-    fn slot(&self, uuid: Uuid) -> Result<usize, VaultError> {
+    pub(super) fn slot(&self, uuid: Uuid) -> Result<usize, VaultError> {
         self.slots
             .get(&uuid)
             .copied()

@@ -97,14 +97,14 @@ pub struct Vault {
     store: Store,
     keys: Keyring,
     entries: Vec<Entry>,
+    /// The database row of each entry, by slot (parallel to `entries`).
+    rows: Vec<i64>,
     slots: HashMap<Uuid, usize>,
     index: SearchIndex,
     categories: Vec<Category>,
     damaged: Vec<DamagedRecord>,
     history_policy: HistoryPolicy,
     notices: Vec<String>,
-    /// The highest entry sequence number in use (see `sequential_uuid`).
-    next_seq: u64,
     _lock: Option<VaultLock>,
 }
 
@@ -116,6 +116,14 @@ impl std::fmt::Debug for Vault {
             .field("damaged", &self.damaged.len())
             .finish_non_exhaustive()
     }
+}
+
+/// What opening the database yields.
+struct Loaded {
+    entries: Vec<Entry>,
+    rows: Vec<i64>,
+    categories: Vec<Category>,
+    damaged: Vec<DamagedRecord>,
 }
 
 /// Whether a vault exists in these paths.
@@ -178,7 +186,7 @@ impl Vault {
         let categories = default_categories();
         store.write(|w| {
             for category in &categories {
-                w.put(tables::CATEGORIES, &records::seal_category(&keys, category))?;
+                w.put_category(&records::seal_category(&keys, category))?;
             }
             Ok(())
         })?;
@@ -199,15 +207,13 @@ impl Vault {
             options.kdf.t_cost,
             options.kdf.p_cost
         );
-        Ok(Self::from_parts(
-            paths.clone(),
-            store,
-            keys,
-            Vec::new(),
+        let parts = Loaded {
+            entries: Vec::new(),
+            rows: Vec::new(),
             categories,
-            Vec::new(),
-            lock,
-        ))
+            damaged: Vec::new(),
+        };
+        Ok(Self::from_parts(paths.clone(), store, keys, parts, lock))
     }
 
     /// Unlocks an existing vault: one KDF run, then every record into memory.
@@ -237,19 +243,30 @@ impl Vault {
         let mut notices = tighten_permissions(paths);
         let store = Store::open(&db)?;
 
-        let rows = store.load_all(tables::ENTRIES)?;
-        let mut entries = Vec::with_capacity(rows.len());
+        let sealed = store.load_entries()?;
+        let mut entries = Vec::with_capacity(sealed.len());
+        let mut rows = Vec::with_capacity(sealed.len());
         let mut damaged = Vec::new();
-        for result in records::open_entries(&keys, &rows) {
+        let mut seen = std::collections::HashSet::with_capacity(sealed.len());
+        for (row, result) in sealed.iter().zip(records::open_entries(&keys, &sealed)) {
             match result {
-                Ok(entry) => entries.push(entry),
+                // A row copied whole carries a valid seal; its repeated uuid gives it away.
+                Ok(entry) if !seen.insert(entry.uuid) => damaged.push(DamagedRecord {
+                    table: tables::ENTRIES,
+                    uuid: entry.uuid,
+                    reason: "repeats another entry's id (a copied row)".to_owned(),
+                }),
+                Ok(entry) => {
+                    entries.push(entry);
+                    rows.push(row.row);
+                }
                 Err(d) => damaged.push(d),
             }
         }
-        drop(rows);
+        drop(sealed);
 
         let mut categories = Vec::new();
-        for row in store.load_all(tables::CATEGORIES)? {
+        for row in store.load_categories()? {
             match records::open_category(&keys, &row) {
                 Ok(c) => categories.push(c),
                 Err(d) => damaged.push(d),
@@ -273,15 +290,13 @@ impl Vault {
                 d.reason
             ));
         }
-        let mut vault = Self::from_parts(
-            paths.clone(),
-            store,
-            keys,
+        let parts = Loaded {
             entries,
+            rows,
             categories,
             damaged,
-            lock,
-        );
+        };
+        let mut vault = Self::from_parts(paths.clone(), store, keys, parts, lock);
         vault.notices = notices;
         Ok(vault)
     }
@@ -290,36 +305,33 @@ impl Vault {
         paths: Paths,
         store: Store,
         keys: Keyring,
-        entries: Vec<Entry>,
-        categories: Vec<Category>,
-        damaged: Vec<DamagedRecord>,
+        parts: Loaded,
         lock: Option<VaultLock>,
     ) -> Self {
+        let Loaded {
+            entries,
+            rows,
+            categories,
+            damaged,
+        } = parts;
         let index = SearchIndex::build(&entries);
         let slots = entries
             .iter()
             .enumerate()
             .map(|(i, e)| (e.uuid, i))
             .collect();
-        let next_seq = entries
-            .iter()
-            .map(|e| e.uuid)
-            .chain(damaged.iter().map(|d| d.uuid))
-            .filter_map(|u| crate::core::entries::uuid_seq(&u))
-            .max()
-            .unwrap_or(0);
         Self {
             paths,
             store,
             keys,
             entries,
+            rows,
             slots,
             index,
             categories,
             damaged,
             history_policy: HistoryPolicy::default(),
             notices: Vec::new(),
-            next_seq,
             _lock: lock,
         }
     }
@@ -362,7 +374,8 @@ impl Vault {
     /// The previous passwords of an entry, newest first, and how many
     /// history records failed their integrity check.
     pub fn history(&self, uuid: Uuid) -> Result<(Vec<HistoryItem>, usize), VaultError> {
-        let rows = self.store.load_history(uuid)?;
+        let slot = self.slot(uuid)?;
+        let rows = self.store.load_history(self.rows[slot], uuid)?;
         let mut items = Vec::with_capacity(rows.len());
         let mut damaged = 0;
         for row in &rows {

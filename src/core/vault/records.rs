@@ -58,6 +58,7 @@ pub fn seal<T: Serialize>(
     let key_version = keys.active_version();
     let aad = aad(table, uuid, parent, CURRENT_VERSION, key_version);
     SealedRow {
+        row: 0,
         uuid,
         parent,
         key_version,
@@ -101,16 +102,12 @@ pub fn open_entry(keys: &Keyring, row: &SealedRow) -> Result<Entry, DamagedRecor
     Ok(entry)
 }
 
-/// Seals an entry.
-pub fn seal_entry(keys: &Keyring, entry: &Entry) -> SealedRow {
-    seal(
-        keys,
-        tables::ENTRIES,
-        entry.uuid,
-        Uuid::nil(),
-        entry,
-        size_hint(entry),
-    )
+/// Seals an entry for the database row `row` (0 for a new row).
+pub fn seal_entry(keys: &Keyring, entry: &Entry, row: i64) -> SealedRow {
+    let hint = size_hint(entry);
+    let mut sealed = seal(keys, tables::ENTRIES, entry.uuid, Uuid::nil(), entry, hint);
+    sealed.row = row;
+    sealed
 }
 
 /// Opens a history row.
@@ -226,7 +223,7 @@ mod tests {
             title: "T".into(),
             ..Default::default()
         };
-        let row = seal_entry(&keys, &entry);
+        let row = seal_entry(&keys, &entry, 0);
         assert_eq!(open_entry(&keys, &row).unwrap(), entry);
 
         let mut moved = row.clone();
@@ -252,7 +249,7 @@ mod tests {
             title: "T".into(),
             ..Default::default()
         };
-        let row = seal_entry(&keys, &entry);
+        let row = seal_entry(&keys, &entry, 0);
         assert!(open_category(&keys, &row).is_err());
     }
 
@@ -269,6 +266,7 @@ mod tests {
                         title: title.into(),
                         ..Default::default()
                     },
+                    0,
                 )
             })
             .collect();
