@@ -153,7 +153,7 @@ fn key_protection_needs_the_key_file_and_names_it() {
     let v = TestVault::empty();
     let key_dir = tempfile::tempdir().unwrap();
     let key = key_dir.path().join("usb.key");
-    std::fs::write(&key, b"any bytes at all").unwrap();
+    std::fs::write(&key, [7u8; 64]).unwrap();
     let key_arg = key.to_str().unwrap();
     v.init(&["--key-file", key_arg]).ok();
     assert!(v.file("secret.key.enc").exists());
@@ -169,7 +169,7 @@ fn key_protection_needs_the_key_file_and_names_it() {
     assert!(without.stderr.contains("--key-file"), "{}", without.stderr);
 
     let other = key_dir.path().join("other.key");
-    std::fs::write(&other, b"different bytes").unwrap();
+    std::fs::write(&other, [8u8; 64]).unwrap();
     let wrong = v
         .run_unlocked(&["--key-file", other.to_str().unwrap(), "list"], &[])
         .expect_code(3);
@@ -234,4 +234,43 @@ fn commands_without_a_vault_say_how_to_make_one() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn unusable_key_files_are_explained() {
+    let v = TestVault::empty();
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.key");
+    std::fs::write(&short, b"tiny").unwrap();
+    let run = v
+        .init(&["--key-file", short.to_str().unwrap()])
+        .expect_code(2);
+    assert!(run.stderr.contains("holds 4 bytes"), "{}", run.stderr);
+    let run = v
+        .init(&["--key-file", dir.path().to_str().unwrap()])
+        .expect_code(2);
+    assert!(run.stderr.contains("is a directory"), "{}", run.stderr);
+    let run = v
+        .init(&[
+            "--key-file",
+            short.to_str().unwrap(),
+            "--key-mode",
+            "password-derived",
+        ])
+        .expect_code(2);
+    assert!(run.stderr.contains("file-key mode"), "{}", run.stderr);
+    assert!(!v.file("auth.json").exists());
+
+    let key = dir.path().join("good.key");
+    std::fs::write(&key, [1u8; 64]).unwrap();
+    v.init(&["--key-file", key.to_str().unwrap()]).ok();
+    let missing = dir.path().join("missing.key");
+    let run = v.run_unlocked(&["--key-file", missing.to_str().unwrap(), "list"], &[]);
+    let run = run.expect_code(3);
+    assert!(
+        run.stderr.contains("missing.key cannot be used"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("os error").count(), 1, "{}", run.stderr);
 }

@@ -24,12 +24,22 @@ given as -, then each --hidden-field value.";
 #[command(name = "password-manager", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Keep every file in DIR (portable mode; overrides PASSWORD_MANAGER_HOME).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub data_dir: Option<PathBuf>,
 
     /// Key file: joins the master password at init (key protection) and is
     /// needed to unlock such a vault.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub key_file: Option<PathBuf>,
 
     /// What to do; without one, prints this help.
@@ -96,16 +106,17 @@ pub struct EntryFields {
     /// Username or login name.
     #[arg(long)]
     pub username: Option<String>,
-    /// Address; repeat for several (the first is the primary one).
+    /// Address; repeat for several (the first is the primary one). In
+    /// `edit`, the URLs given replace the old list.
     #[arg(long = "url", value_name = "URL")]
     pub urls: Vec<String>,
     /// Notes.
     #[arg(long)]
     pub notes: Option<String>,
-    /// Category name (created if new).
+    /// Category name (created if new; "" for none).
     #[arg(long)]
     pub category: Option<String>,
-    /// Tag; repeat for several.
+    /// Tag; repeat for several. In `edit`, the tags given replace the old ones.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
     /// Date the password should be changed by (YYYY-MM-DD; "never" clears it).
@@ -121,7 +132,13 @@ pub struct EntryFields {
     #[arg(long = "hidden-field", value_name = "NAME")]
     pub hidden_fields: Vec<String>,
     /// Generate the password instead of reading it (default length 20).
-    #[arg(long, value_name = "LENGTH", num_args = 0..=1, default_missing_value = "20")]
+    #[arg(
+        long,
+        value_name = "LENGTH",
+        num_args = 0..=1,
+        default_missing_value = "20",
+        value_parser = parse_length
+    )]
     pub generate: Option<usize>,
 }
 
@@ -177,7 +194,7 @@ pub struct ListArgs {
     /// Only favorites.
     #[arg(long)]
     pub favorites: bool,
-    /// Only passwords that expire within DAYS days.
+    /// Only passwords that expire within DAYS days (and have not yet).
     #[arg(long, value_name = "DAYS")]
     pub expiring: Option<u32>,
     /// Only expired passwords.
@@ -186,7 +203,8 @@ pub struct ListArgs {
     /// List the trash instead.
     #[arg(long)]
     pub trash: bool,
-    /// Only entries whose title, username, URLs, notes or tags contain TEXT.
+    /// Only entries containing every word of TEXT, in any case, in the title,
+    /// username, URLs, notes or tags.
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
     /// Print JSON.
@@ -252,7 +270,11 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub exclude_ambiguous: bool,
     /// Make a passphrase of WORDS words instead.
-    #[arg(long, value_name = "WORDS")]
+    #[arg(
+        long,
+        value_name = "WORDS",
+        conflicts_with_all = ["length", "no_symbols", "no_digits", "exclude_ambiguous"]
+    )]
     pub passphrase: Option<usize>,
     /// Separator between passphrase words.
     #[arg(long, default_value = "-", requires = "passphrase")]
@@ -282,4 +304,15 @@ pub struct JsonArg {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses `--generate`'s optional length, with a hint for the common slip
+/// of writing the entry id after `--generate`.
+fn parse_length(text: &str) -> Result<usize, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "{text:?} is not a length; put the entry id before --generate, or write \
+             --generate=LENGTH"
+        )
+    })
 }

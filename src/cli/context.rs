@@ -30,6 +30,11 @@ pub enum Access {
 }
 
 impl Ctx {
+    /// Creates the data directories and starts the log file (idempotent).
+    pub fn create_dirs_and_log(&self) {
+        crate::cli::logging::start_once(&self.paths);
+    }
+
     /// Asks for the master password and unlocks the vault.
     pub fn unlock(&mut self, access: Access) -> anyhow::Result<Vault> {
         if !vault::exists(&self.paths) && !self.paths.db().exists() {
@@ -45,7 +50,7 @@ impl Ctx {
             }
             Access::Read => None,
         };
-        let password = self.input.secret("Master password")?;
+        let password = self.input.secret("Master password", "master password")?;
         let credentials = Credentials {
             password,
             key_file: self.key_file.clone(),

@@ -25,10 +25,11 @@ impl SecretInput {
         self.interactive
     }
 
-    /// Reads one secret; `what` names it in the prompt and in errors.
-    pub fn secret(&mut self, what: &str) -> anyhow::Result<SecretString> {
+    /// Reads one secret. `prompt` is shown on a terminal; `what` names the
+    /// secret in errors ("the master password").
+    pub fn secret(&mut self, prompt: &str, what: &str) -> anyhow::Result<SecretString> {
         if self.interactive {
-            let value = rpassword::prompt_password(format!("{what}: "))
+            let value = rpassword::prompt_password(format!("{prompt}: "))
                 .with_context(|| format!("could not read the {what} from the terminal"))?;
             return Ok(SecretString::new(value));
         }
@@ -50,9 +51,9 @@ impl SecretInput {
 
     /// Reads a new master password: twice on a terminal, once from a pipe.
     pub fn new_master_password(&mut self) -> anyhow::Result<SecretString> {
-        let first = self.secret("New master password")?;
+        let first = self.secret("New master password", "new master password")?;
         if self.interactive {
-            let again = self.secret("Repeat the master password")?;
+            let again = self.secret("Repeat the master password", "repeated master password")?;
             if !first.ct_eq(&again) {
                 bail!("the two master passwords differ; nothing was created");
             }

@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use flexi_logger::writers::LogWriter;
 use flexi_logger::{DeferredNow, LoggerHandle};
@@ -24,8 +24,31 @@ const ROTATE_BYTES: u64 = 5 * 1024 * 1024;
 /// Rotated files kept besides the current one.
 const KEEP_FILES: u32 = 4;
 
-/// Starts logging to the data directory; the handle must live until exit.
-pub fn start(paths: &Paths) -> anyhow::Result<LoggerHandle> {
+/// Keeps the logger alive until the process exits.
+static LOGGER: OnceLock<Option<LoggerHandle>> = OnceLock::new();
+
+/// Starts logging to the data directory, once; creates the directories
+/// first. If logging cannot start, the command still runs and says so once.
+pub fn start_once(paths: &Paths) {
+    LOGGER.get_or_init(|| {
+        let started = paths
+            .ensure_dirs()
+            .map_err(anyhow::Error::from)
+            .and_then(|()| start(paths));
+        match started {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                eprintln!(
+                    "warning: logging to {} is off: {e:#}",
+                    paths.log_file().display()
+                );
+                None
+            }
+        }
+    });
+}
+
+fn start(paths: &Paths) -> anyhow::Result<LoggerHandle> {
     let writer = RotatingFile::open(paths.log_file())?;
     let handle = flexi_logger::Logger::try_with_env_or_str("info")?
         .log_to_writer(Box::new(writer))

@@ -47,6 +47,7 @@ pub struct UsageError(pub String);
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
     hardening::restrict_new_files();
+    restore_default_sigpipe();
     let cli = Cli::parse();
     let Some(command) = cli.command else {
         // Until the window exists, running with no command shows the help.
@@ -66,22 +67,12 @@ pub fn run() -> ExitCode {
         return ExitCode::from(EXIT_OK);
     }
 
-    // Logging needs the data directory; if it cannot start, the command
-    // still runs and says so once.
-    let _logger = match paths
-        .ensure_dirs()
-        .map_err(anyhow::Error::from)
-        .and_then(|()| logging::start(&paths))
-    {
-        Ok(handle) => Some(handle),
-        Err(e) => {
-            eprintln!(
-                "warning: logging to {} is off: {e:#}",
-                paths.log_file().display()
-            );
-            None
-        }
-    };
+    // Log to an existing data directory. A command that finds none (a
+    // mistyped --data-dir, say) creates nothing; `init` and `settings set`
+    // start logging once they have created the directories.
+    if paths.data_dir.is_dir() {
+        logging::start_once(&paths);
+    }
 
     let loaded = match Settings::load(&paths.settings()) {
         Ok(l) => l,
@@ -98,6 +89,16 @@ pub fn run() -> ExitCode {
         settings: loaded.settings,
     };
     finish(dispatch(&mut ctx, command))
+}
+
+/// Lets a closed pipe (`password-manager list | head -1`) end the process
+/// quietly, as it does for other command-line tools, instead of making
+/// every print fail.
+fn restore_default_sigpipe() {
+    // SAFETY: installing the default disposition for SIGPIPE touches no memory.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
@@ -175,7 +176,8 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     match error.downcast_ref::<VaultError>() {
         Some(VaultError::WrongPassword { .. })
         | Some(VaultError::KeyFileRequired)
-        | Some(VaultError::KeyFileNotUsed) => EXIT_AUTH,
+        | Some(VaultError::KeyFileNotUsed)
+        | Some(VaultError::KeyFileUnusable { .. }) => EXIT_AUTH,
         Some(VaultError::LockedOut { .. }) => EXIT_LOCKED_OUT,
         Some(VaultError::Busy(LockError::Busy { .. })) => EXIT_BUSY,
         _ => EXIT_ERROR,

@@ -1,6 +1,7 @@
 //! How entries look on the terminal and in `--json` output.
 
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::core::entries::{Entry, HistoryItem};
 use crate::core::time::{format_date, format_rfc3339};
@@ -112,6 +113,11 @@ impl<'a> HistoryDetail<'a> {
     }
 }
 
+/// "1 entry", "3 entries".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Prints JSON to stdout.
 pub fn print_json<T: Serialize>(value: &T) {
     println!(
@@ -120,43 +126,60 @@ pub fn print_json<T: Serialize>(value: &T) {
     );
 }
 
-/// Prints entries as an aligned table.
-pub fn print_table(entries: &[&Entry], now: i64) {
-    let rows: Vec<[String; 6]> = entries
+/// Prints rows under a header, each column as wide as its widest cell
+/// (measured in terminal columns, so wide characters line up).
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.width())));
+        }
+        println!("{}", line.trim_end());
+    }
+}
+
+/// Prints entries as a table; the trash listing adds when each was trashed.
+pub fn print_entries(entries: &[&Entry], now: i64, trash: bool) {
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            let mut flags = String::new();
+            let mut flags = Vec::new();
             if e.favorite {
-                flags.push_str("favorite");
+                flags.push("favorite");
             }
             if e.is_expired(now) {
-                flags.push_str(" expired");
+                flags.push("expired");
             }
-            [
+            let mut row = vec![
                 e.short_id(),
                 clip(e.title.expose(), 32),
                 clip(e.username.expose(), 28),
                 clip(e.primary_url().map_or("", |u| u.expose()), 36),
                 clip(e.category.expose(), 14),
-                flags.trim().to_owned(),
-            ]
+                flags.join(" "),
+            ];
+            if trash {
+                row.push(e.deleted_at.map(format_date).unwrap_or_default());
+            }
+            row
         })
         .collect();
-    let header = ["ID", "TITLE", "USERNAME", "URL", "CATEGORY", "FLAGS"].map(String::from);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    let mut header = vec!["ID", "TITLE", "USERNAME", "URL", "CATEGORY", "FLAGS"];
+    if trash {
+        header.push("TRASHED");
     }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    }
+    print_table(&header, &rows);
 }
 
 /// Prints one entry for people.
@@ -218,12 +241,19 @@ pub fn print_entry(e: &Entry, reveal: bool) {
     }
 }
 
+/// One line of at most `max` terminal columns; longer text ends in `~`.
 fn clip(text: &str, max: usize) -> String {
     let one_line = text.replace(['\n', '\r', '\t'], " ");
-    if one_line.chars().count() <= max {
+    if one_line.width() <= max {
         return one_line;
     }
-    let mut out: String = one_line.chars().take(max - 1).collect();
+    let mut out = String::new();
+    for c in one_line.chars() {
+        if out.width() + c.width().unwrap_or(0) > max - 1 {
+            break;
+        }
+        out.push(c);
+    }
     out.push('~');
     out
 }

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::core::fsio;
 use crate::core::lock;
 use crate::core::paths::{Paths, sibling};
 use crate::core::store::{Checkpoint, Store};
@@ -22,9 +21,12 @@ pub struct Report {
     pub database_error: Option<String>,
     /// Files and directories whose permissions were too wide (now fixed).
     pub permission_fixes: Vec<String>,
-    /// `-wal`/`-journal` files and leftover temporary files, with sizes,
-    /// found before the checkpoint.
+    /// Files that should not be there, with sizes: a rollback journal (the
+    /// vault uses a write-ahead log instead) and temporary files left by
+    /// an interrupted save.
     pub stray_files: Vec<(PathBuf, u64)>,
+    /// Size of the write-ahead log before the checkpoint, if there was one.
+    pub wal_bytes: Option<u64>,
     /// The pid holding the writer lock (`Some(None)`: held, pid unknown).
     pub lock_holder: Option<Option<u32>>,
 }
@@ -48,24 +50,11 @@ pub fn run(paths: &Paths) -> Report {
 
     report.lock_holder = lock::probe(&paths.lock_file()).unwrap_or(None);
     report.stray_files = stray_files(paths);
+    report.wal_bytes = std::fs::metadata(sibling(&paths.db(), "-wal"))
+        .ok()
+        .map(|m| m.len());
 
-    let targets = paths
-        .private_dirs()
-        .into_iter()
-        .map(|d| (d, true))
-        .chain(paths.private_files().into_iter().map(|f| (f, false)));
-    for (path, is_dir) in targets {
-        match fsio::tighten(&path, is_dir) {
-            Ok(Some(c)) => report.permission_fixes.push(format!(
-                "{}: mode {:o} tightened to {:o}",
-                c.path.display(),
-                c.old_mode,
-                c.new_mode
-            )),
-            Ok(None) => {}
-            Err(e) => report.permission_fixes.push(e.to_string()),
-        }
-    }
+    report.permission_fixes = paths.tighten_permissions();
 
     let db = paths.db();
     if !db.exists() {
@@ -93,7 +82,7 @@ pub fn run(paths: &Paths) -> Report {
 
 fn stray_files(paths: &Paths) -> Vec<(PathBuf, u64)> {
     let db = paths.db();
-    let mut found: Vec<PathBuf> = [sibling(&db, "-wal"), sibling(&db, "-journal")]
+    let mut found: Vec<PathBuf> = [sibling(&db, "-journal")]
         .into_iter()
         .filter(|p| p.exists())
         .collect();

@@ -113,6 +113,14 @@ impl Entry {
         if self.fields.iter().any(|f| f.name.is_blank()) {
             return Err("a custom field needs a name".to_owned());
         }
+        for (i, field) in self.fields.iter().enumerate() {
+            if self.fields[..i].iter().any(|f| f.name == field.name) {
+                return Err(format!(
+                    "the custom field {:?} is given twice",
+                    field.name.expose()
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -152,8 +160,16 @@ pub struct EntryPatch {
 }
 
 impl EntryPatch {
-    /// Applies the patch to a copy of `entry`.
-    pub fn apply(self, entry: &Entry) -> Entry {
+    /// Applies the patch to a copy of `entry`. Removing a field the entry
+    /// does not have is an error, so a typo does not pass silently.
+    pub fn apply(self, entry: &Entry) -> Result<Entry, String> {
+        if let Some(name) = self
+            .remove_fields
+            .iter()
+            .find(|n| !entry.fields.iter().any(|f| f.name.expose() == *n))
+        {
+            return Err(format!("the entry has no custom field named {name:?}"));
+        }
         let mut next = entry.clone();
         if let Some(v) = self.title {
             next.title = v;
@@ -193,7 +209,7 @@ impl EntryPatch {
                 None => next.fields.push(field),
             }
         }
-        next
+        Ok(next)
     }
 }
 
@@ -370,7 +386,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let next = patch.apply(&sample());
+        let next = patch.apply(&sample()).unwrap();
         assert_eq!(next.password.expose(), "new");
         assert_eq!(next.fields.len(), 1);
         assert_eq!(next.fields[0].value.expose(), "9");
@@ -378,7 +394,16 @@ mod tests {
             remove_fields: vec!["PIN".into()],
             ..Default::default()
         };
-        assert!(removed.apply(&next).fields.is_empty());
+        assert!(removed.apply(&next).unwrap().fields.is_empty());
+        let typo = EntryPatch {
+            remove_fields: vec!["Pin".into()],
+            ..Default::default()
+        };
+        assert!(
+            typo.apply(&sample())
+                .unwrap_err()
+                .contains("no custom field named \"Pin\"")
+        );
     }
 
     #[test]

@@ -25,13 +25,13 @@ pub enum FileError {
         path.display()
     )]
     DiskFull { path: PathBuf, action: String },
-    /// Any other I/O failure.
-    #[error("could not {action} {}: {source}", path.display())]
+    /// Any other I/O failure. (The cause is part of the message rather
+    /// than a separate source, so it is printed once.)
+    #[error("could not {action} {}: {error}", path.display())]
     Io {
         path: PathBuf,
         action: String,
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
 }
 
@@ -47,7 +47,7 @@ impl FileError {
             FileError::Io {
                 path: path.to_path_buf(),
                 action: action.to_owned(),
-                source,
+                error: source,
             }
         }
     }

@@ -102,18 +102,29 @@ impl KdfParams {
         if cfg!(test) && self.m_cost_kib == 64 && self.t_cost == 1 {
             return Ok(());
         }
-        if self.m_cost_kib < MIN_M_COST_KIB || self.t_cost < MIN_T_COST {
+        if self.m_cost_kib < MIN_M_COST_KIB {
             return Err(KdfError::Params(format!(
-                "Argon2id memory {} KiB with {} passes is below the accepted minimum of \
-                 {MIN_M_COST_KIB} KiB (19 MiB) with {MIN_T_COST} passes",
-                self.m_cost_kib, self.t_cost
+                "Argon2id memory {} KiB is below the accepted minimum of {MIN_M_COST_KIB} KiB \
+                 (19 MiB)",
+                self.m_cost_kib
             )));
         }
-        if self.m_cost_kib > MAX_M_COST_KIB || self.t_cost > MAX_T_COST {
+        if self.t_cost < MIN_T_COST {
             return Err(KdfError::Params(format!(
-                "Argon2id memory {} KiB with {} passes is beyond the supported maximum of \
-                 {MAX_M_COST_KIB} KiB with {MAX_T_COST} passes",
-                self.m_cost_kib, self.t_cost
+                "{} Argon2id passes are below the accepted minimum of {MIN_T_COST}",
+                self.t_cost
+            )));
+        }
+        if self.m_cost_kib > MAX_M_COST_KIB {
+            return Err(KdfError::Params(format!(
+                "Argon2id memory {} KiB is beyond the supported maximum of {MAX_M_COST_KIB} KiB",
+                self.m_cost_kib
+            )));
+        }
+        if self.t_cost > MAX_T_COST {
+            return Err(KdfError::Params(format!(
+                "{} Argon2id passes are beyond the supported maximum of {MAX_T_COST}",
+                self.t_cost
             )));
         }
         if self.p_cost == 0 || self.p_cost > MAX_P_COST {
@@ -275,11 +286,23 @@ pub fn derive(
     })
 }
 
+/// Shortest key file accepted when a vault is created.
+pub const MIN_KEY_FILE_BYTES: usize = 32;
+
 /// Reads a key file and returns its SHA-256 digest (any file may serve).
-pub fn key_file_digest(path: &Path) -> Result<SecretBytes, fsio::FileError> {
-    let bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|e| fsio::FileError::io(path, "read the key file", e))?,
-    );
+/// The error says why the file cannot be used.
+pub fn key_file_digest(path: &Path, min_len: usize) -> Result<SecretBytes, String> {
+    if path.is_dir() {
+        return Err("it is a directory, not a file".to_owned());
+    }
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| e.to_string())?);
+    if bytes.len() < min_len {
+        return Err(format!(
+            "it holds {} bytes; a key file needs at least {min_len} (for example one made \
+             with `head -c 64 /dev/urandom > FILE`)",
+            bytes.len()
+        ));
+    }
     Ok(SecretBytes::new(crypto::sha256(&bytes).to_vec()))
 }
 

@@ -16,7 +16,11 @@ use crate::core::fsio::{FILE_MODE, FileError};
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another process holds it.
-    #[error("the vault is open in another Secure Password Manager process ({})", holder(*.pid))]
+    #[error(
+        "the vault is open in another Secure Password Manager process ({}); close it or let \
+         it finish, then try again",
+        holder(*.pid)
+    )]
     Busy {
         /// The holder's pid, when it could be read.
         pid: Option<u32>,

@@ -10,7 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::core::events;
 use crate::core::fsio::{self, FileError};
+use crate::event;
 
 /// Environment variable that selects portable mode.
 pub const HOME_ENV: &str = "PASSWORD_MANAGER_HOME";
@@ -149,24 +151,37 @@ impl Paths {
     }
 
     /// Every named file with a short label, for `password-manager paths`.
-    pub fn named_files(&self) -> Vec<(&'static str, PathBuf)> {
+    pub fn named_files(&self) -> Vec<NamedPath> {
+        let named = |key, label, path| NamedPath { key, label, path };
         vec![
-            ("data directory", self.data_dir.clone()),
-            ("config directory", self.config_dir.clone()),
-            ("cache directory", self.cache_dir.clone()),
-            ("vault", self.db()),
-            ("wrapped key", self.secret_key()),
-            ("wrapped key (key protection)", self.secret_key_enc()),
-            ("KDF salt", self.salt()),
-            ("authentication", self.auth()),
-            ("two-factor config", self.totp_config()),
-            ("bridge tokens", self.bridge_tokens()),
-            ("bridge approvals", self.approval_store()),
-            ("log", self.log_file()),
-            ("backups", self.backups_dir()),
-            ("settings", self.settings()),
-            ("breach cache", self.breach_cache()),
-            ("lock", self.lock_file()),
+            named("data_dir", "data directory", self.data_dir.clone()),
+            named("config_dir", "config directory", self.config_dir.clone()),
+            named("cache_dir", "cache directory", self.cache_dir.clone()),
+            named("vault", "vault", self.db()),
+            named("secret_key", "wrapped key", self.secret_key()),
+            named(
+                "secret_key_enc",
+                "wrapped key (key file)",
+                self.secret_key_enc(),
+            ),
+            named("crypto_salt", "KDF salt and parameters", self.salt()),
+            named("auth", "authentication", self.auth()),
+            named("totp_config", "two-factor settings", self.totp_config()),
+            named(
+                "bridge_tokens",
+                "browser bridge tokens",
+                self.bridge_tokens(),
+            ),
+            named(
+                "approval_store",
+                "browser bridge approvals",
+                self.approval_store(),
+            ),
+            named("log", "log", self.log_file()),
+            named("backups", "backups", self.backups_dir()),
+            named("settings", "settings", self.settings()),
+            named("breach_cache", "breach cache", self.breach_cache()),
+            named("lock", "writer lock", self.lock_file()),
         ]
     }
 
@@ -204,6 +219,34 @@ impl Paths {
         dirs
     }
 
+    /// Makes every file and directory of the vault owner-only. Each change
+    /// is logged as `PERMISSIONS_TIGHTENED` and returned as a sentence.
+    pub fn tighten_permissions(&self) -> Vec<String> {
+        let dirs = self.private_dirs().into_iter().map(|d| (d, true));
+        let files = self.private_files().into_iter().map(|f| (f, false));
+        let mut notices = Vec::new();
+        for (path, is_dir) in dirs.chain(files) {
+            match fsio::tighten(&path, is_dir) {
+                Ok(Some(change)) => {
+                    let (old, new) = (change.old_mode, change.new_mode);
+                    let shown = change.path.display();
+                    event!(
+                        warn,
+                        events::PERMISSIONS_TIGHTENED,
+                        "{shown} had mode {old:o}; tightened to {new:o}"
+                    );
+                    notices.push(format!(
+                        "{shown} was readable by others (mode {old:o}); it is now owner-only \
+                         ({new:o})"
+                    ));
+                }
+                Ok(None) => {}
+                Err(e) => notices.push(e.to_string()),
+            }
+        }
+        notices
+    }
+
     /// Creates the data, config, cache and log directories, owner-only.
     pub fn ensure_dirs(&self) -> Result<(), FileError> {
         for dir in [
@@ -216,6 +259,17 @@ impl Paths {
         }
         Ok(())
     }
+}
+
+/// One file or directory in [`Paths::named_files`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPath {
+    /// Stable machine name (`paths --json` key).
+    pub key: &'static str,
+    /// What it is, for people.
+    pub label: &'static str,
+    /// Where it is.
+    pub path: PathBuf,
 }
 
 /// `path` with `suffix` appended to its file name (`passwords.db-wal`).
@@ -247,8 +301,12 @@ mod tests {
     fn flag_puts_every_file_in_one_directory() {
         let paths = Paths::resolve(Some(Path::new("/tmp/spm-x"))).unwrap();
         assert_eq!(paths.layout, Layout::Portable);
-        for (_, file) in paths.named_files() {
-            assert!(file.starts_with("/tmp/spm-x"), "{}", file.display());
+        for named in paths.named_files() {
+            assert!(
+                named.path.starts_with("/tmp/spm-x"),
+                "{}",
+                named.path.display()
+            );
         }
         assert_eq!(
             paths.log_file(),

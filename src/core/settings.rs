@@ -160,7 +160,8 @@ impl Settings {
             }
             Ok(_) => Ok(set_aside(path, "the top level is not a JSON object")?),
             Err(e) => {
-                let detail = format!("line {}, column {}: {e}", e.line(), e.column());
+                // serde_json's message already ends "at line L column C".
+                let detail = e.to_string();
                 Ok(set_aside(path, &detail)?)
             }
         }

@@ -10,7 +10,7 @@ use crate::cli::output;
 use crate::core::doctor;
 use crate::core::events;
 use crate::core::generator::{self, PasswordPolicy};
-use crate::core::kdf::KdfParams;
+use crate::core::kdf::{self, KdfParams};
 use crate::core::keys::KeyMode;
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
@@ -36,13 +36,21 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    if let Some(key_file) = ctx.key_file.as_ref().filter(|k| !k.is_file()) {
-        bail!(UsageError(format!(
-            "the key file {} does not exist",
-            key_file.display()
-        )));
+    if let Some(key_file) = &ctx.key_file {
+        if key_mode == KeyMode::PasswordDerived {
+            bail!(UsageError(
+                "a key file needs the file-key mode; leave out --key-file or --key-mode".into()
+            ));
+        }
+        kdf::key_file_digest(key_file, kdf::MIN_KEY_FILE_BYTES).map_err(|reason| {
+            UsageError(format!(
+                "the key file {} cannot be used: {reason}",
+                key_file.display()
+            ))
+        })?;
     }
 
+    ctx.create_dirs_and_log();
     ctx.paths.ensure_dirs()?;
     let lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
     let password = ctx.input.new_master_password()?;
@@ -74,11 +82,11 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
     };
     Vault::create(&ctx.paths, &password, &options, Some(lock))?;
     println!(
-        "Created a vault in {} (key mode {key_mode}, Argon2id {} MiB, {} passes, {} lanes).",
+        "Created a vault in {} (key mode {key_mode}, Argon2id {} MiB, {}, {}).",
         ctx.paths.data_dir.display(),
         kdf.m_cost_kib / 1024,
-        kdf.t_cost,
-        kdf.p_cost
+        output::count(kdf.t_cost as usize, "pass", "passes"),
+        output::count(kdf.p_cost as usize, "lane", "lanes")
     );
     if ctx.key_file.is_some() {
         println!(
@@ -127,6 +135,7 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
             fresh
                 .set(&key, &value)
                 .map_err(|e| UsageError(e.to_string()))?;
+            ctx.create_dirs_and_log();
             ctx.paths.ensure_dirs()?;
             fresh.save(&ctx.paths.settings())?;
             event!(info, events::SETTINGS_CHANGED, "setting {key} changed");
@@ -161,6 +170,7 @@ pub fn doctor(paths: &Paths, json_out: bool) -> anyhow::Result<()> {
             "checkpoint": report.checkpoint.map(|c| json!({
                 "busy": c.busy, "log_frames": c.log_frames,
                 "checkpointed_frames": c.checkpointed_frames })),
+            "wal_bytes_before_checkpoint": report.wal_bytes,
             "permission_fixes": report.permission_fixes,
             "stray_files": report.stray_files.iter()
                 .map(|(p, size)| json!({ "path": p, "bytes": size })).collect::<Vec<_>>(),
@@ -203,8 +213,12 @@ fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
         } else {
             "done"
         };
+        let wal = report.wal_bytes.map_or_else(
+            || "no write-ahead log".to_owned(),
+            |bytes| format!("write-ahead log of {bytes} bytes"),
+        );
         println!(
-            "{} WAL checkpoint: {verdict}, {} frames copied",
+            "{} WAL checkpoint: {verdict} ({wal}, {} frames copied)",
             ok(!c.busy),
             c.checkpointed_frames
         );
@@ -230,14 +244,17 @@ pub fn paths(paths: &Paths, json_out: bool) {
     if json_out {
         let map: serde_json::Map<String, serde_json::Value> = files
             .iter()
-            .map(|(label, path)| (label.replace(' ', "_"), json!(path)))
+            .map(|n| (n.key.to_owned(), json!(n.path)))
             .chain([("layout".to_owned(), json!(paths.layout.as_str()))])
             .collect();
         output::print_json(&map);
         return;
     }
-    println!("{:<30} {}", "layout", paths.layout.as_str());
-    for (label, path) in files {
-        println!("{label:<30} {}", path.display());
-    }
+    let mut rows = vec![vec!["layout".to_owned(), paths.layout.as_str().to_owned()]];
+    rows.extend(
+        files
+            .into_iter()
+            .map(|n| vec![n.label.to_owned(), n.path.display().to_string()]),
+    );
+    output::print_table(&["WHAT", "WHERE"], &rows);
 }

@@ -29,9 +29,10 @@ pub fn add(ctx: &mut Ctx, args: AddArgs) -> anyhow::Result<()> {
 
     let password = match f.generate {
         Some(length) => parse::generated(length)?,
-        None => ctx
-            .input
-            .secret("Password for the new entry (empty for none)")?,
+        None => ctx.input.secret(
+            "Password for the new entry (empty for none)",
+            "entry's password",
+        )?,
     };
     let totp = f
         .totp
@@ -91,7 +92,7 @@ pub fn list(ctx: &mut Ctx, args: ListArgs) -> anyhow::Result<()> {
             }
         );
     } else {
-        output::print_table(&found, time::now_unix());
+        output::print_entries(&found, time::now_unix(), filter.trash);
     }
     Ok(())
 }
@@ -141,7 +142,10 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
     let uuid = vault.find(&args.id, Scope::Any)?.uuid;
     let password = match (f.generate, args.password) {
         (Some(length), _) => Some(parse::generated(length)?),
-        (None, true) => Some(ctx.input.secret("New password for the entry")?),
+        (None, true) => Some(
+            ctx.input
+                .secret("New password for the entry", "entry's new password")?,
+        ),
         (None, false) => None,
     };
     let totp = match f.totp.as_deref() {
@@ -170,7 +174,11 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
         remove_fields: args.remove_fields.clone(),
     };
     vault.update(uuid, patch, reason, Actor::User)?;
-    println!("Updated entry {}.", crate::core::entries::short_id(&uuid));
+    let id = crate::core::entries::short_id(&uuid);
+    println!("Updated entry {id}.");
+    if let Some(length) = f.generate {
+        println!("Generated a {length}-character password; `show {id} --reveal` prints it.");
+    }
     Ok(())
 }
 
@@ -219,13 +227,17 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
                 println!("The trash is already empty.");
                 return Ok(());
             }
-            let question = format!("Delete {count} entries in the trash for good?");
+            let what = output::count(count, "entry", "entries");
+            let question = format!("Delete {what} in the trash for good?");
             if !yes && !ctx.input.confirm(&question)? {
                 println!("Nothing was deleted.");
                 return Ok(());
             }
             let purged = vault.empty_trash()?;
-            println!("Deleted {purged} entries for good.");
+            println!(
+                "Deleted {} for good.",
+                output::count(purged, "entry", "entries")
+            );
         }
         TrashCommand::Purge { id, .. } => {
             let entry = vault.find(&id, Scope::Trash)?;
@@ -262,19 +274,23 @@ pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
     } else if items.is_empty() {
         println!("Entry {} has no previous passwords.", entry.short_id());
     } else {
-        for h in &items {
-            let password = if args.reveal {
-                h.password.expose()
-            } else {
-                "********"
-            };
-            println!(
-                "{}  {:<8}  by {:<7}  {password}",
-                time::format_rfc3339(h.changed_at),
-                h.reason.as_str(),
-                h.changed_by.as_str()
-            );
-        }
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|h| {
+                let password = if args.reveal {
+                    h.password.expose()
+                } else {
+                    "********"
+                };
+                vec![
+                    time::format_rfc3339(h.changed_at),
+                    h.reason.to_string(),
+                    h.changed_by.to_string(),
+                    password.to_owned(),
+                ]
+            })
+            .collect();
+        output::print_table(&["REPLACED", "REASON", "BY", "OLD PASSWORD"], &rows);
     }
     Ok(())
 }
@@ -302,15 +318,10 @@ pub fn categories(ctx: &mut Ctx, json_out: bool) -> anyhow::Result<()> {
         output::print_json(&list);
         return Ok(());
     }
-    let width = rows
+    let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(name, _, _)| name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(8);
-    println!("{:<width$}  {:<7}  ENTRIES", "CATEGORY", "COLOR");
-    for (name, color, n) in rows {
-        println!("{name:<width$}  {color:<7}  {n}");
-    }
+        .map(|(name, color, n)| vec![name.to_string(), color.to_string(), n.to_string()])
+        .collect();
+    output::print_table(&["CATEGORY", "COLOR", "ENTRIES"], &table);
     Ok(())
 }

@@ -23,8 +23,12 @@ pub fn expires(text: &str) -> anyhow::Result<Option<i64>> {
 /// Parses `--totp`: an otpauth:// URI, or "-" to read it as a secret.
 pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString> {
     let uri = if text == "-" {
-        input.secret("TOTP URI")?
+        input.secret("TOTP URI (otpauth://...)", "TOTP URI")?
     } else {
+        eprintln!(
+            "warning: a TOTP URI on the command line can be seen by other users and kept in \
+             shell history; `--totp -` reads it like a password instead"
+        );
         SecretString::from(text)
     };
     if !uri.expose().trim_start().starts_with("otpauth://") {
@@ -53,7 +57,10 @@ pub fn custom_fields(
         });
     }
     for name in &flags.hidden_fields {
-        let value = input.secret(&format!("Value of hidden field {name:?}"))?;
+        let value = input.secret(
+            &format!("Value of hidden field {name:?}"),
+            &format!("value of hidden field {name:?}"),
+        )?;
         fields.push(CustomField {
             name: name.trim().into(),
             value,

@@ -72,7 +72,7 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let slot = self.slot(uuid)?;
         let old = &self.entries[slot];
-        let mut next = patch.apply(old);
+        let mut next = patch.apply(old).map_err(VaultError::Invalid)?;
         next.validate().map_err(VaultError::Invalid)?;
         let now = time::now_unix();
         next.updated_at = now;
@@ -223,6 +223,7 @@ impl Vault {
             .copied()
             .ok_or_else(|| VaultError::NotFound {
                 id: crate::core::entries::short_id(&uuid),
+                listing: "list",
             })
     }
 

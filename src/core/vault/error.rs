@@ -41,6 +41,12 @@ pub enum VaultError {
          with --key-file PATH"
     )]
     KeyFileRequired,
+    /// The key file given cannot be read or is unfit.
+    #[error(
+        "the key file {} cannot be used: {reason}; check the path given with --key-file",
+        path.display()
+    )]
+    KeyFileUnusable { path: PathBuf, reason: String },
     /// A key file was given to a vault that does not use one.
     #[error("this vault does not use a key file; leave out --key-file")]
     KeyFileNotUsed,
@@ -72,11 +78,15 @@ pub enum VaultError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// No entry matches the id or title.
-    #[error("no entry matches {id:?}; `password-manager list` shows ids and titles")]
-    NotFound { id: String },
+    #[error("no entry matches {id:?}; `password-manager {listing}` shows ids and titles")]
+    NotFound { id: String, listing: &'static str },
     /// Several entries match.
-    #[error("{count} entries match {id:?}; use the id that `password-manager list` shows")]
-    Ambiguous { id: String, count: usize },
+    #[error("{count} entries match {id:?}; use the id that `password-manager {listing}` shows")]
+    Ambiguous {
+        id: String,
+        count: usize,
+        listing: &'static str,
+    },
     /// The entry's record failed its integrity check.
     #[error(
         "entry {id} failed its integrity check ({reason}); it cannot be shown or changed. \

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use uuid::Uuid;
 
 use super::{Vault, VaultError};
-use crate::core::entries::{Entry, short_id};
+use crate::core::entries::Entry;
 use crate::core::time;
 
 /// Which entries a listing shows.
@@ -84,28 +84,47 @@ impl Vault {
         found
     }
 
-    /// Finds one entry in `scope` by id or exact title. An id is the short
-    /// id `list` shows (or its first 4+ digits) or the full uuid (or a
-    /// prefix of it longer than 8 digits).
+    /// Finds one entry in `scope`, trying in turn: its whole id (the 8
+    /// digits `list` shows, or the full uuid), its exact title, then the
+    /// start of an id (4 or more digits). So a title that happens to look
+    /// like the start of some id still finds its own entry.
     pub fn find(&self, id: &str, scope: Scope) -> Result<&Entry, VaultError> {
         let text = id.trim();
-        if let Some(hex) = id_digits(text) {
-            let matches = |uuid: &Uuid| {
-                if hex.len() <= 8 {
-                    short_id(uuid).starts_with(&hex)
-                } else {
-                    uuid.simple().to_string().starts_with(&hex)
+        let hex = id_digits(text);
+        let by_id = |whole: bool| -> Vec<&Entry> {
+            let Some(hex) = &hex else { return Vec::new() };
+            let hit = |e: &&Entry| scope.admits(e) && id_matches(&e.uuid, hex, whole);
+            self.entries.iter().filter(hit).collect()
+        };
+        let titled = |pick: Scope| -> Vec<&Entry> {
+            let named = |e: &&Entry| pick.admits(e) && e.title.expose() == text;
+            self.entries.iter().filter(named).collect()
+        };
+
+        let mut hits = by_id(true);
+        if hits.is_empty() {
+            hits = match scope {
+                Scope::Any => {
+                    let live = titled(Scope::Live);
+                    if live.is_empty() {
+                        titled(Scope::Trash)
+                    } else {
+                        live
+                    }
                 }
+                other => titled(other),
             };
-            let hits: Vec<&Entry> = self
-                .entries
-                .iter()
-                .filter(|e| scope.admits(e) && matches(&e.uuid))
-                .collect();
-            if !hits.is_empty() {
-                return one(hits, id);
-            }
-            if let Some(d) = self.damaged.iter().find(|d| matches(&d.uuid)) {
+        }
+        if hits.is_empty() {
+            hits = by_id(false);
+        }
+        if hits.is_empty() {
+            let damaged = hex.as_ref().and_then(|hex| {
+                self.damaged
+                    .iter()
+                    .find(|d| id_matches(&d.uuid, hex, false))
+            });
+            if let Some(d) = damaged {
                 let reason = d.reason.clone();
                 return Err(VaultError::Damaged {
                     id: d.short_id(),
@@ -113,34 +132,39 @@ impl Vault {
                 });
             }
         }
-
-        let titled = |pick: Scope| -> Vec<&Entry> {
-            let named = |e: &&Entry| pick.admits(e) && e.title.expose() == text;
-            self.entries.iter().filter(named).collect()
+        let listing = if scope == Scope::Trash {
+            "list --trash"
+        } else {
+            "list"
         };
-        let hits = match scope {
-            Scope::Any => {
-                let live = titled(Scope::Live);
-                if live.is_empty() {
-                    titled(Scope::Trash)
-                } else {
-                    live
-                }
-            }
-            other => titled(other),
-        };
-        one(hits, id)
+        match hits.len() {
+            0 => Err(VaultError::NotFound {
+                id: id.to_owned(),
+                listing,
+            }),
+            1 => Ok(hits[0]),
+            count => Err(VaultError::Ambiguous {
+                id: id.to_owned(),
+                count,
+                listing,
+            }),
+        }
     }
 }
 
-fn one<'a>(hits: Vec<&'a Entry>, id: &str) -> Result<&'a Entry, VaultError> {
-    match hits.len() {
-        0 => Err(VaultError::NotFound { id: id.to_owned() }),
-        1 => Ok(hits[0]),
-        count => Err(VaultError::Ambiguous {
-            id: id.to_owned(),
-            count,
-        }),
+/// Whether `uuid` has the id `hex`: exactly (`whole`) or as a prefix.
+/// Up to 8 digits compare with the short id, more with the full uuid.
+fn id_matches(uuid: &Uuid, hex: &str, whole: bool) -> bool {
+    let full = uuid.simple().to_string();
+    let target = if hex.len() <= 8 {
+        &full[..8]
+    } else {
+        &full[..]
+    };
+    if whole {
+        target == hex
+    } else {
+        target.starts_with(hex)
     }
 }
 

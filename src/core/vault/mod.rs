@@ -164,7 +164,7 @@ impl Vault {
         let digest = options
             .key_file
             .as_deref()
-            .map(kdf::key_file_digest)
+            .map(|path| read_key_file(path, kdf::MIN_KEY_FILE_BYTES))
             .transpose()?;
 
         let salt = SaltFile::generate(options.kdf);
@@ -240,7 +240,7 @@ impl Vault {
         if !db.exists() {
             return Err(VaultError::MissingFile { path: db });
         }
-        let mut notices = tighten_permissions(paths);
+        let mut notices = paths.tighten_permissions();
         let store = Store::open(&db)?;
 
         let sealed = store.load_entries()?;
@@ -467,7 +467,7 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
     let digest = credentials
         .key_file
         .as_deref()
-        .map(kdf::key_file_digest)
+        .map(|path| read_key_file(path, 0))
         .transpose()?;
 
     let derived = kdf::derive(
@@ -508,6 +508,16 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
     Ok(keys)
 }
 
+fn read_key_file(
+    path: &std::path::Path,
+    min_len: usize,
+) -> Result<crate::core::secret::SecretBytes, VaultError> {
+    kdf::key_file_digest(path, min_len).map_err(|reason| VaultError::KeyFileUnusable {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
 fn key_file_location(paths: &Paths, protected: bool) -> (PathBuf, &'static str) {
     if protected {
         (paths.secret_key_enc(), "secret.key.enc")
@@ -525,38 +535,6 @@ fn default_categories() -> Vec<Category> {
             color: (*color).to_owned(),
         })
         .collect()
-}
-
-fn tighten_permissions(paths: &Paths) -> Vec<String> {
-    let targets = paths
-        .private_dirs()
-        .into_iter()
-        .map(|d| (d, true))
-        .chain(paths.private_files().into_iter().map(|f| (f, false)));
-    let mut notices = Vec::new();
-    for (path, is_dir) in targets {
-        match fsio::tighten(&path, is_dir) {
-            Ok(Some(change)) => {
-                event!(
-                    warn,
-                    events::PERMISSIONS_TIGHTENED,
-                    "{} had mode {:o}; tightened to {:o}",
-                    change.path.display(),
-                    change.old_mode,
-                    change.new_mode
-                );
-                notices.push(format!(
-                    "{} was readable by others (mode {:o}); it is now owner-only ({:o})",
-                    change.path.display(),
-                    change.old_mode,
-                    change.new_mode
-                ));
-            }
-            Ok(None) => {}
-            Err(e) => notices.push(e.to_string()),
-        }
-    }
-    notices
 }
 
 fn singular(table: &str) -> &str {
