@@ -274,3 +274,104 @@ fn unusable_key_files_are_explained() {
     );
     assert_eq!(run.stderr.matches("os error").count(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn an_attempt_is_counted_before_it_is_checked() {
+    let v = TestVault::new();
+    // Kill an unlock while it is checking the password: its guess still counts.
+    let mut child = v.spawn(&["list"]);
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"a guess\n").unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while auth_json(&v)["failed_attempts"] != 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(auth_json(&v)["failed_attempts"], 1);
+}
+
+#[test]
+fn parallel_guesses_cannot_outrun_the_lockout() {
+    let v = TestVault::new();
+    let guessers: Vec<_> = (0..12)
+        .map(|n| {
+            let mut child = v.spawn(&["list"]);
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(format!("guess {n}\n").as_bytes()).unwrap();
+            child
+        })
+        .collect();
+    let codes: Vec<i32> = guessers
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
+    let checked = codes.iter().filter(|&&c| c == 3).count();
+    assert_eq!(
+        checked, 5,
+        "exactly five guesses are checked before the lockout: {codes:?}"
+    );
+    assert_eq!(codes.iter().filter(|&&c| c == 4).count(), 7, "{codes:?}");
+}
+
+#[test]
+fn an_unwritable_counter_refuses_the_check() {
+    // A read-only file system: the attempt cannot be counted, so the
+    // password is not checked at all (even the right one).
+    let Some(fs) = common::SmallFs::mount("8m") else {
+        eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
+        return;
+    };
+    let dir = fs.0.join("vault");
+    let mut init = vec!["init"];
+    init.extend(common::FAST_KDF);
+    run_in(&dir, &init, &format!("{MASTER}\n")).ok();
+    assert!(fs.make_read_only(), "remount read-only");
+    for guess in ["wrong", MASTER] {
+        let run = run_in(&dir, &["list"], &format!("{guess}\n")).expect_code(1);
+        assert!(
+            run.stderr.contains("could not be recorded"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_damaged_salt_is_named_and_does_not_count_as_a_failure() {
+    let v = TestVault::new();
+    let mut salt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v.file("crypto.salt")).unwrap()).unwrap();
+    let text = salt["salt"].as_str().unwrap().to_owned();
+    let first = if text.starts_with('A') { 'B' } else { 'A' };
+    let flipped = format!("{first}{}", &text[1..]);
+    salt["salt"] = flipped.into();
+    std::fs::write(v.file("crypto.salt"), salt.to_string()).unwrap();
+    let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+    assert!(run.stderr.contains("crypto.salt"), "{}", run.stderr);
+    assert_eq!(auth_json(&v)["failed_attempts"], 0);
+}
+
+#[test]
+fn a_tampered_key_mode_is_refused_before_anything_is_written() {
+    let v = TestVault::new();
+    v.add(&["--title", "Kept"], "pw");
+    let mut auth = auth_json(&v);
+    auth["key_mode"] = "password-derived".into();
+    std::fs::write(v.file("auth.json"), auth.to_string()).unwrap();
+    v.run_unlocked(&["add", "--title", "Lost"], &["pw"])
+        .expect_code(3);
+    auth["key_mode"] = "file-key".into();
+    auth["failed_attempts"] = 0.into();
+    std::fs::write(v.file("auth.json"), auth.to_string()).unwrap();
+    let titles: Vec<String> = v
+        .list(&[])
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles, ["Kept"]);
+}

@@ -316,28 +316,6 @@ fn files_and_directories_are_owner_only() {
     }
 }
 
-/// Mounts a small tmpfs; `None` when this user may not mount (not root).
-struct SmallFs(std::path::PathBuf);
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<Self> {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(Self(dir))
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn fill(file: &mut std::fs::File) {
     use std::io::{Seek, SeekFrom, Write};
     file.seek(SeekFrom::End(0)).unwrap();
@@ -349,7 +327,7 @@ fn fill(file: &mut std::fs::File) {
 
 #[test]
 fn a_full_disk_fails_the_write_clearly_and_keeps_the_vault() {
-    let Some(fs) = SmallFs::mount("4m") else {
+    let Some(fs) = common::SmallFs::mount("4m") else {
         eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
         return;
     };

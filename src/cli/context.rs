@@ -37,12 +37,7 @@ impl Ctx {
 
     /// Asks for the master password and unlocks the vault.
     pub fn unlock(&mut self, access: Access) -> anyhow::Result<Vault> {
-        if !vault::exists(&self.paths) && !self.paths.db().exists() {
-            return Err(VaultError::NoVault {
-                dir: self.paths.data_dir.clone(),
-            }
-            .into());
-        }
+        vault::check_present(&self.paths)?;
         // Take the lock before asking anything, so a busy vault fails at once.
         let lock = match access {
             Access::Write => {

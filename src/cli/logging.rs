@@ -6,9 +6,8 @@
 //! the name operators watch never changes. The window and the command line
 //! may log at the same time: every line is one append.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -16,7 +15,6 @@ use flexi_logger::writers::LogWriter;
 use flexi_logger::{DeferredNow, LoggerHandle};
 use log::Record;
 
-use crate::core::fsio::FILE_MODE;
 use crate::core::paths::Paths;
 
 /// Rotate when the current file reaches this size.
@@ -115,11 +113,7 @@ impl LogWriter for RotatingFile {
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(FILE_MODE)
-        .open(path)
+    crate::core::fsio::open_append_nofollow(path).map_err(io::Error::other)
 }
 
 fn numbered(path: &Path, n: u32) -> PathBuf {

@@ -13,11 +13,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::crypto;
 use crate::core::fsio;
+use crate::core::kdf::SaltFile;
 use crate::core::keys::KeyMode;
 use crate::core::secret::Key256;
 
 const AUTH_FILE_VERSION: u32 = 1;
-const VERIFIER_LABEL: &[u8] = b"secure-password-manager v1 master password verifier";
+const VERIFIER_LABEL: &str = "secure-password-manager v1 master password verifier";
+
+fn verifier_message(key_mode: KeyMode, key_file_required: bool) -> Vec<u8> {
+    format!("{VERIFIER_LABEL}|mode={key_mode}|key-file={key_file_required}").into_bytes()
+}
+
+fn salt_digest(salt: &SaltFile) -> String {
+    let canonical = format!(
+        "{}|{}|{}|{}|{}",
+        salt.kdf, salt.m_cost_kib, salt.t_cost, salt.p_cost, salt.salt
+    );
+    B64.encode(crypto::sha256(canonical.as_bytes()))
+}
 
 /// Failures in a row that trigger the first lockout.
 pub const FREE_ATTEMPTS: u32 = 5;
@@ -35,8 +48,13 @@ pub struct AuthFile {
     pub key_mode: KeyMode,
     /// Whether a key file must join the master password.
     pub key_file_required: bool,
-    /// HMAC-SHA256 of a fixed label under the authentication key, base64.
+    /// HMAC-SHA256, under the authentication key, of a fixed label and the
+    /// key mode, base64. Binding the mode means a tampered mode fails the
+    /// check instead of sealing new records under the wrong key.
     pub verifier: String,
+    /// SHA-256 of the salt and KDF parameters in `crypto.salt`, base64, to
+    /// tell a damaged salt file from a wrong password.
+    pub salt_digest: String,
     /// When the vault was created (RFC 3339).
     pub created_at: String,
     /// When the vault was last unlocked (RFC 3339).
@@ -52,12 +70,21 @@ pub struct AuthFile {
 
 impl AuthFile {
     /// A new file for a vault whose authentication key is `auth_key`.
-    pub fn new(auth_key: &Key256, key_mode: KeyMode, key_file_required: bool) -> Self {
+    pub fn new(
+        auth_key: &Key256,
+        key_mode: KeyMode,
+        key_file_required: bool,
+        salt: &SaltFile,
+    ) -> Self {
         Self {
             version: AUTH_FILE_VERSION,
             key_mode,
             key_file_required,
-            verifier: B64.encode(crypto::verifier(auth_key, VERIFIER_LABEL)),
+            verifier: B64.encode(crypto::verifier(
+                auth_key,
+                &verifier_message(key_mode, key_file_required),
+            )),
+            salt_digest: salt_digest(salt),
             created_at: crate::core::time::now_rfc3339(),
             last_login_at: None,
             failed_attempts: 0,
@@ -82,7 +109,8 @@ impl AuthFile {
 
     /// Whether `auth_key` matches the stored verifier (constant time).
     pub fn verify(&self, auth_key: &Key256) -> bool {
-        let expected = crypto::verifier(auth_key, VERIFIER_LABEL);
+        let message = verifier_message(self.key_mode, self.key_file_required);
+        let expected = crypto::verifier(auth_key, &message);
         match B64.decode(&self.verifier) {
             Ok(stored) => crypto::ct_eq(&stored, &expected),
             Err(_) => false,
@@ -96,9 +124,15 @@ impl AuthFile {
             .map(|until| until - now)
     }
 
-    /// Records a failed attempt and starts a lockout when the count calls
-    /// for one. Returns the new lockout length in seconds, if any.
-    pub fn record_failure(&mut self, now: i64) -> Option<i64> {
+    /// Whether `salt` is the salt file this vault was created with.
+    pub fn matches_salt(&self, salt: &SaltFile) -> bool {
+        crypto::ct_eq(self.salt_digest.as_bytes(), salt_digest(salt).as_bytes())
+    }
+
+    /// Counts an attempt before it is checked, as if it will fail, and
+    /// starts the lockout that failure would bring. A success clears both
+    /// ([`Self::record_success`]). Returns that lockout's length, if any.
+    pub fn begin_attempt(&mut self, now: i64) -> Option<i64> {
         self.failed_attempts = self.failed_attempts.saturating_add(1);
         let secs = lockout_secs(self.failed_attempts)?;
         self.locked_until = Some(now + secs);
@@ -144,21 +178,41 @@ mod tests {
         assert_eq!(lockout_secs(500), Some(3600));
     }
 
+    fn salt() -> SaltFile {
+        SaltFile::generate(crate::core::kdf::KdfParams::default())
+    }
+
     #[test]
-    fn verifier_accepts_only_the_right_key() {
+    fn verifier_accepts_only_the_right_key_and_mode() {
         let key = Key256::random();
-        let file = AuthFile::new(&key, KeyMode::FileKey, false);
+        let mut file = AuthFile::new(&key, KeyMode::FileKey, false, &salt());
         assert!(file.verify(&key));
         assert!(!file.verify(&Key256::random()));
         let json = serde_json::to_string(&file).unwrap();
         assert!(!json.contains(&B64.encode(key.expose())));
+        file.key_mode = KeyMode::PasswordDerived;
+        assert!(
+            !file.verify(&key),
+            "a tampered key mode must fail the check"
+        );
+    }
+
+    #[test]
+    fn salt_digest_detects_a_changed_salt() {
+        let original = salt();
+        let file = AuthFile::new(&Key256::random(), KeyMode::FileKey, false, &original);
+        assert!(file.matches_salt(&original));
+        let mut changed = original.clone();
+        changed.t_cost += 1;
+        assert!(!file.matches_salt(&changed));
+        assert!(!file.matches_salt(&salt()));
     }
 
     #[test]
     fn success_clears_failures_and_lockout() {
-        let mut file = AuthFile::new(&Key256::random(), KeyMode::FileKey, false);
+        let mut file = AuthFile::new(&Key256::random(), KeyMode::FileKey, false, &salt());
         for _ in 0..5 {
-            file.record_failure(1000);
+            file.begin_attempt(1000);
         }
         assert_eq!(file.lockout_remaining(1000), Some(30));
         assert_eq!(file.lockout_remaining(1031), None);

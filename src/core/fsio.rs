@@ -7,7 +7,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Permission bits for directories the vault owns.
@@ -18,6 +18,14 @@ pub const FILE_MODE: u32 = 0o600;
 /// A file operation failed; says which file and what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    /// One of the vault's own files is a symbolic link, which the vault
+    /// never follows: a link could redirect a write onto another file.
+    #[error(
+        "{} is a symbolic link; Secure Password Manager does not follow links for its own \
+         files. Replace it with the real file",
+        path.display()
+    )]
+    Symlink { path: PathBuf },
     /// The disk is full; nothing was changed.
     #[error(
         "the disk holding {} is full, so {action} did not happen; the previous \
@@ -78,10 +86,42 @@ pub fn looks_full(path: &Path) -> bool {
 }
 
 /// Creates a directory (and parents) with owner-only permissions.
+///
+/// An existing directory is left as it is: permissions of a directory
+/// that holds a vault are checked (and logged) by
+/// [`crate::core::paths::Paths::tighten_permissions`].
 pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
-    fs::create_dir_all(dir).map_err(|e| FileError::io(dir, "create the directory", e))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
-        .map_err(|e| FileError::io(dir, "set permissions on", e))
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(|e| FileError::io(dir, "create the directory", e))
+}
+
+/// Fails if `path` is a symbolic link (a missing path is fine).
+pub fn refuse_symlink(path: &Path) -> Result<(), FileError> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(FileError::Symlink {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Opens a file for appending without following a symbolic link,
+/// creating it owner-only if needed.
+pub fn open_append_nofollow(path: &Path) -> Result<File, FileError> {
+    refuse_symlink(path)?;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| FileError::io(path, "open", e))
 }
 
 /// Reads a whole file; `Ok(None)` when it does not exist.
@@ -149,12 +189,22 @@ pub struct TightenedPermission {
 /// Ensures `path` is accessible to its owner only; reports what it changed.
 ///
 /// A missing path is not an error: not every file exists in every vault.
+///
+/// A directory is followed if it is a link (a data directory may live
+/// elsewhere); a file that is a link is refused, never followed. A path of
+/// the wrong kind (a directory where a file belongs) is left alone.
 pub fn tighten(path: &Path, is_dir: bool) -> Result<Option<TightenedPermission>, FileError> {
-    let meta = match fs::symlink_metadata(path) {
+    if !is_dir {
+        refuse_symlink(path)?;
+    }
+    let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(FileError::io(path, "inspect", e)),
     };
+    if meta.is_dir() != is_dir {
+        return Ok(None);
+    }
     let old_mode = meta.permissions().mode() & 0o777;
     let wanted = if is_dir { DIR_MODE } else { FILE_MODE };
     if old_mode & 0o077 == 0 {
@@ -185,6 +235,29 @@ mod tests {
         assert_eq!(mode, FILE_MODE);
         // No temporary files are left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn symlinked_files_are_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, b"keep me").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            tighten(&link, false),
+            Err(FileError::Symlink { .. })
+        ));
+        assert!(matches!(
+            open_append_nofollow(&link),
+            Err(FileError::Symlink { .. })
+        ));
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"keep me");
     }
 
     #[test]

@@ -80,6 +80,23 @@ impl Drop for VaultLock {
     }
 }
 
+/// An exclusive lock on a directory, held until dropped. Used to take
+/// turns at short read-modify-write steps (unlock attempts, settings
+/// changes) across processes.
+#[derive(Debug)]
+pub struct DirLock {
+    _dir: File,
+}
+
+/// Waits for and takes the exclusive lock on `dir`.
+pub fn lock_directory(dir: &Path) -> Result<DirLock, FileError> {
+    let handle = File::open(dir).map_err(|e| FileError::io(dir, "open the directory", e))?;
+    handle
+        .lock()
+        .map_err(|e| FileError::io(dir, "lock the directory", e))?;
+    Ok(DirLock { _dir: handle })
+}
+
 /// Who holds the lock now, without taking it: `Ok(None)` when free.
 pub fn probe(path: &Path) -> Result<Option<Option<u32>>, FileError> {
     if !path.exists() {
@@ -96,12 +113,14 @@ pub fn probe(path: &Path) -> Result<Option<Option<u32>>, FileError> {
 }
 
 fn open(path: &Path) -> Result<File, FileError> {
+    crate::core::fsio::refuse_symlink(path)?;
     OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| FileError::io(path, "open the lock file", e))
 }

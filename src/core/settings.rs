@@ -213,12 +213,14 @@ impl Settings {
     fn int(&self, key: &str) -> i64 {
         pointer(&self.effective, key)
             .and_then(Value::as_i64)
+            .or_else(|| pointer(&defaults(), key).and_then(Value::as_i64))
             .unwrap_or_default()
     }
 
     fn bool(&self, key: &str) -> bool {
         pointer(&self.effective, key)
             .and_then(Value::as_bool)
+            .or_else(|| pointer(&defaults(), key).and_then(Value::as_bool))
             .unwrap_or_default()
     }
 
@@ -291,6 +293,19 @@ fn effective(stored: &Value, path: &Path, warnings: &mut Vec<String>) -> Value {
     let defaults = defaults();
     let mut merged = defaults.clone();
     merge(&mut merged, stored);
+    // A known section replaced by a plain value would hide all its settings.
+    if let Value::Object(sections) = &defaults {
+        for (name, default) in sections {
+            if merged.get(name).is_some_and(|v| !v.is_object()) {
+                warnings.push(format!(
+                    "{}: {name} should be a section of settings, not {}; using its defaults",
+                    path.display(),
+                    merged[name]
+                ));
+                merged[name] = default.clone();
+            }
+        }
+    }
     for (key, rule) in RULES {
         let Some(value) = pointer(&merged, key) else {
             continue;
@@ -447,6 +462,16 @@ mod tests {
                 .iter()
                 .any(|w| w.contains("browser_bridge.port = 0"))
         );
+    }
+
+    #[test]
+    fn a_section_replaced_by_a_value_falls_back_to_its_defaults() {
+        let (_dir, loaded) = load_text(r#"{"password_history": 5, "security": []}"#);
+        assert!(loaded.settings.history_enabled());
+        assert_eq!(loaded.settings.history_max_versions(), 10);
+        assert_eq!(loaded.settings.auto_lock_minutes(), 5);
+        assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+        assert!(loaded.warnings[0].contains("password_history should be a section"));
     }
 
     #[test]

@@ -114,11 +114,17 @@ impl Store {
 
     /// Opens an existing vault database, running pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_with(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        let store = Self::open_with(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        Ok(store)
     }
 
     fn open_with(path: &Path, flags: OpenFlags) -> Result<Self, StoreError> {
-        let flags = flags | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        // Never follow a link: it could point the vault's writes elsewhere.
+        let flags = flags
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let creating = flags.contains(OpenFlags::SQLITE_OPEN_CREATE);
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| map_err(path, "open", e))?;
         let mut store = Self {
@@ -126,6 +132,14 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.configure()?;
+        if !creating && store.schema_version()? == 0 {
+            // An existing file without the vault's tables was emptied or
+            // replaced; treating it as a new vault would hide the loss.
+            return Err(StoreError::NotAVault {
+                path: path.to_path_buf(),
+                detail: "it holds no vault tables; it may have been emptied or replaced".into(),
+            });
+        }
         store.migrate()?;
         Ok(store)
     }
@@ -141,7 +155,11 @@ impl Store {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
             .map_err(fail)?;
         self.conn
-            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            // secure_delete overwrites deleted records (a purged entry's
+            // history, say) instead of leaving them in free pages.
+            .execute_batch(
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+            )
             .map_err(fail)
     }
 
@@ -245,13 +263,17 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let rows = stmt
             .query_map(params, |r| {
+                // Read every column leniently: a value of the wrong type or
+                // range makes that one record fail to open (and be reported),
+                // never the whole vault.
+                let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
                 Ok(SealedRow {
                     row: r.get(0)?,
-                    uuid: uuid_from_blob(r.get_ref(1)?.as_blob()?),
+                    uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
                     parent,
-                    key_version: r.get(2)?,
-                    format: r.get(3)?,
-                    sealed: r.get(4)?,
+                    key_version: small(2).unwrap_or(u32::MAX),
+                    format: small(3).unwrap_or(u32::MAX),
+                    sealed: bytes(r.get_ref(4)?).to_vec(),
                 })
             })
             .map_err(fail)?;
@@ -446,6 +468,14 @@ fn read_schema_version(conn: &Connection) -> rusqlite::Result<u32> {
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// The bytes of a blob or text value; nothing for other types.
+fn bytes(value: rusqlite::types::ValueRef<'_>) -> &[u8] {
+    match value {
+        rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,
+        _ => &[],
+    }
+}
+
 fn uuid_from_blob(bytes: &[u8]) -> Uuid {
     // A uuid of the wrong length is damage; the nil uuid makes the row fail
     // to open (its associated data no longer matches) instead of panicking.
@@ -470,6 +500,16 @@ fn map_err(path: &Path, action: &str, e: rusqlite::Error) -> StoreError {
                 if crate::core::fsio::looks_full(&path) =>
             {
                 return StoreError::DiskFull { path };
+            }
+            ErrorCode::CannotOpen | ErrorCode::ReadOnly => {
+                let detail = "the file or its directory cannot be opened for writing; check \
+                              that both exist, are not links, and are writable by you"
+                    .to_owned();
+                return StoreError::Sqlite {
+                    path,
+                    action: action.to_owned(),
+                    detail,
+                };
             }
             _ => {}
         }

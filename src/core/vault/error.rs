@@ -13,6 +13,21 @@ pub enum VaultError {
     /// There is no vault in the data directory.
     #[error("there is no vault in {}; create one with `password-manager init`", dir.display())]
     NoVault { dir: PathBuf },
+    /// Some vault files are there but `auth.json` is not.
+    #[error(
+        "{} holds part of a vault ({present}) but no auth.json. An interrupted `init` leaves \
+         this: if nothing was ever stored there, delete those files and run `init` again; \
+         otherwise restore auth.json from a backup",
+        dir.display()
+    )]
+    IncompleteVault { dir: PathBuf, present: String },
+    /// The attempt could not be counted, so the password was not checked.
+    #[error(
+        "unlocking was refused because the attempt could not be recorded ({error}); counting \
+         attempts is what limits password guessing. Make the data directory writable and try \
+         again"
+    )]
+    AttemptNotRecorded { error: FileError },
     /// `init` found an existing vault.
     #[error(
         "{} already exists, so a new vault was not created; use a different --data-dir \

@@ -10,6 +10,7 @@ mod edit;
 mod error;
 mod lookup;
 mod records;
+mod unlock;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,11 +20,11 @@ use uuid::Uuid;
 pub use error::{VaultError, human_duration};
 pub use lookup::{Filter, Scope};
 pub use records::DamagedRecord;
+pub use unlock::authenticate;
 
 use crate::core::auth::AuthFile;
 use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem};
 use crate::core::events;
-use crate::core::fsio;
 use crate::core::hardening;
 use crate::core::index::SearchIndex;
 use crate::core::kdf::{self, KdfParams, SaltFile};
@@ -33,7 +34,6 @@ use crate::core::paths::Paths;
 use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
 use crate::core::store::{Store, tables};
-use crate::core::time;
 use crate::event;
 
 /// What unlocks a vault.
@@ -131,6 +131,16 @@ pub fn exists(paths: &Paths) -> bool {
     paths.auth().exists()
 }
 
+/// `Ok` when a vault exists; otherwise says whether there is none or only
+/// part of one. Lets an edge fail before asking for a password.
+pub fn check_present(paths: &Paths) -> Result<(), VaultError> {
+    if exists(paths) {
+        Ok(())
+    } else {
+        Err(unlock::missing_vault(paths))
+    }
+}
+
 impl Vault {
     /// Creates a new vault and returns it unlocked.
     pub fn create(
@@ -150,21 +160,17 @@ impl Vault {
                     .to_owned(),
             ));
         }
-        for existing in [
-            paths.auth(),
-            paths.db(),
-            paths.secret_key(),
-            paths.secret_key_enc(),
-        ] {
-            if existing.exists() {
-                return Err(VaultError::AlreadyExists { path: existing });
-            }
+        if exists(paths) {
+            return Err(VaultError::AlreadyExists { path: paths.auth() });
+        }
+        if let err @ VaultError::IncompleteVault { .. } = unlock::missing_vault(paths) {
+            return Err(err);
         }
         paths.ensure_dirs()?;
         let digest = options
             .key_file
             .as_deref()
-            .map(|path| read_key_file(path, kdf::MIN_KEY_FILE_BYTES))
+            .map(|path| unlock::read_key_file(path, kdf::MIN_KEY_FILE_BYTES))
             .transpose()?;
 
         let salt = SaltFile::generate(options.kdf);
@@ -190,7 +196,7 @@ impl Vault {
             }
             Ok(())
         })?;
-        let auth = AuthFile::new(&derived.auth, options.key_mode, digest.is_some());
+        let auth = AuthFile::new(&derived.auth, options.key_mode, digest.is_some(), &salt);
         auth.save(&paths.auth())?;
 
         event!(
@@ -402,123 +408,7 @@ impl Vault {
     }
 }
 
-/// Checks the credentials and returns the unwrapped data keys. Records the
-/// attempt in `auth.json` (failure counter, lockout, last login).
-pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring, VaultError> {
-    hardening::protect_process_memory();
-    let auth_path = paths.auth();
-    let Some(auth_bytes) = fsio::read_optional(&auth_path)? else {
-        if paths.db().exists() {
-            return Err(VaultError::MissingFile { path: auth_path });
-        }
-        return Err(VaultError::NoVault {
-            dir: paths.data_dir.clone(),
-        });
-    };
-    let mut auth = AuthFile::parse(&auth_bytes).map_err(|detail| VaultError::CorruptFile {
-        path: auth_path.clone(),
-        detail,
-    })?;
-    let salt_path = paths.salt();
-    let salt_bytes = fsio::read_optional(&salt_path)?.ok_or_else(|| VaultError::MissingFile {
-        path: salt_path.clone(),
-    })?;
-    let salt = SaltFile::parse(&salt_bytes).map_err(|detail| VaultError::CorruptFile {
-        path: salt_path.clone(),
-        detail,
-    })?;
-    let salt_value = salt
-        .salt_bytes()
-        .map_err(|detail| VaultError::CorruptFile {
-            path: salt_path,
-            detail,
-        })?;
-
-    match (auth.key_file_required, &credentials.key_file) {
-        (true, None) => return Err(VaultError::KeyFileRequired),
-        (false, Some(_)) => return Err(VaultError::KeyFileNotUsed),
-        _ => {}
-    }
-
-    let now = time::now_unix();
-    if let Some(remaining_secs) = auth.lockout_remaining(now) {
-        event!(
-            warn,
-            events::LOGIN_LOCKED_OUT,
-            "unlock refused: locked out for {remaining_secs} s"
-        );
-        return Err(VaultError::LockedOut { remaining_secs });
-    }
-
-    // Read the wrapped key before the slow KDF so a damaged file fails fast.
-    let wrapped = match auth.key_mode {
-        KeyMode::FileKey => {
-            let (path, name) = key_file_location(paths, auth.key_file_required);
-            let bytes = fsio::read_optional(&path)?
-                .ok_or_else(|| VaultError::MissingFile { path: path.clone() })?;
-            let file = KeyFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile {
-                path: path.clone(),
-                detail,
-            })?;
-            Some((file, path, name))
-        }
-        KeyMode::PasswordDerived => None,
-    };
-    let digest = credentials
-        .key_file
-        .as_deref()
-        .map(|path| read_key_file(path, 0))
-        .transpose()?;
-
-    let derived = kdf::derive(
-        &salt.params(),
-        &salt_value,
-        &credentials.password,
-        digest.as_ref(),
-    )?;
-    if !auth.verify(&derived.auth) {
-        let locked_for = auth.record_failure(now);
-        let attempts = auth.failed_attempts;
-        event!(
-            warn,
-            events::LOGIN_FAILED,
-            "wrong master password (failure {attempts} in a row)"
-        );
-        // If the counter cannot be saved the attempt still fails; the
-        // previous file stays intact.
-        let _ = auth.save(&auth_path);
-        return Err(VaultError::WrongPassword {
-            with_key_file: digest.is_some(),
-            locked_for,
-        });
-    }
-
-    let keys = match wrapped {
-        Some((file, path, name)) => file
-            .unwrap_keys(&derived.kek, name)
-            .map_err(|detail| VaultError::CorruptFile { path, detail })?,
-        None => Keyring::single(derived.password_data_key.clone()),
-    };
-
-    auth.record_success(now);
-    // Last-login bookkeeping must not keep someone out of their vault (for
-    // example on a full disk): the write is atomic, so failure changes nothing.
-    let _ = auth.save(&auth_path);
-    event!(info, events::LOGIN_SUCCESS, "vault unlocked");
-    Ok(keys)
-}
-
-fn read_key_file(
-    path: &std::path::Path,
-    min_len: usize,
-) -> Result<crate::core::secret::SecretBytes, VaultError> {
-    kdf::key_file_digest(path, min_len).map_err(|reason| VaultError::KeyFileUnusable {
-        path: path.to_path_buf(),
-        reason,
-    })
-}
-
-fn key_file_location(paths: &Paths, protected: bool) -> (PathBuf, &'static str) {
+pub(super) fn key_file_location(paths: &Paths, protected: bool) -> (PathBuf, &'static str) {
     if protected {
         (paths.secret_key_enc(), "secret.key.enc")
     } else {

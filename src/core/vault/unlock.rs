@@ -1,0 +1,164 @@
+//! Checking a master password (and key file) and unwrapping the data keys.
+//!
+//! Attempts are serialised across processes by a lock on the data
+//! directory, and each attempt is counted in `auth.json` *before* it is
+//! checked. So parallel guesses each see the count the previous one left,
+//! and killing a process mid-check does not erase its guess. If the count
+//! cannot be saved, the password is not checked at all.
+
+use std::path::Path;
+
+use super::{VaultError, key_file_location};
+use crate::core::auth::AuthFile;
+use crate::core::events;
+use crate::core::fsio;
+use crate::core::hardening;
+use crate::core::kdf::{self, SaltFile};
+use crate::core::keys::{KeyFile, KeyMode, Keyring};
+use crate::core::lock;
+use crate::core::paths::Paths;
+use crate::core::secret::SecretBytes;
+use crate::core::time;
+use crate::event;
+
+use super::Credentials;
+
+/// Checks the credentials and returns the unwrapped data keys. Records the
+/// attempt in `auth.json` (failure counter, lockout, last login).
+pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring, VaultError> {
+    hardening::protect_process_memory();
+    if !paths.auth().exists() {
+        return Err(missing_vault(paths));
+    }
+    let _turn = lock::lock_directory(&paths.data_dir)?;
+
+    let auth_path = paths.auth();
+    let auth_bytes = fsio::read_optional(&auth_path)?.ok_or_else(|| missing_vault(paths))?;
+    let mut auth = AuthFile::parse(&auth_bytes).map_err(|detail| VaultError::CorruptFile {
+        path: auth_path.clone(),
+        detail,
+    })?;
+    let salt_path = paths.salt();
+    let salt_bytes = fsio::read_optional(&salt_path)?.ok_or_else(|| VaultError::MissingFile {
+        path: salt_path.clone(),
+    })?;
+    let corrupt_salt = |detail: String| VaultError::CorruptFile {
+        path: salt_path.clone(),
+        detail,
+    };
+    let salt = SaltFile::parse(&salt_bytes).map_err(corrupt_salt)?;
+    let salt_value = salt.salt_bytes().map_err(corrupt_salt)?;
+    // A damaged salt would make every password look wrong and lock the
+    // owner out; the digest in auth.json tells the two apart.
+    if !auth.matches_salt(&salt) {
+        return Err(corrupt_salt(
+            "its salt or parameters differ from the ones this vault was created with".into(),
+        ));
+    }
+
+    match (auth.key_file_required, &credentials.key_file) {
+        (true, None) => return Err(VaultError::KeyFileRequired),
+        (false, Some(_)) => return Err(VaultError::KeyFileNotUsed),
+        _ => {}
+    }
+
+    let now = time::now_unix();
+    if let Some(remaining_secs) = auth.lockout_remaining(now) {
+        event!(
+            warn,
+            events::LOGIN_LOCKED_OUT,
+            "unlock refused: locked out for {remaining_secs} s"
+        );
+        return Err(VaultError::LockedOut { remaining_secs });
+    }
+
+    // Read the wrapped key before the slow KDF so a damaged file fails fast.
+    let wrapped = match auth.key_mode {
+        KeyMode::FileKey => {
+            let (path, name) = key_file_location(paths, auth.key_file_required);
+            let bytes = fsio::read_optional(&path)?
+                .ok_or_else(|| VaultError::MissingFile { path: path.clone() })?;
+            let file = KeyFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile {
+                path: path.clone(),
+                detail,
+            })?;
+            Some((file, path, name))
+        }
+        KeyMode::PasswordDerived => None,
+    };
+    let digest = credentials
+        .key_file
+        .as_deref()
+        .map(|path| read_key_file(path, 0))
+        .transpose()?;
+
+    let locked_for = auth.begin_attempt(now);
+    auth.save(&auth_path)
+        .map_err(|error| VaultError::AttemptNotRecorded { error })?;
+
+    let derived = kdf::derive(
+        &salt.params(),
+        &salt_value,
+        &credentials.password,
+        digest.as_ref(),
+    )?;
+    if !auth.verify(&derived.auth) {
+        let attempts = auth.failed_attempts;
+        event!(
+            warn,
+            events::LOGIN_FAILED,
+            "wrong master password (failure {attempts} in a row)"
+        );
+        return Err(VaultError::WrongPassword {
+            with_key_file: digest.is_some(),
+            locked_for,
+        });
+    }
+
+    let keys = match wrapped {
+        Some((file, path, name)) => file
+            .unwrap_keys(&derived.kek, name)
+            .map_err(|detail| VaultError::CorruptFile { path, detail })?,
+        None => Keyring::single(derived.password_data_key.clone()),
+    };
+
+    auth.record_success(now);
+    // Clearing the counter is bookkeeping: if it cannot be saved (a full
+    // disk, say) the owner still gets in; the atomic write changes nothing.
+    let _ = auth.save(&auth_path);
+    event!(info, events::LOGIN_SUCCESS, "vault unlocked");
+    Ok(keys)
+}
+
+/// Reads a key file's digest, naming the file when it cannot be used.
+pub(super) fn read_key_file(path: &Path, min_len: usize) -> Result<SecretBytes, VaultError> {
+    kdf::key_file_digest(path, min_len).map_err(|reason| VaultError::KeyFileUnusable {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+/// The error for a data directory without `auth.json`: no vault at all, or
+/// the remains of one (an interrupted `init`, or a lost `auth.json`).
+pub(super) fn missing_vault(paths: &Paths) -> VaultError {
+    let present: Vec<String> = [
+        paths.db(),
+        paths.salt(),
+        paths.secret_key(),
+        paths.secret_key_enc(),
+    ]
+    .iter()
+    .filter(|p| p.exists())
+    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+    .collect();
+    if present.is_empty() {
+        VaultError::NoVault {
+            dir: paths.data_dir.clone(),
+        }
+    } else {
+        VaultError::IncompleteVault {
+            dir: paths.data_dir.clone(),
+            present: present.join(", "),
+        }
+    }
+}
