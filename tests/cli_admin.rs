@@ -127,7 +127,7 @@ fn settings_get_and_set_with_dotted_keys() {
 
 #[test]
 fn corrupt_settings_are_moved_aside_and_defaults_used() {
-    let v = TestVault::empty();
+    let v = TestVault::new(); // a vault, so the warning is also logged
     std::fs::write(v.file("settings.json"), "{\n \"clipboard\": \n").unwrap();
     let run = v
         .run(&["settings", "get", "clipboard.auto_clear_seconds"], "")

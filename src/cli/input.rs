@@ -1,11 +1,14 @@
 //! Reading secrets: without echo from a terminal, one line each from a pipe.
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Read, Write};
 
 use anyhow::{Context, bail};
 use zeroize::Zeroize;
 
 use crate::core::secret::SecretString;
+
+/// Longest secret line accepted from standard input (64 KiB).
+const MAX_SECRET_LINE: usize = 64 * 1024;
 
 /// Where secrets come from for this run.
 pub struct SecretInput {
@@ -33,9 +36,10 @@ impl SecretInput {
                 .with_context(|| format!("could not read the {what} from the terminal"))?;
             return Ok(SecretString::new(value));
         }
-        let mut line = String::new();
+        let mut line = String::with_capacity(256);
         let read = io::stdin()
             .lock()
+            .take(MAX_SECRET_LINE as u64 + 1)
             .read_line(&mut line)
             .with_context(|| format!("could not read the {what} from standard input"))?;
         if read == 0 {
@@ -43,6 +47,10 @@ impl SecretInput {
                 "standard input ended before the {what}; pipe one line per secret \
                  (see `password-manager --help`)"
             );
+        }
+        if read > MAX_SECRET_LINE {
+            line.zeroize();
+            bail!("the {what} on standard input is longer than {MAX_SECRET_LINE} bytes");
         }
         let trimmed = line.trim_end_matches(['\n', '\r']).to_owned();
         line.zeroize();

@@ -67,10 +67,10 @@ pub fn run() -> ExitCode {
         return ExitCode::from(EXIT_OK);
     }
 
-    // Log to an existing data directory. A command that finds none (a
-    // mistyped --data-dir, say) creates nothing; `init` and `settings set`
+    // Log beside an existing vault. A command that finds none (a mistyped
+    // --data-dir, say) creates nothing there; `init` and `settings set`
     // start logging once they have created the directories.
-    if paths.data_dir.is_dir() {
+    if paths.auth().exists() || paths.db().exists() {
         logging::start_once(&paths);
     }
 

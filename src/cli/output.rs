@@ -186,7 +186,7 @@ pub fn print_entries(entries: &[&Entry], now: i64, trash: bool) {
 pub fn print_entry(e: &Entry, reveal: bool) {
     let line = |label: &str, value: &str| {
         if !value.is_empty() {
-            println!("{label:<10} {value}");
+            println!("{label:<10} {}", printable(value));
         }
     };
     line("ID", &e.short_id());
@@ -225,7 +225,8 @@ pub fn print_entry(e: &Entry, reveal: bool) {
         } else {
             f.value.expose()
         };
-        println!("{:<10} {}: {}", "Field", f.name.expose(), value);
+        let name = printable(f.name.expose());
+        println!("{:<10} {name}: {}", "Field", printable(value));
     }
     line("Created", &format_rfc3339(e.created_at));
     line("Updated", &format_rfc3339(e.updated_at));
@@ -236,14 +237,22 @@ pub fn print_entry(e: &Entry, reveal: bool) {
     if !e.notes.is_empty() {
         println!("Notes:");
         for l in e.notes.expose().lines() {
-            println!("  {l}");
+            println!("  {}", printable(l));
         }
     }
 }
 
+/// Text safe to print on a terminal: control characters (which could move
+/// the cursor, retitle the window or clear the screen) become U+FFFD.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// One line of at most `max` terminal columns; longer text ends in `~`.
 fn clip(text: &str, max: usize) -> String {
-    let one_line = text.replace(['\n', '\r', '\t'], " ");
+    let one_line = printable(&text.replace(['\n', '\r', '\t'], " "));
     if one_line.width() <= max {
         return one_line;
     }

@@ -25,6 +25,9 @@ pub struct Report {
     /// vault uses a write-ahead log instead) and temporary files left by
     /// an interrupted save.
     pub stray_files: Vec<(PathBuf, u64)>,
+    /// Temporary files of interrupted saves that were removed (older than
+    /// a minute, so no save in progress loses its file).
+    pub removed_temp_files: Vec<PathBuf>,
     /// Size of the write-ahead log before the checkpoint, if there was one.
     pub wal_bytes: Option<u64>,
     /// The pid holding the writer lock (`Some(None)`: held, pid unknown).
@@ -49,12 +52,17 @@ pub fn run(paths: &Paths) -> Report {
     };
 
     report.lock_holder = lock::probe(&paths.lock_file()).unwrap_or(None);
-    report.stray_files = stray_files(paths);
     report.wal_bytes = std::fs::metadata(sibling(&paths.db(), "-wal"))
         .ok()
         .map(|m| m.len());
 
-    report.permission_fixes = paths.tighten_permissions();
+    // Only a vault's own directory is tightened: pointed at some other
+    // directory by mistake, doctor must not change it.
+    if report.vault_present || paths.db().exists() {
+        report.permission_fixes = paths.tighten_permissions();
+        report.removed_temp_files = remove_old_temp_files(paths);
+    }
+    report.stray_files = stray_files(paths);
 
     let db = paths.db();
     if !db.exists() {
@@ -101,4 +109,25 @@ fn stray_files(paths: &Paths) -> Vec<(PathBuf, u64)> {
             (p, size)
         })
         .collect()
+}
+
+/// Deletes `.NAME.*.tmp` files older than a minute from the data directory.
+fn remove_old_temp_files(paths: &Paths) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(&paths.data_dir) else {
+        return Vec::new();
+    };
+    let minute_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let mut removed = Vec::new();
+    for item in dir.flatten() {
+        let name = item.file_name().to_string_lossy().into_owned();
+        let old = item
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < minute_ago);
+        let leftover = name.starts_with('.') && name.ends_with(".tmp") && old;
+        if leftover && std::fs::remove_file(item.path()).is_ok() {
+            removed.push(item.path());
+        }
+    }
+    removed
 }

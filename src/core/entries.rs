@@ -105,6 +105,30 @@ impl Entry {
         short_id(&self.uuid)
     }
 
+    /// Bytes of text the entry holds, over all its fields.
+    pub fn text_bytes(&self) -> usize {
+        let single = [
+            &self.title,
+            &self.username,
+            &self.password,
+            &self.notes,
+            &self.category,
+        ];
+        single.iter().map(|t| t.expose().len()).sum::<usize>()
+            + self
+                .urls
+                .iter()
+                .chain(&self.tags)
+                .map(|t| t.expose().len())
+                .sum::<usize>()
+            + self.totp.as_ref().map_or(0, |t| t.expose().len())
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.expose().len() + f.value.expose().len())
+                .sum::<usize>()
+    }
+
     /// Checks what every entry must satisfy before it is saved.
     pub fn validate(&self) -> Result<(), String> {
         if self.title.is_blank() {
@@ -112,6 +136,12 @@ impl Entry {
         }
         if self.fields.iter().any(|f| f.name.is_blank()) {
             return Err("a custom field needs a name".to_owned());
+        }
+        let size = self.text_bytes();
+        if size > MAX_ENTRY_BYTES {
+            return Err(format!(
+                "the entry holds {size} bytes of text; the limit is {MAX_ENTRY_BYTES} (1 MiB)"
+            ));
         }
         for (i, field) in self.fields.iter().enumerate() {
             if self.fields[..i].iter().any(|f| f.name == field.name) {
@@ -124,6 +154,10 @@ impl Entry {
         Ok(())
     }
 }
+
+/// Most text one entry may hold; a larger value is almost surely a mistake
+/// (a file pasted into a field) and would slow every unlock.
+pub const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 
 /// The first 8 hex digits of a uuid: the short id `list` shows.
 pub fn short_id(uuid: &Uuid) -> String {

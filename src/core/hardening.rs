@@ -28,6 +28,14 @@ pub fn restrict_new_files() {
     }
 }
 
+/// The machine's physical memory in bytes, if the system says.
+pub fn physical_memory_bytes() -> Option<u64> {
+    // SAFETY: sysinfo only writes into the struct we pass.
+    let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::sysinfo(&mut info) } == 0;
+    ok.then(|| (info.totalram as u64).saturating_mul(u64::from(info.mem_unit)))
+}
+
 /// Whether core dumps are currently disabled for this process.
 pub fn core_dumps_disabled() -> bool {
     let mut limit = libc::rlimit {

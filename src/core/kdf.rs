@@ -254,6 +254,18 @@ pub fn derive(
     key_file_digest: Option<&SecretBytes>,
 ) -> Result<DerivedKeys, KdfError> {
     params.validate()?;
+    // Argon2 aborts the process when its memory cannot be allocated; a
+    // cost beyond half of this machine's memory gets an error instead.
+    let needed = u64::from(params.m_cost_kib) * 1024;
+    let total = crate::core::hardening::physical_memory_bytes();
+    if let Some(total) = total.filter(|total| needed > total / 2) {
+        return Err(KdfError::Params(format!(
+            "Argon2id is set to use {} MiB of memory, more than half of this machine's {} MiB; \
+             open the vault on a machine with more memory",
+            needed >> 20,
+            total >> 20
+        )));
+    }
     let normalized = normalize_password(password);
     let pw = normalized.expose().as_bytes();
 

@@ -130,13 +130,15 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
             }
         }
         SettingsCommand::Set { key, value } => {
-            // Reload so that a concurrent change by the window is not lost.
+            ctx.create_dirs_and_log();
+            ctx.paths.ensure_dirs()?;
+            // Take turns with other processes changing settings, and reload
+            // inside the turn, so no concurrent change is lost.
+            let _turn = crate::core::lock::lock_directory(&ctx.paths.config_dir)?;
             let mut fresh: Settings = Settings::load(&ctx.paths.settings())?.settings;
             fresh
                 .set(&key, &value)
                 .map_err(|e| UsageError(e.to_string()))?;
-            ctx.create_dirs_and_log();
-            ctx.paths.ensure_dirs()?;
             fresh.save(&ctx.paths.settings())?;
             event!(info, events::SETTINGS_CHANGED, "setting {key} changed");
             println!("{key} = {}", fresh.get(&key)?);
@@ -171,6 +173,7 @@ pub fn doctor(paths: &Paths, json_out: bool) -> anyhow::Result<()> {
                 "busy": c.busy, "log_frames": c.log_frames,
                 "checkpointed_frames": c.checkpointed_frames })),
             "wal_bytes_before_checkpoint": report.wal_bytes,
+            "removed_temp_files": report.removed_temp_files,
             "permission_fixes": report.permission_fixes,
             "stray_files": report.stray_files.iter()
                 .map(|(p, size)| json!({ "path": p, "bytes": size })).collect::<Vec<_>>(),
@@ -228,6 +231,12 @@ fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
     }
     for fix in &report.permission_fixes {
         println!("WARN permissions: {fix}");
+    }
+    for path in &report.removed_temp_files {
+        println!(
+            "note removed {}, left by an interrupted save",
+            path.display()
+        );
     }
     for (path, size) in &report.stray_files {
         println!("note stray file {} ({size} bytes)", path.display());

@@ -59,7 +59,10 @@ pub fn add(ctx: &mut Ctx, args: AddArgs) -> anyhow::Result<()> {
     if args.json {
         output::print_json(&json!({ "id": id, "uuid": uuid.to_string() }));
     } else {
-        println!("Added entry {id} ({}).", args.title.trim());
+        println!(
+            "Added entry {id} ({}).",
+            output::printable(args.title.trim())
+        );
         if let Some(length) = f.generate {
             println!("Generated a {length}-character password; `show {id} --reveal` prints it.");
         }
@@ -286,7 +289,7 @@ pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
                     time::format_rfc3339(h.changed_at),
                     h.reason.to_string(),
                     h.changed_by.to_string(),
-                    password.to_owned(),
+                    output::printable(password),
                 ]
             })
             .collect();
@@ -320,7 +323,7 @@ pub fn categories(ctx: &mut Ctx, json_out: bool) -> anyhow::Result<()> {
     }
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|(name, color, n)| vec![name.to_string(), color.to_string(), n.to_string()])
+        .map(|(name, color, n)| vec![output::printable(name), color.to_string(), n.to_string()])
         .collect();
     output::print_table(&["CATEGORY", "COLOR", "ENTRIES"], &table);
     Ok(())

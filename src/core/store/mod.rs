@@ -131,7 +131,8 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         };
-        store.configure()?;
+        // Check before configuring: switching to WAL would write a header
+        // into an emptied file and destroy the evidence.
         if !creating && store.schema_version()? == 0 {
             // An existing file without the vault's tables was emptied or
             // replaced; treating it as a new vault would hide the loss.
@@ -140,6 +141,7 @@ impl Store {
                 detail: "it holds no vault tables; it may have been emptied or replaced".into(),
             });
         }
+        store.configure()?;
         store.migrate()?;
         Ok(store)
     }

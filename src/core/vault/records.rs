@@ -80,19 +80,19 @@ pub fn open<T: DeserializeOwned>(
     };
     let key = keys.get(row.key_version).ok_or_else(|| {
         damaged(format!(
-            "it was sealed with key version {}, which this vault lacks",
+            "was sealed with key version {}, which this vault lacks",
             row.key_version
         ))
     })?;
     if row.format != CURRENT_VERSION {
         return Err(damaged(format!(
-            "it uses unknown record format {}",
+            "uses an unknown record format {}",
             row.format
         )));
     }
     let aad = aad(table, row.uuid, row.parent, row.format, row.key_version);
     let plain = crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(e.to_string()))?;
-    postcard::from_bytes(&plain).map_err(|e| damaged(format!("its contents do not decode: {e}")))
+    postcard::from_bytes(&plain).map_err(|e| damaged(format!("does not decode ({e})")))
 }
 
 /// Opens an entry row.

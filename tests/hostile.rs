@@ -1,0 +1,223 @@
+//! Hostile or unlucky surroundings: links planted where the vault writes,
+//! emptied files, malformed rows, terminal escapes in titles, oversized
+//! input, concurrent changes, and commands pointed at the wrong directory.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{TestVault, run_in};
+
+#[test]
+fn a_symlink_planted_as_the_lock_file_is_refused_not_followed() {
+    let v = TestVault::new();
+    let outside = tempfile::tempdir().unwrap();
+    let precious = outside.path().join("precious.txt");
+    std::fs::write(&precious, b"do not truncate me").unwrap();
+    std::fs::remove_file(v.file("vault.lock")).ok();
+    std::os::unix::fs::symlink(&precious, v.file("vault.lock")).unwrap();
+
+    let run = v
+        .run_unlocked(&["add", "--title", "X"], &["pw"])
+        .expect_code(1);
+    assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&precious).unwrap(), b"do not truncate me");
+    let mode = std::fs::metadata(&precious).unwrap().permissions().mode() & 0o777;
+    assert_ne!(mode, 0o600, "the link target's permissions were changed");
+}
+
+#[test]
+fn a_symlinked_log_file_is_not_written_through() {
+    let v = TestVault::new();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("elsewhere.log");
+    std::fs::write(&target, b"").unwrap();
+    std::fs::remove_file(v.file("logs/password_manager.log")).unwrap();
+    std::os::unix::fs::symlink(&target, v.file("logs/password_manager.log")).unwrap();
+    let run = v.run_unlocked(&["list"], &[]).ok();
+    assert!(run.stderr.contains("logging to"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&target).unwrap(), b"");
+}
+
+#[test]
+fn an_emptied_database_is_reported_not_treated_as_new() {
+    let v = TestVault::new();
+    v.add(&["--title", "Precious"], "pw");
+    std::fs::write(v.file("passwords.db"), b"").unwrap();
+    let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+    assert!(
+        run.stderr.contains("holds no vault tables"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::metadata(v.file("passwords.db")).unwrap().len(), 0);
+    let doctor = v.run(&["doctor"], "").expect_code(1);
+    assert!(doctor.stdout.contains("FAIL"), "{}", doctor.stdout);
+}
+
+#[test]
+fn a_row_with_malformed_columns_damages_only_itself() {
+    let v = TestVault::new();
+    v.add(&["--title", "Alpha"], "a");
+    let beta = v.add(&["--title", "Beta"], "b");
+    let gamma = v.add(&["--title", "Gamma"], "c");
+    let conn = rusqlite::Connection::open(v.file("passwords.db")).unwrap();
+    conn.execute_batch(
+        "UPDATE entries SET key_version = -1 WHERE seq = 2;
+         UPDATE entries SET sealed = CAST(sealed AS TEXT) || 'x', uuid = 'not a uuid'
+             WHERE seq = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    let run = v.run_unlocked(&["list", "--json"], &[]).ok();
+    let listed = run.json();
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Alpha"]);
+    assert!(
+        run.stderr.contains(&format!("entry {beta}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.matches("warning: entry").count() == 2,
+        "{}",
+        run.stderr
+    );
+    let _ = gamma;
+}
+
+#[test]
+fn terminal_escapes_in_titles_are_not_printed() {
+    let v = TestVault::new();
+    let id = v.add(
+        &[
+            "--title",
+            "Bank\u{1b}[2J\u{1b}]0;owned\u{7}",
+            "--notes",
+            "a\u{1b}[31mred",
+        ],
+        "p",
+    );
+    for args in [vec!["list"], vec!["show", id.as_str()]] {
+        let run = v.run_unlocked(&args, &[]).ok();
+        assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+        assert!(!run.stdout.contains('\u{7}'), "{:?}", run.stdout);
+        assert!(run.stdout.contains("Bank"), "{}", run.stdout);
+    }
+    // JSON output keeps the exact text, escaped.
+    let json = v.run_unlocked(&["show", &id, "--json"], &[]).ok();
+    assert!(json.stdout.contains("\\u001b[2J"), "{}", json.stdout);
+}
+
+#[test]
+fn oversized_input_is_refused_clearly() {
+    let v = TestVault::new();
+    let long_line = "x".repeat(70 * 1024);
+    let run = v
+        .run_unlocked(&["add", "--title", "Big"], &[&long_line])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("longer than 65536 bytes"),
+        "{}",
+        run.stderr
+    );
+
+    let chunk = "y".repeat(100 * 1024);
+    let fields: Vec<String> = (0..11).map(|i| format!("--field=F{i}={chunk}")).collect();
+    let mut args = vec!["add", "--title", "Huge"];
+    args.extend(fields.iter().map(String::as_str));
+    let run = v.run_unlocked(&args, &["pw"]).expect_code(1);
+    assert!(
+        run.stderr.contains("the limit is 1048576"),
+        "{}",
+        run.stderr
+    );
+    assert!(v.list(&[]).is_empty());
+}
+
+#[test]
+fn concurrent_settings_changes_are_all_kept() {
+    let v = TestVault::empty();
+    let changes = [
+        ("password_history.max_versions", "7"),
+        ("browser_bridge.port", "5000"),
+        ("clipboard.auto_clear_seconds", "40"),
+        ("security.auto_lock_minutes", "9"),
+        ("security.lock_on_minimize", "false"),
+        ("browser_bridge.token_ttl_hours", "12"),
+    ];
+    let children: Vec<_> = changes
+        .iter()
+        .map(|(k, val)| v.spawn(&["settings", "set", k, val]))
+        .collect();
+    for child in children {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    for (key, value) in changes {
+        let got = v.run(&["settings", "get", key], "").ok();
+        assert_eq!(got.stdout.trim(), value, "{key}");
+    }
+}
+
+#[test]
+fn commands_pointed_at_a_directory_without_a_vault_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    run_in(dir.path(), &["doctor"], "").expect_code(1);
+    run_in(dir.path(), &["list"], "").expect_code(1);
+    run_in(dir.path(), &["settings", "get", "clipboard"], "").ok();
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "files were created"
+    );
+    let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o1777);
+}
+
+#[test]
+fn the_remains_of_an_interrupted_init_are_explained() {
+    let v = TestVault::new();
+    std::fs::remove_file(v.file("auth.json")).unwrap();
+    let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+    assert!(
+        run.stderr.contains("holds part of a vault"),
+        "{}",
+        run.stderr
+    );
+    let init = v.init(&[]).expect_code(1);
+    assert!(
+        init.stderr.contains("holds part of a vault"),
+        "{}",
+        init.stderr
+    );
+}
+
+#[test]
+fn doctor_removes_temporary_files_left_by_an_interrupted_save() {
+    let v = TestVault::new();
+    let leftover = v.file(".auth.json.abc123.tmp");
+    std::fs::write(&leftover, b"{").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let fresh = v.file(".settings.json.def456.tmp");
+    std::fs::write(&fresh, b"{").unwrap();
+
+    let report = v.run(&["doctor", "--json"], "").ok().json();
+    assert!(!leftover.exists());
+    assert!(
+        fresh.exists(),
+        "a save that may be in progress keeps its file"
+    );
+    assert_eq!(report["removed_temp_files"].as_array().unwrap().len(), 1);
+}
