@@ -5,10 +5,9 @@ mod common;
 
 use common::{TestVault, files_containing};
 use spm::core::entries::{Actor, CustomField, Entry, EntryPatch, RotationReason};
-use spm::core::kdf::KdfParams;
 use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
-use spm::core::vault::{CreateOptions, Credentials, HistoryPolicy, Vault};
+use spm::core::vault::{Credentials, HistoryPolicy, Vault};
 
 const MARKERS: &[&str] = &[
     "MkTitleQ7",
@@ -83,11 +82,7 @@ fn no_marker_appears_in_any_file_written_by_the_command_line() {
 fn no_marker_appears_while_the_vault_is_open_with_a_live_wal() {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::portable(dir.path());
-    let options = CreateOptions {
-        key_mode: KeyMode::FileKey,
-        key_file: None,
-        kdf: KdfParams::new(19 * 1024, 2, 1).unwrap(),
-    };
+    let options = common::fast_options(KeyMode::FileKey);
     let master = "MkMasterQ7 again".into();
     drop(Vault::create(&paths, &master, &options, None).unwrap());
     let credentials = Credentials {
@@ -136,11 +131,7 @@ fn no_marker_appears_while_the_vault_is_open_with_a_live_wal() {
 fn debug_output_of_an_unlocked_vault_holds_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::portable(dir.path());
-    let options = CreateOptions {
-        key_mode: KeyMode::PasswordDerived,
-        key_file: None,
-        kdf: KdfParams::new(19 * 1024, 2, 1).unwrap(),
-    };
+    let options = common::fast_options(KeyMode::PasswordDerived);
     let master = "MkMasterQ7".into();
     let mut vault = Vault::create(&paths, &master, &options, None).unwrap();
     let uuid = vault

@@ -2,23 +2,19 @@
 //! same entries as CSV (measured at 100,000 entries in the benchmarks; here
 //! at a size that runs quickly).
 
+mod common;
 #[path = "../benches/dataset.rs"]
 mod dataset;
 
-use spm::core::kdf::KdfParams;
 use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
-use spm::core::vault::{CreateOptions, Vault};
+use spm::core::vault::Vault;
 
 #[test]
 fn database_is_at_most_twice_the_csv() {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::portable(dir.path());
-    let options = CreateOptions {
-        key_mode: KeyMode::FileKey,
-        key_file: None,
-        kdf: KdfParams::new(19 * 1024, 2, 1).unwrap(),
-    };
+    let options = common::fast_options(KeyMode::FileKey);
     let mut vault = Vault::create(&paths, &"size test".into(), &options, None).unwrap();
     let entries = dataset::synthetic(5_000);
     let csv = dataset::csv_bytes(&entries).len() as f64;

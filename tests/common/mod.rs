@@ -20,6 +20,15 @@ pub const FAST_KDF: [&str; 6] = [
     "1",
 ];
 
+/// Library-level options for a test vault: the cheapest KDF allowed.
+pub fn fast_options(key_mode: spm::core::keys::KeyMode) -> spm::core::vault::CreateOptions {
+    spm::core::vault::CreateOptions {
+        key_mode,
+        key_file: None,
+        kdf: spm::core::kdf::KdfParams::new(19 * 1024, 2, 1).expect("the floor is accepted"),
+    }
+}
+
 /// The binary under test.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_password-manager"))
