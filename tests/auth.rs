@@ -360,18 +360,15 @@ fn a_damaged_salt_is_named_and_does_not_count_as_a_failure() {
 fn a_tampered_key_mode_is_refused_before_anything_is_written() {
     let v = TestVault::new();
     v.add(&["--title", "Kept"], "pw");
+    let original = std::fs::read(v.file("auth.json")).unwrap();
     let mut auth = auth_json(&v);
     auth["key_mode"] = "password-derived".into();
     std::fs::write(v.file("auth.json"), auth.to_string()).unwrap();
-    v.run_unlocked(&["add", "--title", "Lost"], &["pw"])
-        .expect_code(3);
-    auth["key_mode"] = "file-key".into();
-    auth["failed_attempts"] = 0.into();
-    std::fs::write(v.file("auth.json"), auth.to_string()).unwrap();
-    let titles: Vec<String> = v
-        .list(&[])
-        .iter()
-        .map(|e| e["title"].as_str().unwrap().to_owned())
-        .collect();
+    let run = v.run_unlocked(&["add", "--title", "Lost"], &["pw"]).expect_code(1);
+    assert!(run.stderr.contains("auth.json is damaged"), "{}", run.stderr);
+    assert!(run.stderr.contains("checksum"), "{}", run.stderr);
+    std::fs::write(v.file("auth.json"), original).unwrap();
+    let titles: Vec<String> =
+        v.list(&[]).iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect();
     assert_eq!(titles, ["Kept"]);
 }

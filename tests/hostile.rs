@@ -131,7 +131,7 @@ fn oversized_input_is_refused_clearly() {
     let fields: Vec<String> = (0..11).map(|i| format!("--field=F{i}={chunk}")).collect();
     let mut args = vec!["add", "--title", "Huge"];
     args.extend(fields.iter().map(String::as_str));
-    let run = v.run_unlocked(&args, &["pw"]).expect_code(1);
+    let run = v.run_unlocked(&args, &["pw"]).expect_code(2);
     assert!(
         run.stderr.contains("the limit is 1048576"),
         "{}",

@@ -1,5 +1,6 @@
 //! What every command shares: paths, settings, secret input, unlocking.
 
+use crate::cli::output::note;
 use std::path::PathBuf;
 
 use crate::cli::input::SecretInput;
@@ -53,7 +54,7 @@ impl Ctx {
         let policy = HistoryPolicy::from_settings(&self.settings);
         let vault = Vault::unlock(&self.paths, &credentials, lock, policy)?;
         for notice in vault.notices() {
-            eprintln!("warning: {notice}");
+            note!("warning: {notice}");
         }
         Ok(vault)
     }

@@ -74,8 +74,9 @@ impl SecretInput {
         if !self.interactive {
             return Ok(false);
         }
-        eprint!("{question} [y/N] ");
-        io::stderr().flush().ok();
+        let mut err = io::stderr().lock();
+        let _ = write!(err, "{question} [y/N] ");
+        let _ = err.flush();
         let mut answer = String::new();
         io::stdin().lock().read_line(&mut answer)?;
         Ok(matches!(

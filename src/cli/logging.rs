@@ -6,6 +6,7 @@
 //! the name operators watch never changes. The window and the command line
 //! may log at the same time: every line is one append.
 
+use crate::cli::output::note;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ pub fn start_once(paths: &Paths) {
         match started {
             Ok(handle) => Some(handle),
             Err(e) => {
-                eprintln!(
+                note!(
                     "warning: logging to {} is off: {e:#}",
                     paths.log_file().display()
                 );

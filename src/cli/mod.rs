@@ -11,6 +11,7 @@ mod input;
 mod logging;
 mod output;
 
+use crate::cli::output::note;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -70,7 +71,7 @@ pub fn run() -> ExitCode {
     // Log beside an existing vault. A command that finds none (a mistyped
     // --data-dir, say) creates nothing there; `init` and `settings set`
     // start logging once they have created the directories.
-    if paths.auth().exists() || paths.db().exists() {
+    if paths.auth().exists() {
         logging::start_once(&paths);
     }
 
@@ -80,7 +81,7 @@ pub fn run() -> ExitCode {
     };
     for warning in &loaded.warnings {
         event!(warn, events::SETTINGS_INVALID, "{warning}");
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
     let mut ctx = Ctx {
         paths,
@@ -124,6 +125,12 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
 }
 
 fn finish(result: anyhow::Result<()>) -> ExitCode {
+    // Output that could not be written is a failure too, even when the
+    // work itself succeeded: a script must not take a silent exit 0.
+    let result = result.and_then(|()| match output::take_output_error() {
+        Some(e) => Err(anyhow::anyhow!("could not write the output: {e}")),
+        None => Ok(()),
+    });
     let Err(error) = result else {
         return ExitCode::from(EXIT_OK);
     };
@@ -134,7 +141,7 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
         "exit {code}: {}",
         log_summary(&error)
     );
-    eprintln!("error: {error:#}");
+    note!("error: {}", output::printable(&format!("{error:#}")));
     ExitCode::from(code)
 }
 
@@ -179,7 +186,8 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         | Some(VaultError::KeyFileNotUsed)
         | Some(VaultError::KeyFileUnusable { .. }) => EXIT_AUTH,
         Some(VaultError::LockedOut { .. }) => EXIT_LOCKED_OUT,
-        Some(VaultError::Busy(LockError::Busy { .. })) => EXIT_BUSY,
+        Some(VaultError::Busy(LockError::Busy { .. })) | Some(VaultError::UnlockBusy) => EXIT_BUSY,
+        Some(VaultError::Invalid(_)) => EXIT_USAGE,
         _ => EXIT_ERROR,
     }
 }

@@ -1,5 +1,9 @@
 //! How entries look on the terminal and in `--json` output.
 
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Mutex;
+
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -113,6 +117,42 @@ impl<'a> HistoryDetail<'a> {
     }
 }
 
+/// The first error met writing to standard output, if any.
+static OUTPUT_ERROR: Mutex<Option<io::Error>> = Mutex::new(None);
+
+/// Writes one line to standard output. A failure (a full disk behind a
+/// redirection, say) is remembered and turns the exit code into 1, instead
+/// of a panic in the middle of the command.
+pub fn write_out(args: fmt::Arguments<'_>) {
+    if let Err(e) = writeln!(io::stdout().lock(), "{args}") {
+        let mut slot = OUTPUT_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+    }
+}
+
+/// Writes one line to standard error; if that fails there is nowhere left
+/// to say so.
+pub fn write_err(args: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{args}");
+}
+
+/// Takes the remembered standard-output error, if any.
+pub fn take_output_error() -> Option<io::Error> {
+    OUTPUT_ERROR.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+/// `println!` that never panics (see [`write_out`]).
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::output::write_out(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics (see [`write_err`]).
+macro_rules! note {
+    ($($arg:tt)*) => { $crate::cli::output::write_err(format_args!($($arg)*)) };
+}
+
+pub(crate) use {note, say};
+
 /// "1 entry", "3 entries".
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -120,7 +160,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
 
 /// Prints JSON to stdout.
 pub fn print_json<T: Serialize>(value: &T) {
-    println!(
+    say!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -145,7 +185,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
             line.push_str(cell);
             line.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.width())));
         }
-        println!("{}", line.trim_end());
+        say!("{}", line.trim_end());
     }
 }
 
@@ -186,7 +226,7 @@ pub fn print_entries(entries: &[&Entry], now: i64, trash: bool) {
 pub fn print_entry(e: &Entry, reveal: bool) {
     let line = |label: &str, value: &str| {
         if !value.is_empty() {
-            println!("{label:<10} {}", printable(value));
+            say!("{label:<10} {}", printable(value));
         }
     };
     line("ID", &e.short_id());
@@ -226,7 +266,7 @@ pub fn print_entry(e: &Entry, reveal: bool) {
             f.value.expose()
         };
         let name = printable(f.name.expose());
-        println!("{:<10} {name}: {}", "Field", printable(value));
+        say!("{:<10} {name}: {}", "Field", printable(value));
     }
     line("Created", &format_rfc3339(e.created_at));
     line("Updated", &format_rfc3339(e.updated_at));
@@ -235,9 +275,9 @@ pub fn print_entry(e: &Entry, reveal: bool) {
         &e.deleted_at.map(format_rfc3339).unwrap_or_default(),
     );
     if !e.notes.is_empty() {
-        println!("Notes:");
+        say!("Notes:");
         for l in e.notes.expose().lines() {
-            println!("  {}", printable(l));
+            say!("  {}", printable(l));
         }
     }
 }

@@ -55,6 +55,11 @@ pub struct AuthFile {
     /// SHA-256 of the salt and KDF parameters in `crypto.salt`, base64, to
     /// tell a damaged salt file from a wrong password.
     pub salt_digest: String,
+    /// SHA-256 of the fields above and `created_at`, base64. It catches
+    /// accidental damage (a flipped bit, a bad edit), which would otherwise
+    /// look like a wrong password; it is no defence against deliberate
+    /// tampering, which the verifier binding handles.
+    pub checksum: String,
     /// When the vault was created (RFC 3339).
     pub created_at: String,
     /// When the vault was last unlocked (RFC 3339).
@@ -85,11 +90,31 @@ impl AuthFile {
                 &verifier_message(key_mode, key_file_required),
             )),
             salt_digest: salt_digest(salt),
+            checksum: String::new(),
             created_at: crate::core::time::now_rfc3339(),
             last_login_at: None,
             failed_attempts: 0,
             locked_until: None,
         }
+        .with_checksum()
+    }
+
+    fn with_checksum(mut self) -> Self {
+        self.checksum = self.expected_checksum();
+        self
+    }
+
+    fn expected_checksum(&self) -> String {
+        let canonical = format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.version,
+            self.key_mode,
+            self.key_file_required,
+            self.verifier,
+            self.salt_digest,
+            self.created_at
+        );
+        B64.encode(crypto::sha256(canonical.as_bytes()))
     }
 
     /// Parses the file's bytes; the error explains what is wrong.
@@ -103,6 +128,9 @@ impl AuthFile {
             .map_err(|_| "verifier is not base64")?;
         if verifier.len() != 32 {
             return Err("verifier has the wrong length".to_owned());
+        }
+        if file.checksum != file.expected_checksum() {
+            return Err("its fixed fields fail their checksum (the file was altered)".to_owned());
         }
         Ok(file)
     }

@@ -58,7 +58,7 @@ pub fn run(paths: &Paths) -> Report {
 
     // Only a vault's own directory is tightened: pointed at some other
     // directory by mistake, doctor must not change it.
-    if report.vault_present || paths.db().exists() {
+    if report.vault_present {
         report.permission_fixes = paths.tighten_permissions();
         report.removed_temp_files = remove_old_temp_files(paths);
     }
@@ -97,7 +97,7 @@ fn stray_files(paths: &Paths) -> Vec<(PathBuf, u64)> {
     if let Ok(dir) = std::fs::read_dir(&paths.data_dir) {
         for item in dir.flatten() {
             let name = item.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.ends_with(".tmp") {
+            if is_our_temp_file(&name) {
                 found.push(item.path());
             }
         }
@@ -124,10 +124,46 @@ fn remove_old_temp_files(paths: &Paths) -> Vec<PathBuf> {
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| t < minute_ago);
-        let leftover = name.starts_with('.') && name.ends_with(".tmp") && old;
+        let leftover = is_our_temp_file(&name) && old;
         if leftover && std::fs::remove_file(item.path()).is_ok() {
             removed.push(item.path());
         }
     }
     removed
+}
+
+/// Whether `name` is a temporary file of the vault's own atomic saves:
+/// `.NAME.RANDOM.tmp` for one of the files the vault writes.
+fn is_our_temp_file(name: &str) -> bool {
+    const SAVED: &[&str] = &[
+        "auth.json",
+        "crypto.salt",
+        "secret.key",
+        "secret.key.enc",
+        "settings.json",
+        "totp_config.json",
+        "browser_bridge_tokens.json",
+        "approval_store.json",
+        "breach_cache.json",
+    ];
+    SAVED.iter().any(|saved| {
+        name.strip_prefix('.')
+            .and_then(|rest| rest.strip_prefix(saved))
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|rest| rest.ends_with(".tmp") && !rest.contains('/'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_vaults_own_temporary_files_count() {
+        assert!(is_our_temp_file(".auth.json.Ab12Cd.tmp"));
+        assert!(is_our_temp_file(".settings.json.x.tmp"));
+        assert!(!is_our_temp_file(".notes.swp.tmp"));
+        assert!(!is_our_temp_file("auth.json.tmp"));
+        assert!(!is_our_temp_file(".auth.json"));
+    }
 }

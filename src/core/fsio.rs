@@ -26,6 +26,9 @@ pub enum FileError {
         path.display()
     )]
     Symlink { path: PathBuf },
+    /// One of the vault's files is a directory, FIFO, socket or device.
+    #[error("{} is not a regular file; replace it with the real file", path.display())]
+    NotRegular { path: PathBuf },
     /// The disk is full; nothing was changed.
     #[error(
         "the disk holding {} is full, so {action} did not happen; the previous \
@@ -102,6 +105,9 @@ pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
 }
 
 /// Fails if `path` is a symbolic link (a missing path is fine).
+///
+/// Used for directories inside the data directory, too: a planted link
+/// named `logs` would send the log elsewhere.
 pub fn refuse_symlink(path: &Path) -> Result<(), FileError> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => Err(FileError::Symlink {
@@ -114,7 +120,9 @@ pub fn refuse_symlink(path: &Path) -> Result<(), FileError> {
 /// Opens a file for appending without following a symbolic link,
 /// creating it owner-only if needed.
 pub fn open_append_nofollow(path: &Path) -> Result<File, FileError> {
-    refuse_symlink(path)?;
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        check_regular(path, &meta)?;
+    }
     OpenOptions::new()
         .create(true)
         .append(true)
@@ -125,12 +133,31 @@ pub fn open_append_nofollow(path: &Path) -> Result<File, FileError> {
 }
 
 /// Reads a whole file; `Ok(None)` when it does not exist.
+///
+/// Only a regular file is read: a link is refused (it could point
+/// anywhere), and so is a FIFO or device, which could block forever.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(FileError::io(path, "inspect", e)),
+        Ok(meta) => check_regular(path, &meta)?,
+    }
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(FileError::io(path, "read", e)),
     }
+}
+
+/// Fails unless `meta` (from `symlink_metadata`) describes a regular file.
+pub fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), FileError> {
+    if meta.file_type().is_symlink() {
+        return Err(FileError::Symlink { path: path.to_path_buf() });
+    }
+    if !meta.is_file() {
+        return Err(FileError::NotRegular { path: path.to_path_buf() });
+    }
+    Ok(())
 }
 
 /// Replaces `path` with `contents` atomically, with owner-only permissions.

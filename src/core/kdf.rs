@@ -254,18 +254,7 @@ pub fn derive(
     key_file_digest: Option<&SecretBytes>,
 ) -> Result<DerivedKeys, KdfError> {
     params.validate()?;
-    // Argon2 aborts the process when its memory cannot be allocated; a
-    // cost beyond half of this machine's memory gets an error instead.
-    let needed = u64::from(params.m_cost_kib) * 1024;
-    let total = crate::core::hardening::physical_memory_bytes();
-    if let Some(total) = total.filter(|total| needed > total / 2) {
-        return Err(KdfError::Params(format!(
-            "Argon2id is set to use {} MiB of memory, more than half of this machine's {} MiB; \
-             open the vault on a machine with more memory",
-            needed >> 20,
-            total >> 20
-        )));
-    }
+    check_memory(params)?;
     let normalized = normalize_password(password);
     let pw = normalized.expose().as_bytes();
 
@@ -303,19 +292,59 @@ pub const MIN_KEY_FILE_BYTES: usize = 32;
 
 /// Reads a key file and returns its SHA-256 digest (any file may serve).
 /// The error says why the file cannot be used.
+///
+/// The file is hashed as it is read, so a large file (a photo, say) costs
+/// no memory; a FIFO or device is refused, since it may never end.
 pub fn key_file_digest(path: &Path, min_len: usize) -> Result<SecretBytes, String> {
-    if path.is_dir() {
+    use sha2::Digest;
+    use std::io::Read;
+
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
         return Err("it is a directory, not a file".to_owned());
     }
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| e.to_string())?);
-    if bytes.len() < min_len {
+    if !meta.is_file() {
+        return Err("it is not a regular file".to_owned());
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = Zeroizing::new(vec![0u8; 64 * 1024]);
+    let mut total = 0usize;
+    loop {
+        let n = file.read(&mut buffer[..]).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        total += n;
+    }
+    if total < min_len {
         return Err(format!(
-            "it holds {} bytes; a key file needs at least {min_len} (for example one made \
-             with `head -c 64 /dev/urandom > FILE`)",
-            bytes.len()
+            "it holds {total} bytes; a key file needs at least {min_len} (for example one made \
+             with `head -c 64 /dev/urandom > FILE`)"
         ));
     }
-    Ok(SecretBytes::new(crypto::sha256(&bytes).to_vec()))
+    let digest: [u8; 32] = hasher.finalize().into();
+    Ok(SecretBytes::new(digest.to_vec()))
+}
+
+/// Fails if this process cannot get the memory Argon2id needs: Argon2
+/// aborts the whole process when an allocation fails, so ask first.
+pub fn check_memory(params: &KdfParams) -> Result<(), KdfError> {
+    let needed = u64::from(params.m_cost_kib) * 1024;
+    let physical = crate::core::hardening::physical_memory_bytes().map(|total| total / 2);
+    let limit = crate::core::hardening::address_space_limit()
+        .map(|l| l.saturating_sub(256 << 20));
+    let available = [physical, limit].into_iter().flatten().min();
+    match available {
+        Some(available) if needed > available => Err(KdfError::Params(format!(
+            "Argon2id is set to use {} MiB of memory, but this process can have only about {} \
+             MiB here; open the vault on a machine (or in a session) with more memory",
+            needed >> 20,
+            available >> 20
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

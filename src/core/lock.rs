@@ -9,6 +9,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::core::fsio::{FILE_MODE, FileError};
 
@@ -43,17 +44,26 @@ pub struct VaultLock {
 
 impl VaultLock {
     /// Takes the lock without waiting.
+    ///
+    /// A lock held only for a moment (by `doctor` checking who holds it) is
+    /// waited out; one still held after half a second is reported as busy.
     pub fn acquire(path: &Path) -> Result<Self, LockError> {
         let mut file = open(path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(LockError::Busy {
-                    pid: read_pid(&mut file),
-                });
-            }
-            Err(TryLockError::Error(e)) => {
-                return Err(FileError::io(path, "lock", e).into());
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(LockError::Busy {
+                        pid: read_pid(&mut file),
+                    });
+                }
+                Err(TryLockError::Error(e)) => {
+                    return Err(FileError::io(path, "lock", e).into());
+                }
             }
         }
         // Record who holds it; failing to write the pid does not matter.
@@ -88,13 +98,24 @@ pub struct DirLock {
     _dir: File,
 }
 
-/// Waits for and takes the exclusive lock on `dir`.
-pub fn lock_directory(dir: &Path) -> Result<DirLock, FileError> {
+/// Takes the exclusive lock on `dir`, waiting up to `patience` for
+/// another process to finish its turn (a stopped process would otherwise
+/// hang every other one).
+pub fn lock_directory(dir: &Path, patience: Duration) -> Result<DirLock, LockError> {
     let handle = File::open(dir).map_err(|e| FileError::io(dir, "open the directory", e))?;
-    handle
-        .lock()
-        .map_err(|e| FileError::io(dir, "lock the directory", e))?;
-    Ok(DirLock { _dir: handle })
+    let deadline = Instant::now() + patience;
+    loop {
+        match handle.try_lock() {
+            Ok(()) => return Ok(DirLock { _dir: handle }),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            Err(TryLockError::WouldBlock) => return Err(LockError::Busy { pid: None }),
+            Err(TryLockError::Error(e)) => {
+                return Err(FileError::io(dir, "lock the directory", e).into());
+            }
+        }
+    }
 }
 
 /// Who holds the lock now, without taking it: `Ok(None)` when free.

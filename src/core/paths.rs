@@ -225,8 +225,15 @@ impl Paths {
         let dirs = self.private_dirs().into_iter().map(|d| (d, true));
         let files = self.private_files().into_iter().map(|f| (f, false));
         let mut notices = Vec::new();
+        let tops = [&self.data_dir, &self.config_dir, &self.cache_dir];
         for (path, is_dir) in dirs.chain(files) {
-            match fsio::tighten(&path, is_dir) {
+            let planted_link = !tops.contains(&&path) && fsio::refuse_symlink(&path).is_err();
+            let result = if planted_link {
+                Err(FileError::Symlink { path: path.clone() })
+            } else {
+                fsio::tighten(&path, is_dir)
+            };
+            match result {
                 Ok(Some(change)) => {
                     let (old, new) = (change.old_mode, change.new_mode);
                     let shown = change.path.display();
@@ -249,15 +256,14 @@ impl Paths {
 
     /// Creates the data, config, cache and log directories, owner-only.
     pub fn ensure_dirs(&self) -> Result<(), FileError> {
-        for dir in [
-            &self.data_dir,
-            &self.config_dir,
-            &self.cache_dir,
-            &self.log_dir(),
-        ] {
+        for dir in [&self.data_dir, &self.config_dir, &self.cache_dir] {
             fsio::create_private_dir(dir)?;
         }
-        Ok(())
+        // The top directories may be links (kept on another disk, say); a
+        // link planted inside one, as `logs`, would send files elsewhere.
+        let logs = self.log_dir();
+        fsio::refuse_symlink(&logs)?;
+        fsio::create_private_dir(&logs)
     }
 }
 

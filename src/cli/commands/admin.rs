@@ -1,5 +1,6 @@
 //! `init`, `generate`, `settings`, `doctor`, `paths`.
 
+use crate::cli::output::{note, say};
 use anyhow::bail;
 use serde_json::json;
 
@@ -39,8 +40,19 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
     if let Some(key_file) = &ctx.key_file {
         if key_mode == KeyMode::PasswordDerived {
             bail!(UsageError(
-                "a key file needs the file-key mode; leave out --key-file or --key-mode".into()
+                "a key file needs the file-key mode, but the key mode here is \
+                 password-derived (from --key-mode or key_management.mode); leave out \
+                 --key-file or choose --key-mode file-key"
+                    .into()
             ));
+        }
+        if inside_vault_dirs(key_file, &ctx.paths) {
+            bail!(UsageError(format!(
+                "the key file {} is inside the vault's own directories, where files change \
+                 (and a copy of the vault would carry its key); keep it elsewhere, for example \
+                 on a USB stick",
+                key_file.display()
+            )));
         }
         kdf::key_file_digest(key_file, kdf::MIN_KEY_FILE_BYTES).map_err(|reason| {
             UsageError(format!(
@@ -59,16 +71,16 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
     }
     let estimate = strength::estimate(&password, &["password", "manager", "vault"]);
     if estimate.is_weak() {
-        eprintln!(
+        note!(
             "warning: this master password is {} (estimated {} to crack offline).",
             estimate.label(),
             estimate.crack_time
         );
         if let Some(w) = &estimate.warning {
-            eprintln!("warning: {w}");
+            note!("warning: {w}");
         }
         for s in &estimate.suggestions {
-            eprintln!("hint: {s}");
+            note!("hint: {s}");
         }
         if ctx.input.interactive() && !ctx.input.confirm("Use this weak password anyway?")? {
             bail!("no vault was created; choose a longer or less predictable master password");
@@ -81,7 +93,7 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
         kdf,
     };
     Vault::create(&ctx.paths, &password, &options, Some(lock))?;
-    println!(
+    say!(
         "Created a vault in {} (key mode {key_mode}, Argon2id {} MiB, {}, {}).",
         ctx.paths.data_dir.display(),
         kdf.m_cost_kib / 1024,
@@ -89,12 +101,26 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
         output::count(kdf.p_cost as usize, "lane", "lanes")
     );
     if ctx.key_file.is_some() {
-        println!(
+        say!(
             "Key protection is on: the vault opens only with the master password and this key \
              file. Keep a copy of the key file somewhere safe."
         );
     }
     Ok(())
+}
+
+/// Whether `file` lies in the data, config or cache directory (links
+/// resolved where they exist).
+fn inside_vault_dirs(file: &std::path::Path, paths: &Paths) -> bool {
+    let resolve = |p: &std::path::Path| {
+        std::fs::canonicalize(p)
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    let file = resolve(file);
+    [&paths.data_dir, &paths.config_dir, &paths.cache_dir]
+        .into_iter()
+        .any(|dir| file.starts_with(resolve(dir)))
 }
 
 /// `generate`.
@@ -109,7 +135,7 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         }),
     };
     let secret = made.map_err(UsageError)?;
-    println!("{}", secret.expose());
+    say!("{}", secret.expose());
     Ok(())
 }
 
@@ -125,8 +151,8 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
                 .get(&key)
                 .map_err(|e| UsageError(e.to_string()))?;
             match value.as_str() {
-                Some(text) => println!("{text}"),
-                None => println!("{}", serde_json::to_string_pretty(value)?),
+                Some(text) => say!("{text}"),
+                None => say!("{}", serde_json::to_string_pretty(value)?),
             }
         }
         SettingsCommand::Set { key, value } => {
@@ -134,14 +160,20 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
             ctx.paths.ensure_dirs()?;
             // Take turns with other processes changing settings, and reload
             // inside the turn, so no concurrent change is lost.
-            let _turn = crate::core::lock::lock_directory(&ctx.paths.config_dir)?;
+            let patience = std::time::Duration::from_secs(10);
+            let _turn = crate::core::lock::lock_directory(&ctx.paths.config_dir, patience)
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "another process kept the settings busy for 10 s; try again in a moment"
+                    )
+                })?;
             let mut fresh: Settings = Settings::load(&ctx.paths.settings())?.settings;
             fresh
                 .set(&key, &value)
                 .map_err(|e| UsageError(e.to_string()))?;
             fresh.save(&ctx.paths.settings())?;
             event!(info, events::SETTINGS_CHANGED, "setting {key} changed");
-            println!("{key} = {}", fresh.get(&key)?);
+            say!("{key} = {}", fresh.get(&key)?);
         }
     }
     Ok(())
@@ -190,24 +222,24 @@ pub fn doctor(paths: &Paths, json_out: bool) -> anyhow::Result<()> {
 
 fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
     let ok = |good: bool| if good { "ok  " } else { "FAIL" };
-    println!(
+    say!(
         "{} vault present in {}",
         ok(report.vault_present),
         paths.data_dir.display()
     );
     if let Some(v) = report.schema_version {
-        println!("ok   schema version {v}");
+        say!("ok   schema version {v}");
     }
     if let Some(e) = &report.database_error {
-        println!("FAIL database: {e}");
+        say!("FAIL database: {e}");
     }
     if report.database_error.is_none() && report.vault_present {
-        println!(
+        say!(
             "{} integrity check",
             ok(report.integrity_problems.is_empty())
         );
         for p in &report.integrity_problems {
-            println!("       {p}");
+            say!("       {p}");
         }
     }
     if let Some(c) = report.checkpoint {
@@ -220,30 +252,30 @@ fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
             || "no write-ahead log".to_owned(),
             |bytes| format!("write-ahead log of {bytes} bytes"),
         );
-        println!(
+        say!(
             "{} WAL checkpoint: {verdict} ({wal}, {} frames copied)",
             ok(!c.busy),
             c.checkpointed_frames
         );
     }
     if report.permission_fixes.is_empty() {
-        println!("ok   permissions are owner-only");
+        say!("ok   permissions are owner-only");
     }
     for fix in &report.permission_fixes {
-        println!("WARN permissions: {fix}");
+        say!("WARN permissions: {fix}");
     }
     for path in &report.removed_temp_files {
-        println!(
+        say!(
             "note removed {}, left by an interrupted save",
             path.display()
         );
     }
     for (path, size) in &report.stray_files {
-        println!("note stray file {} ({size} bytes)", path.display());
+        say!("note stray file {} ({size} bytes)", path.display());
     }
     match holder {
-        Some(pid) => println!("note the vault is open for writing by pid {pid}"),
-        None => println!("ok   no process holds the vault lock"),
+        Some(pid) => say!("note the vault is open for writing by pid {pid}"),
+        None => say!("ok   no process holds the vault lock"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `add`, `list`, `show`, `edit`, `rm`, `restore`, `trash`, `history`.
 
+use crate::cli::output::{note, say};
 use anyhow::bail;
 use serde_json::json;
 
@@ -59,12 +60,12 @@ pub fn add(ctx: &mut Ctx, args: AddArgs) -> anyhow::Result<()> {
     if args.json {
         output::print_json(&json!({ "id": id, "uuid": uuid.to_string() }));
     } else {
-        println!(
+        say!(
             "Added entry {id} ({}).",
             output::printable(args.title.trim())
         );
         if let Some(length) = f.generate {
-            println!("Generated a {length}-character password; `show {id} --reveal` prints it.");
+            say!("Generated a {length}-character password; `show {id} --reveal` prints it.");
         }
     }
     Ok(())
@@ -86,7 +87,7 @@ pub fn list(ctx: &mut Ctx, args: ListArgs) -> anyhow::Result<()> {
         let summaries: Vec<EntrySummary<'_>> = found.iter().map(|e| EntrySummary::of(e)).collect();
         output::print_json(&summaries);
     } else if found.is_empty() {
-        println!(
+        say!(
             "{}",
             if filter.trash {
                 "The trash is empty."
@@ -178,9 +179,9 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
     };
     vault.update(uuid, patch, reason, Actor::User)?;
     let id = crate::core::entries::short_id(&uuid);
-    println!("Updated entry {id}.");
+    say!("Updated entry {id}.");
     if let Some(length) = f.generate {
-        println!("Generated a {length}-character password; `show {id} --reveal` prints it.");
+        say!("Generated a {length}-character password; `show {id} --reveal` prints it.");
     }
     Ok(())
 }
@@ -191,7 +192,7 @@ pub fn remove(ctx: &mut Ctx, id: &str) -> anyhow::Result<()> {
     let entry = vault.find(id, Scope::Live)?;
     let (uuid, short) = (entry.uuid, entry.short_id());
     vault.trash(uuid)?;
-    println!("Moved entry {short} to the trash; `restore {short}` brings it back.");
+    say!("Moved entry {short} to the trash; `restore {short}` brings it back.");
     Ok(())
 }
 
@@ -201,7 +202,7 @@ pub fn restore(ctx: &mut Ctx, id: &str) -> anyhow::Result<()> {
     let entry = vault.find(id, Scope::Trash)?;
     let (uuid, short) = (entry.uuid, entry.short_id());
     vault.restore(uuid)?;
-    println!("Restored entry {short} from the trash.");
+    say!("Restored entry {short} from the trash.");
     Ok(())
 }
 
@@ -227,17 +228,17 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
                 })
                 .len();
             if count == 0 {
-                println!("The trash is already empty.");
+                say!("The trash is already empty.");
                 return Ok(());
             }
             let what = output::count(count, "entry", "entries");
             let question = format!("Delete {what} in the trash for good?");
             if !yes && !ctx.input.confirm(&question)? {
-                println!("Nothing was deleted.");
+                say!("Nothing was deleted.");
                 return Ok(());
             }
             let purged = vault.empty_trash()?;
-            println!(
+            say!(
                 "Deleted {} for good.",
                 output::count(purged, "entry", "entries")
             );
@@ -250,11 +251,11 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
                     .input
                     .confirm(&format!("Delete entry {short} for good?"))?
             {
-                println!("Nothing was deleted.");
+                say!("Nothing was deleted.");
                 return Ok(());
             }
             vault.purge(uuid)?;
-            println!("Deleted entry {short} for good.");
+            say!("Deleted entry {short} for good.");
         }
     }
     Ok(())
@@ -266,7 +267,7 @@ pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
     let entry = vault.find(&args.id, Scope::Any)?;
     let (items, damaged) = vault.history(entry.uuid)?;
     if damaged > 0 {
-        eprintln!("warning: {damaged} history records of this entry failed their integrity check");
+        note!("warning: {damaged} history records of this entry failed their integrity check");
     }
     if args.json {
         let details: Vec<HistoryDetail<'_>> = items
@@ -275,7 +276,7 @@ pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
             .collect();
         output::print_json(&details);
     } else if items.is_empty() {
-        println!("Entry {} has no previous passwords.", entry.short_id());
+        say!("Entry {} has no previous passwords.", entry.short_id());
     } else {
         let rows: Vec<Vec<String>> = items
             .iter()

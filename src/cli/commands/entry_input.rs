@@ -1,5 +1,6 @@
 //! Turning `add`/`edit` flags into entry values.
 
+use crate::cli::output::note;
 use anyhow::bail;
 
 use crate::cli::UsageError;
@@ -25,7 +26,7 @@ pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString>
     let uri = if text == "-" {
         input.secret("TOTP URI (otpauth://...)", "TOTP URI")?
     } else {
-        eprintln!(
+        note!(
             "warning: a TOTP URI on the command line can be seen by other users and kept in \
              shell history; `--totp -` reads it like a password instead"
         );

@@ -54,6 +54,9 @@ pub enum StoreError {
     /// Another connection holds a lock for too long.
     #[error("{} is busy in another process; try again in a moment", path.display())]
     Busy { path: PathBuf },
+    /// A file of the database is a link or otherwise unusable.
+    #[error(transparent)]
+    File(#[from] crate::core::fsio::FileError),
     /// Anything else SQLite reported.
     #[error("could not {action} {}: {detail}", path.display())]
     Sqlite {
@@ -125,6 +128,9 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let creating = flags.contains(OpenFlags::SQLITE_OPEN_CREATE);
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            crate::core::fsio::refuse_symlink(&crate::core::paths::sibling(path, suffix))?;
+        }
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| map_err(path, "open", e))?;
         let mut store = Self {

@@ -21,6 +21,12 @@ pub enum VaultError {
         dir.display()
     )]
     IncompleteVault { dir: PathBuf, present: String },
+    /// Another process's unlock did not finish in time.
+    #[error(
+        "another Secure Password Manager process is unlocking this vault and has not finished \
+         (it may be stopped or waiting for input); let it finish or end it, then try again"
+    )]
+    UnlockBusy,
     /// The attempt could not be counted, so the password was not checked.
     #[error(
         "unlocking was refused because the attempt could not be recorded ({error}); counting \

@@ -115,7 +115,11 @@ impl Vault {
                 other => titled(other),
             };
         }
-        if hits.is_empty() {
+        // A title that names an entry elsewhere (a live one, when purging
+        // from the trash) is not read as an id prefix: acting on some other
+        // entry that merely shares those digits would surprise.
+        let titled_elsewhere = || self.entries.iter().any(|e| e.title.expose() == text);
+        if hits.is_empty() && !titled_elsewhere() {
             hits = by_id(false);
         }
         if hits.is_empty() {
@@ -171,8 +175,11 @@ fn id_matches(uuid: &Uuid, hex: &str, whole: bool) -> bool {
 /// The hex digits of something that looks like an id (4 to 32 digits,
 /// dashes allowed), lowercased.
 fn id_digits(text: &str) -> Option<String> {
-    let hex = text.to_ascii_lowercase().replace('-', "");
-    let looks_like_id = (4..=32).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    // Dashes only count in a whole uuid as printed (8-4-4-4-12).
+    let hex = if text.len() == 36 { text.replace('-', "") } else { text.to_owned() };
+    let hex = hex.to_ascii_lowercase();
+    let looks_like_id =
+        (4..=32).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit());
     looks_like_id.then_some(hex)
 }
 

@@ -7,6 +7,7 @@
 //! cannot be saved, the password is not checked at all.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::{VaultError, key_file_location};
 use crate::core::auth::AuthFile;
@@ -23,6 +24,9 @@ use crate::event;
 
 use super::Credentials;
 
+/// How long an unlock waits for another process's unlock to finish.
+const UNLOCK_PATIENCE: Duration = Duration::from_secs(30);
+
 /// Checks the credentials and returns the unwrapped data keys. Records the
 /// attempt in `auth.json` (failure counter, lockout, last login).
 pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring, VaultError> {
@@ -30,7 +34,16 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
     if !paths.auth().exists() {
         return Err(missing_vault(paths));
     }
-    let _turn = lock::lock_directory(&paths.data_dir)?;
+    // Read the key file before taking a turn: it may sit on a slow stick.
+    let digest = credentials
+        .key_file
+        .as_deref()
+        .map(|path| read_key_file(path, 0))
+        .transpose()?;
+    let _turn = lock::lock_directory(&paths.data_dir, UNLOCK_PATIENCE).map_err(|e| match e {
+        lock::LockError::Busy { .. } => VaultError::UnlockBusy,
+        lock::LockError::File(e) => VaultError::File(e),
+    })?;
 
     let auth_path = paths.auth();
     let auth_bytes = fsio::read_optional(&auth_path)?.ok_or_else(|| missing_vault(paths))?;
@@ -56,7 +69,7 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         ));
     }
 
-    match (auth.key_file_required, &credentials.key_file) {
+    match (auth.key_file_required, &digest) {
         (true, None) => return Err(VaultError::KeyFileRequired),
         (false, Some(_)) => return Err(VaultError::KeyFileNotUsed),
         _ => {}
@@ -72,7 +85,8 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         return Err(VaultError::LockedOut { remaining_secs });
     }
 
-    // Read the wrapped key before the slow KDF so a damaged file fails fast.
+    // Everything that can fail for reasons other than the password is
+    // checked before the attempt is counted.
     let wrapped = match auth.key_mode {
         KeyMode::FileKey => {
             let (path, name) = key_file_location(paths, auth.key_file_required);
@@ -86,22 +100,25 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         }
         KeyMode::PasswordDerived => None,
     };
-    let digest = credentials
-        .key_file
-        .as_deref()
-        .map(|path| read_key_file(path, 0))
-        .transpose()?;
+    kdf::check_memory(&salt.params())?;
 
+    let before = auth.clone();
     let locked_for = auth.begin_attempt(now);
     auth.save(&auth_path)
         .map_err(|error| VaultError::AttemptNotRecorded { error })?;
-
-    let derived = kdf::derive(
+    let derived = match kdf::derive(
         &salt.params(),
         &salt_value,
         &credentials.password,
         digest.as_ref(),
-    )?;
+    ) {
+        Ok(derived) => derived,
+        Err(e) => {
+            // Not the password's fault: take the count back.
+            let _ = before.save(&auth_path);
+            return Err(e.into());
+        }
+    };
     if !auth.verify(&derived.auth) {
         let attempts = auth.failed_attempts;
         event!(
@@ -115,17 +132,18 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         });
     }
 
+    // The password is right: clear the count before anything else can
+    // fail. Clearing is bookkeeping; if it cannot be saved (a full disk,
+    // say) the owner still gets in, and the atomic write changes nothing.
+    auth.record_success(now);
+    let _ = auth.save(&auth_path);
+
     let keys = match wrapped {
         Some((file, path, name)) => file
             .unwrap_keys(&derived.kek, name)
             .map_err(|detail| VaultError::CorruptFile { path, detail })?,
         None => Keyring::single(derived.password_data_key.clone()),
     };
-
-    auth.record_success(now);
-    // Clearing the counter is bookkeeping: if it cannot be saved (a full
-    // disk, say) the owner still gets in; the atomic write changes nothing.
-    let _ = auth.save(&auth_path);
     event!(info, events::LOGIN_SUCCESS, "vault unlocked");
     Ok(keys)
 }
