@@ -364,11 +364,20 @@ fn a_tampered_key_mode_is_refused_before_anything_is_written() {
     let mut auth = auth_json(&v);
     auth["key_mode"] = "password-derived".into();
     std::fs::write(v.file("auth.json"), auth.to_string()).unwrap();
-    let run = v.run_unlocked(&["add", "--title", "Lost"], &["pw"]).expect_code(1);
-    assert!(run.stderr.contains("auth.json is damaged"), "{}", run.stderr);
+    let run = v
+        .run_unlocked(&["add", "--title", "Lost"], &["pw"])
+        .expect_code(1);
+    assert!(
+        run.stderr.contains("auth.json is damaged"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("checksum"), "{}", run.stderr);
     std::fs::write(v.file("auth.json"), original).unwrap();
-    let titles: Vec<String> =
-        v.list(&[]).iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect();
+    let titles: Vec<String> = v
+        .list(&[])
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(titles, ["Kept"]);
 }

@@ -221,3 +221,151 @@ fn doctor_removes_temporary_files_left_by_an_interrupted_save() {
     );
     assert_eq!(report["removed_temp_files"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_key_file_inside_the_vaults_directory_is_refused() {
+    let v = TestVault::empty();
+    let key = v.file("key.bin");
+    std::fs::write(&key, [3u8; 64]).unwrap();
+    let run = v
+        .init(&["--key-file", key.to_str().unwrap()])
+        .expect_code(2);
+    assert!(
+        run.stderr.contains("inside the vault's own directories"),
+        "{}",
+        run.stderr
+    );
+    assert!(!v.file("auth.json").exists());
+}
+
+#[test]
+fn output_that_cannot_be_written_fails_the_command() {
+    let v = TestVault::new();
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(common::binary())
+        .args(["--data-dir", v.path().to_str().unwrap(), "generate"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not write the output"));
+}
+
+#[test]
+fn a_damaged_wrapped_key_does_not_count_against_the_right_password() {
+    let v = TestVault::new();
+    let mut key: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v.file("secret.key")).unwrap()).unwrap();
+    let wrapped = key["keys"][0]["wrapped"].as_str().unwrap().to_owned();
+    let first = if wrapped.starts_with('A') { 'B' } else { 'A' };
+    key["keys"][0]["wrapped"] = format!("{first}{}", &wrapped[1..]).into();
+    std::fs::write(v.file("secret.key"), key.to_string()).unwrap();
+    for _ in 0..6 {
+        let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+        assert!(
+            run.stderr.contains("secret.key is damaged"),
+            "{}",
+            run.stderr
+        );
+    }
+    let auth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v.file("auth.json")).unwrap()).unwrap();
+    assert_eq!(auth["failed_attempts"], 0);
+}
+
+#[test]
+fn a_planted_link_for_the_log_directory_is_refused() {
+    let v = TestVault::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(elsewhere.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::remove_dir_all(v.file("logs")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), v.file("logs")).unwrap();
+    let run = v.run_unlocked(&["list"], &[]).ok();
+    assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    let mode = std::fs::metadata(elsewhere.path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o755);
+}
+
+#[test]
+fn a_fifo_planted_as_a_vault_file_is_refused_without_hanging() {
+    let v = TestVault::new();
+    std::fs::remove_file(v.file("crypto.salt")).unwrap();
+    let path = std::ffi::CString::new(v.file("crypto.salt").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path only.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+    assert!(
+        run.stderr.contains("crypto.salt is not a regular file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn doctor_leaves_a_directory_with_a_foreign_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("passwords.db")).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(conn);
+    let swap = dir.path().join(".notes.swp.tmp");
+    std::fs::write(&swap, b"mine").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&swap)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+
+    run_in(dir.path(), &["doctor"], "").expect_code(1);
+    assert!(swap.exists());
+    assert!(!dir.path().join("logs").exists());
+    let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755);
+}
+
+#[test]
+fn titles_with_dashes_or_live_titles_are_not_read_as_ids() {
+    let v = TestVault::new();
+    let target = v.add(&["--title", "Target"], "t");
+    let dashed = format!("{}-{}", &target[..4], &target[4..]);
+    let own = v.add(&["--title", &dashed], "d");
+    let shown = v
+        .run_unlocked(&["show", &dashed, "--json"], &[])
+        .ok()
+        .json();
+    assert_eq!(shown["id"], own.as_str());
+
+    // "abcd" names a live entry; purging "abcd" from the trash must not hit
+    // a trashed entry whose id merely starts with those digits.
+    let prefix = &target[..4];
+    v.add(&["--title", prefix], "p");
+    v.run_unlocked(&["rm", &target], &[]).ok();
+    let run = v
+        .run_unlocked(&["trash", "purge", prefix, "--yes"], &[])
+        .expect_code(1);
+    assert!(run.stderr.contains("list --trash"), "{}", run.stderr);
+    assert_eq!(v.list(&["--trash"]).len(), 1);
+}
+
+#[test]
+fn a_secret_line_of_exactly_the_limit_is_accepted() {
+    let v = TestVault::new();
+    let exact = "z".repeat(64 * 1024);
+    v.run_unlocked(&["add", "--title", "Exact"], &[&exact]).ok();
+    let shown = v
+        .run_unlocked(&["show", "Exact", "--reveal", "--json"], &[])
+        .ok()
+        .json();
+    assert_eq!(shown["password"].as_str().unwrap().len(), 64 * 1024);
+}

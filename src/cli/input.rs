@@ -39,7 +39,7 @@ impl SecretInput {
         let mut line = String::with_capacity(256);
         let read = io::stdin()
             .lock()
-            .take(MAX_SECRET_LINE as u64 + 1)
+            .take(MAX_SECRET_LINE as u64 + 2)
             .read_line(&mut line)
             .with_context(|| format!("could not read the {what} from standard input"))?;
         if read == 0 {
@@ -48,7 +48,9 @@ impl SecretInput {
                  (see `password-manager --help`)"
             );
         }
-        if read > MAX_SECRET_LINE {
+        let content = line.trim_end_matches(['\n', '\r']).len();
+        let cut_short = !line.ends_with('\n') && read == MAX_SECRET_LINE + 2;
+        if content > MAX_SECRET_LINE || cut_short {
             line.zeroize();
             bail!("the {what} on standard input is longer than {MAX_SECRET_LINE} bytes");
         }

@@ -138,7 +138,10 @@ pub fn write_err(args: fmt::Arguments<'_>) {
 
 /// Takes the remembered standard-output error, if any.
 pub fn take_output_error() -> Option<io::Error> {
-    OUTPUT_ERROR.lock().unwrap_or_else(|p| p.into_inner()).take()
+    OUTPUT_ERROR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
 }
 
 /// `println!` that never panics (see [`write_out`]).
@@ -284,9 +287,14 @@ pub fn print_entry(e: &Entry, reveal: bool) {
 
 /// Text safe to print on a terminal: control characters (which could move
 /// the cursor, retitle the window or clear the screen) become U+FFFD.
+///
+/// Bidirectional overrides and isolates (which can make text display in a
+/// misleading order) are replaced too.
 pub fn printable(text: &str) -> String {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
         .collect()
 }
 

@@ -143,13 +143,12 @@ impl Entry {
                 "the entry holds {size} bytes of text; the limit is {MAX_ENTRY_BYTES} (1 MiB)"
             ));
         }
-        for (i, field) in self.fields.iter().enumerate() {
-            if self.fields[..i].iter().any(|f| f.name == field.name) {
-                return Err(format!(
-                    "the custom field {:?} is given twice",
-                    field.name.expose()
-                ));
-            }
+        let mut names = std::collections::HashSet::with_capacity(self.fields.len());
+        if let Some(twice) = self.fields.iter().find(|f| !names.insert(f.name.expose())) {
+            return Err(format!(
+                "the custom field {:?} is given twice",
+                twice.name.expose()
+            ));
         }
         Ok(())
     }

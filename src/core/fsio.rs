@@ -152,10 +152,14 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, FileError> {
 /// Fails unless `meta` (from `symlink_metadata`) describes a regular file.
 pub fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), FileError> {
     if meta.file_type().is_symlink() {
-        return Err(FileError::Symlink { path: path.to_path_buf() });
+        return Err(FileError::Symlink {
+            path: path.to_path_buf(),
+        });
     }
     if !meta.is_file() {
-        return Err(FileError::NotRegular { path: path.to_path_buf() });
+        return Err(FileError::NotRegular {
+            path: path.to_path_buf(),
+        });
     }
     Ok(())
 }

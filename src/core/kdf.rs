@@ -333,8 +333,7 @@ pub fn key_file_digest(path: &Path, min_len: usize) -> Result<SecretBytes, Strin
 pub fn check_memory(params: &KdfParams) -> Result<(), KdfError> {
     let needed = u64::from(params.m_cost_kib) * 1024;
     let physical = crate::core::hardening::physical_memory_bytes().map(|total| total / 2);
-    let limit = crate::core::hardening::address_space_limit()
-        .map(|l| l.saturating_sub(256 << 20));
+    let limit = crate::core::hardening::address_space_limit().map(|l| l.saturating_sub(256 << 20));
     let available = [physical, limit].into_iter().flatten().min();
     match available {
         Some(available) if needed > available => Err(KdfError::Params(format!(

@@ -273,16 +273,26 @@ fn unknown(key: &str) -> SettingsError {
 }
 
 fn set_aside(path: &Path, detail: &str) -> Result<Loaded, FileError> {
+    // The process id keeps two copies set aside in the same second apart.
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".corrupt-{stamp}"));
+    name.push(format!(".corrupt-{stamp}-{}", std::process::id()));
     let aside: PathBuf = path.with_file_name(name);
-    std::fs::rename(path, &aside).map_err(|e| FileError::io(path, "move aside", e))?;
-    let warning = format!(
-        "{} could not be read ({detail}); it was moved to {} and the default settings are in use",
-        path.display(),
-        aside.display()
-    );
+    let warning = match std::fs::rename(path, &aside) {
+        Ok(()) => format!(
+            "{} could not be read ({detail}); it was moved to {} and the default settings are \
+             in use",
+            path.display(),
+            aside.display()
+        ),
+        // Another process found it broken too and moved it first.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "{} could not be read ({detail}); another process has moved it aside and the \
+             default settings are in use",
+            path.display()
+        ),
+        Err(e) => return Err(FileError::io(path, "move aside", e)),
+    };
     Ok(Loaded {
         settings: Settings::default(),
         warnings: vec![warning],

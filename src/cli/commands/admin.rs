@@ -92,7 +92,10 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
         key_file: ctx.key_file.clone(),
         kdf,
     };
-    Vault::create(&ctx.paths, &password, &options, Some(lock))?;
+    let vault = Vault::create(&ctx.paths, &password, &options, Some(lock))?;
+    for notice in vault.notices() {
+        note!("warning: {notice}");
+    }
     say!(
         "Created a vault in {} (key mode {key_mode}, Argon2id {} MiB, {}, {}).",
         ctx.paths.data_dir.display(),
@@ -151,7 +154,7 @@ pub fn settings(ctx: &mut Ctx, command: SettingsCommand) -> anyhow::Result<()> {
                 .get(&key)
                 .map_err(|e| UsageError(e.to_string()))?;
             match value.as_str() {
-                Some(text) => say!("{text}"),
+                Some(text) => say!("{}", output::printable(text)),
                 None => say!("{}", serde_json::to_string_pretty(value)?),
             }
         }
@@ -225,13 +228,13 @@ fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
     say!(
         "{} vault present in {}",
         ok(report.vault_present),
-        paths.data_dir.display()
+        output::printable(&paths.data_dir.display().to_string())
     );
     if let Some(v) = report.schema_version {
         say!("ok   schema version {v}");
     }
     if let Some(e) = &report.database_error {
-        say!("FAIL database: {e}");
+        say!("FAIL database: {}", output::printable(e));
     }
     if report.database_error.is_none() && report.vault_present {
         say!(
@@ -262,16 +265,17 @@ fn print_doctor(paths: &Paths, report: &doctor::Report, holder: Option<&str>) {
         say!("ok   permissions are owner-only");
     }
     for fix in &report.permission_fixes {
-        say!("WARN permissions: {fix}");
+        say!("WARN permissions: {}", output::printable(fix));
     }
     for path in &report.removed_temp_files {
         say!(
             "note removed {}, left by an interrupted save",
-            path.display()
+            output::printable(&path.display().to_string())
         );
     }
     for (path, size) in &report.stray_files {
-        say!("note stray file {} ({size} bytes)", path.display());
+        let shown = output::printable(&path.display().to_string());
+        say!("note stray file {shown} ({size} bytes)");
     }
     match holder {
         Some(pid) => say!("note the vault is open for writing by pid {pid}"),

@@ -176,10 +176,13 @@ fn id_matches(uuid: &Uuid, hex: &str, whole: bool) -> bool {
 /// dashes allowed), lowercased.
 fn id_digits(text: &str) -> Option<String> {
     // Dashes only count in a whole uuid as printed (8-4-4-4-12).
-    let hex = if text.len() == 36 { text.replace('-', "") } else { text.to_owned() };
+    let hex = if text.len() == 36 {
+        text.replace('-', "")
+    } else {
+        text.to_owned()
+    };
     let hex = hex.to_ascii_lowercase();
-    let looks_like_id =
-        (4..=32).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit());
+    let looks_like_id = (4..=32).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit());
     looks_like_id.then_some(hex)
 }
 

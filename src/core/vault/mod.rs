@@ -167,6 +167,8 @@ impl Vault {
             return Err(err);
         }
         paths.ensure_dirs()?;
+        // An existing directory chosen for the vault may be open to others.
+        let notices = paths.tighten_permissions();
         let digest = options
             .key_file
             .as_deref()
@@ -219,7 +221,9 @@ impl Vault {
             categories,
             damaged: Vec::new(),
         };
-        Ok(Self::from_parts(paths.clone(), store, keys, parts, lock))
+        let mut vault = Self::from_parts(paths.clone(), store, keys, parts, lock);
+        vault.notices = notices;
+        Ok(vault)
     }
 
     /// Unlocks an existing vault: one KDF run, then every record into memory.
