@@ -256,10 +256,19 @@ fn doctor_fails_on_a_damaged_database() {
 }
 
 #[test]
-fn no_command_prints_help() {
+fn without_a_display_the_window_explains_and_suggests_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let run = run_in(dir.path(), &[], "").ok();
-    assert!(run.stdout.contains("Usage"), "{}", run.stdout);
+    let out = std::process::Command::new(binary())
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no graphical display"), "{stderr}");
+    assert!(stderr.contains("password-manager --help"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

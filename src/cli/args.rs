@@ -42,7 +42,7 @@ pub struct Cli {
     )]
     pub key_file: Option<PathBuf>,
 
-    /// What to do; without one, prints this help.
+    /// What to do; without one, the window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -80,6 +80,8 @@ pub enum Command {
     Paths(JsonArg),
     /// List the categories with their colors and entry counts.
     Categories(JsonArg),
+    /// Open the window (what running without a command does).
+    Gui,
 }
 
 /// `init` flags.

@@ -14,7 +14,7 @@ mod output;
 use crate::cli::output::note;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
 use crate::core::events;
 use crate::core::hardening;
@@ -50,11 +50,8 @@ pub fn run() -> ExitCode {
     hardening::restrict_new_files();
     restore_default_sigpipe();
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        // Until the window exists, running with no command shows the help.
-        let _ = Cli::command().print_help();
-        return ExitCode::from(EXIT_OK);
-    };
+    // No command (a double-click) opens the window.
+    let command = cli.command.unwrap_or(Command::Gui);
     if let Command::Generate(args) = command {
         return finish(admin::generate(args));
     }
@@ -71,7 +68,7 @@ pub fn run() -> ExitCode {
     // Log beside an existing vault. A command that finds none (a mistyped
     // --data-dir, say) creates nothing there; `init` and `settings set`
     // start logging once they have created the directories.
-    if paths.auth().exists() {
+    if paths.auth().exists() || matches!(command, Command::Gui) {
         logging::start_once(&paths);
     }
 
@@ -114,6 +111,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Trash(c) => entries::trash(ctx, c),
         Command::History(a) => entries::history(ctx, a),
         Command::Categories(a) => entries::categories(ctx, a.json),
+        Command::Gui => crate::ui::run(ctx.paths.clone()).map_err(anyhow::Error::from),
         Command::Settings(c) => admin::settings(ctx, c),
         Command::Doctor(a) => admin::doctor(&ctx.paths, a.json),
         Command::Paths(a) => {

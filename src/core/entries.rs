@@ -190,6 +190,9 @@ pub struct EntryPatch {
     pub set_fields: Vec<CustomField>,
     /// Names of fields to remove.
     pub remove_fields: Vec<String>,
+    /// A whole new list of fields (the editor's way); applied before the
+    /// additions and removals above.
+    pub replace_fields: Option<Vec<CustomField>>,
 }
 
 impl EntryPatch {
@@ -233,6 +236,9 @@ impl EntryPatch {
         }
         if let Some(v) = self.totp {
             next.totp = v;
+        }
+        if let Some(fields) = self.replace_fields {
+            next.fields = fields;
         }
         next.fields
             .retain(|f| !self.remove_fields.iter().any(|n| n == f.name.expose()));

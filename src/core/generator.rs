@@ -54,18 +54,7 @@ pub fn password(policy: &PasswordPolicy) -> Result<SecretString, String> {
             policy.length
         ));
     }
-    let keep = |set: &str| -> Vec<char> {
-        set.chars()
-            .filter(|c| !policy.exclude_ambiguous || !AMBIGUOUS.contains(*c))
-            .collect()
-    };
-    let mut classes = vec![keep(LOWER), keep(UPPER)];
-    if policy.digits {
-        classes.push(keep(DIGITS));
-    }
-    if policy.symbols {
-        classes.push(keep(SYMBOLS));
-    }
+    let classes = classes(policy);
     let all: Vec<char> = classes.concat();
 
     let mut rng = OsRng;
@@ -78,6 +67,28 @@ pub fn password(policy: &PasswordPolicy) -> Result<SecretString, String> {
     out.extend(chars.iter());
     zeroize::Zeroize::zeroize(&mut chars[..]);
     Ok(SecretString::new(out))
+}
+
+/// The character classes a policy draws from.
+fn classes(policy: &PasswordPolicy) -> Vec<Vec<char>> {
+    let keep = |set: &str| -> Vec<char> {
+        set.chars()
+            .filter(|c| !policy.exclude_ambiguous || !AMBIGUOUS.contains(*c))
+            .collect()
+    };
+    let mut classes = vec![keep(LOWER), keep(UPPER)];
+    if policy.digits {
+        classes.push(keep(DIGITS));
+    }
+    if policy.symbols {
+        classes.push(keep(SYMBOLS));
+    }
+    classes
+}
+
+/// Every character a policy may produce (for entropy estimates).
+pub fn alphabet(policy: &PasswordPolicy) -> Vec<char> {
+    classes(policy).concat()
 }
 
 /// Makes a passphrase of `words` words from the 7,776-word diceware list.

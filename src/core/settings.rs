@@ -244,6 +244,11 @@ impl Settings {
         self.int("security.auto_lock_minutes") as u64
     }
 
+    /// `security.lock_on_minimize`.
+    pub fn lock_on_minimize(&self) -> bool {
+        self.bool("security.lock_on_minimize")
+    }
+
     /// `key_management.kdf` as parameters (already validated).
     pub fn kdf(&self) -> KdfParams {
         pointer(&self.effective, "key_management.kdf")

@@ -176,6 +176,7 @@ pub fn edit(ctx: &mut Ctx, args: EditArgs) -> anyhow::Result<()> {
         totp,
         set_fields: parse::custom_fields(f, &mut ctx.input)?,
         remove_fields: args.remove_fields.clone(),
+        replace_fields: None,
     };
     vault.update(uuid, patch, reason, Actor::User)?;
     let id = crate::core::entries::short_id(&uuid);

@@ -111,6 +111,9 @@ impl Store {
                 detail: "the file already exists".to_owned(),
             });
         }
+        // Make the file ourselves, owner-only, whatever the process umask;
+        // SQLite gives its -wal and -shm files the same permissions.
+        drop(crate::core::fsio::create_new_private(path)?);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         Self::open_with(path, flags)
     }

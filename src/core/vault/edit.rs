@@ -42,6 +42,7 @@ impl Vault {
                 .collect::<Result<Vec<i64>, _>>()
         })?;
 
+        self.revision += 1;
         self.categories.extend(new_categories);
         self.categories
             .sort_by(|a, b| a.name.expose().cmp(b.name.expose()));
@@ -104,6 +105,7 @@ impl Vault {
             Ok(())
         })?;
 
+        self.revision += 1;
         self.categories.extend(new_categories);
         if rotated {
             event!(
@@ -184,6 +186,7 @@ impl Vault {
             .collect();
         self.store
             .write(|w| rows.iter().try_for_each(|row| w.delete_entry(*row)))?;
+        self.revision += 1;
         for uuid in uuids {
             let Some(slot) = self.slots.remove(uuid) else {
                 continue;
@@ -213,6 +216,7 @@ impl Vault {
         next.deleted_at = deleted_at;
         let row = records::seal_entry(&self.keys, &next, self.rows[slot]);
         self.store.write(|w| w.put_entry(&row))?;
+        self.revision += 1;
         self.entries[slot] = next;
         Ok(())
     }

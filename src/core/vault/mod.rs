@@ -105,6 +105,9 @@ pub struct Vault {
     damaged: Vec<DamagedRecord>,
     history_policy: HistoryPolicy,
     notices: Vec<String>,
+    /// Goes up with every committed change, so views can cache what they
+    /// derive from the entries.
+    revision: u64,
     _lock: Option<VaultLock>,
 }
 
@@ -129,6 +132,16 @@ struct Loaded {
 /// Whether a vault exists in these paths.
 pub fn exists(paths: &Paths) -> bool {
     paths.auth().exists()
+}
+
+/// Whether unlocking this vault needs a key file (false when `auth.json`
+/// cannot be read; unlocking then explains what is wrong).
+pub fn needs_key_file(paths: &Paths) -> bool {
+    crate::core::fsio::read_optional(&paths.auth())
+        .ok()
+        .flatten()
+        .and_then(|bytes| AuthFile::parse(&bytes).ok())
+        .is_some_and(|auth| auth.key_file_required)
 }
 
 /// `Ok` when a vault exists; otherwise says whether there is none or only
@@ -342,6 +355,7 @@ impl Vault {
             damaged,
             history_policy: HistoryPolicy::default(),
             notices: Vec::new(),
+            revision: 0,
             _lock: lock,
         }
     }
@@ -354,6 +368,11 @@ impl Vault {
     /// Warnings from opening: tightened permissions, damaged records.
     pub fn notices(&self) -> &[String] {
         &self.notices
+    }
+
+    /// A number that changes whenever the entries change.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// Records that failed their integrity check.

@@ -1,0 +1,570 @@
+//! The application: which screen is showing, the queue of commands, the
+//! worker for slow jobs, the clipboard and the auto-lock timer.
+
+use std::time::{Duration, Instant};
+
+use egui::Ui;
+use uuid::Uuid;
+
+use super::clipboard::{Clipboard, ClipboardBackend};
+use super::command::Command;
+use super::editor::{self, EditorOutcome, EditorState};
+use super::first_run::{self, FirstRunAction, FirstRunState};
+use super::main_view::{self, Dialog, DialogOutcome};
+use super::passwords::{self, DetailAction, PasswordsAction, PasswordsState, View};
+use super::toast::{Toasts, Undo};
+use super::unlock::{self, UnlockAction, UnlockState};
+use super::worker::{Job, Outcome, Worker};
+use crate::core::entries::{Actor, EntryPatch};
+use crate::core::lock::VaultLock;
+use crate::core::paths::Paths;
+use crate::core::secret::SecretString;
+use crate::core::settings::Settings;
+use crate::core::vault::{self, CreateOptions, Credentials, HistoryPolicy, Vault, VaultError};
+use crate::ui::passwords::CopyWhat;
+
+/// The window's title.
+pub const TITLE: &str = "Secure Password Manager";
+
+enum Screen {
+    FirstRun(Box<FirstRunState>),
+    Unlock(Box<UnlockState>),
+    Main(Box<MainState>),
+}
+
+struct MainState {
+    vault: Vault,
+    passwords: PasswordsState,
+    editor: Option<EditorState>,
+    dialog: Option<Dialog>,
+}
+
+/// The whole window's state.
+pub struct App {
+    paths: Paths,
+    settings: Settings,
+    screen: Screen,
+    worker: Worker,
+    queue: Vec<Command>,
+    clipboard: Clipboard,
+    toasts: Toasts,
+    last_activity: Instant,
+}
+
+impl App {
+    /// The app for the vault in `paths`, copying to `clipboard`.
+    pub fn new(paths: Paths, clipboard: Box<dyn ClipboardBackend>) -> Self {
+        let settings = Settings::load(&paths.settings())
+            .map(|l| l.settings)
+            .unwrap_or_default();
+        let screen = if vault::exists(&paths) {
+            Screen::Unlock(Box::new(unlock_state(&paths)))
+        } else {
+            Screen::FirstRun(Box::default())
+        };
+        Self {
+            paths,
+            settings,
+            screen,
+            worker: Worker::default(),
+            queue: Vec::new(),
+            clipboard: Clipboard::new(clipboard),
+            toasts: Toasts::default(),
+            last_activity: Instant::now(),
+        }
+    }
+
+    /// Whether a slow job (unlock, vault creation) is running.
+    pub fn is_busy(&self) -> bool {
+        self.worker.busy()
+    }
+
+    /// The open vault, if unlocked.
+    pub fn vault(&self) -> Option<&Vault> {
+        match &self.screen {
+            Screen::Main(main) => Some(&main.vault),
+            _ => None,
+        }
+    }
+
+    /// Runs one whole frame: logic, then drawing (what tests drive).
+    pub fn frame(&mut self, ui: &mut Ui) {
+        self.logic(ui.ctx());
+        self.draw(ui);
+    }
+
+    /// Per-frame work that draws nothing: finished jobs, shortcuts, queued
+    /// commands, the clipboard timer and the auto-lock.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        if let Some(outcome) = self.worker.poll() {
+            self.finish_job(outcome);
+        }
+        self.read_shortcuts(ctx);
+        for command in std::mem::take(&mut self.queue) {
+            self.run(ctx, command);
+        }
+        self.clipboard.tick();
+        if self.clipboard.countdown().is_some() {
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
+        self.auto_lock(ctx);
+    }
+
+    /// Draws the current screen from state.
+    pub fn draw(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        match &mut self.screen {
+            Screen::FirstRun(state) => {
+                let action = egui::CentralPanel::default()
+                    .show(ui, |ui| first_run::first_run_ui(ui, state))
+                    .inner;
+                if let Some(action) = action {
+                    self.start_create(&ctx, action);
+                }
+            }
+            Screen::Unlock(state) => {
+                let action = egui::CentralPanel::default()
+                    .show(ui, |ui| unlock::unlock_ui(ui, state))
+                    .inner;
+                if let Some(action) = action {
+                    self.start_unlock(&ctx, action);
+                }
+            }
+            Screen::Main(_) => self.main_ui(ui),
+        }
+        if let Some(Undo::Restore(uuid)) = self.toasts.toasts_ui(&ctx) {
+            self.restore(uuid);
+        }
+    }
+
+    fn main_ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        let clipboard = self
+            .clipboard
+            .countdown()
+            .map(|(what, left)| (what, left.as_secs() + 1));
+        let Screen::Main(main) = &mut self.screen else {
+            return;
+        };
+        let has_selection = main.passwords.selected.is_some();
+        let menu = egui::Panel::top("menu")
+            .show(ui, |ui| main_view::menu_bar_ui(ui, has_selection))
+            .inner;
+        let shown = main.passwords.rows(&main.vault).len();
+        let total = main.passwords.live_total;
+        egui::Panel::bottom("status").show(ui, |ui| {
+            main_view::status_bar_ui(ui, shown, total, clipboard);
+        });
+        let action = passwords::passwords_ui(ui, &mut main.passwords, &main.vault);
+
+        let categories: Vec<String> = main
+            .vault
+            .categories()
+            .iter()
+            .map(|c| c.name.expose().to_owned())
+            .collect();
+        let edited = main
+            .editor
+            .as_mut()
+            .map(|e| editor::editor_ui(&ctx, e, &categories));
+        let decided = main.dialog.map(|d| (d, main_view::dialog_ui(&ctx, d)));
+
+        self.queue.extend(menu);
+        match action {
+            Some(PasswordsAction::Command(command)) => self.queue.push(command),
+            Some(PasswordsAction::Detail(detail)) => self.detail_action(detail),
+            Some(PasswordsAction::EmptyTrash) => self.open_dialog(Dialog::ConfirmEmptyTrash),
+            None => {}
+        }
+        if let Some(outcome) = edited {
+            self.editor_outcome(outcome);
+        }
+        if let Some((dialog, outcome)) = decided {
+            self.dialog_outcome(dialog, outcome);
+        }
+    }
+
+    fn main(&mut self) -> Option<&mut MainState> {
+        match &mut self.screen {
+            Screen::Main(main) => Some(main),
+            _ => None,
+        }
+    }
+
+    fn read_shortcuts(&mut self, ctx: &egui::Context) {
+        let Some(main) = self.main() else {
+            return;
+        };
+        let modal_open = main.editor.is_some() || main.dialog.is_some();
+        let typing = ctx.egui_wants_keyboard_input();
+        let mut pressed: Vec<Command> = Command::WITH_SHORTCUTS
+            .iter()
+            .copied()
+            .filter(|c| !modal_open || matches!(c, Command::Lock | Command::Quit))
+            .filter(|c| {
+                c.shortcut()
+                    .is_some_and(|s| ctx.input_mut(|i| i.consume_shortcut(&s)))
+            })
+            .collect();
+        if !modal_open && !typing && ctx.input(|i| i.key_pressed(egui::Key::Delete)) {
+            pressed.push(Command::DeleteEntry);
+        }
+        self.queue.extend(pressed);
+    }
+
+    fn run(&mut self, ctx: &egui::Context, command: Command) {
+        let keep = Duration::from_secs(self.settings.clipboard_clear_seconds());
+        match command {
+            Command::Lock => self.lock("Vault locked."),
+            Command::Quit => {
+                self.clipboard.clear_now();
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Command::ShowShortcuts => self.open_dialog(Dialog::Shortcuts),
+            Command::ShowAbout => self.open_dialog(Dialog::About),
+            Command::OpenDataFolder => {
+                let opened = std::process::Command::new("xdg-open")
+                    .arg(&self.paths.data_dir)
+                    .spawn();
+                if opened.is_err() {
+                    let dir = self.paths.data_dir.display().to_string();
+                    self.toasts.error(format!(
+                        "Could not open a file manager; the folder is {dir}"
+                    ));
+                }
+            }
+            Command::NewEntry => {
+                if let Some(main) = self.main() {
+                    let category = match &main.passwords.view {
+                        View::Category(name) => Some(name.clone()),
+                        _ => None,
+                    };
+                    main.editor = Some(EditorState::new_entry(category));
+                }
+            }
+            Command::FocusSearch => {
+                if let Some(main) = self.main() {
+                    main.passwords.focus_search = true;
+                }
+            }
+            Command::EditEntry => {
+                if let Some(uuid) = self.selected() {
+                    self.detail_action(DetailAction::Edit(uuid));
+                }
+            }
+            Command::DeleteEntry => {
+                if let Some(uuid) = self.selected() {
+                    self.detail_action(DetailAction::Trash(uuid));
+                }
+            }
+            Command::CopyPassword | Command::CopyUsername | Command::CopyUrl => {
+                let what = match command {
+                    Command::CopyPassword => CopyWhat::Password,
+                    Command::CopyUsername => CopyWhat::Username,
+                    _ => CopyWhat::Url,
+                };
+                if let Some(uuid) = self.selected() {
+                    self.copy(uuid, what, keep);
+                }
+            }
+        }
+    }
+
+    fn selected(&mut self) -> Option<Uuid> {
+        self.main().and_then(|m| m.passwords.selected)
+    }
+
+    fn open_dialog(&mut self, dialog: Dialog) {
+        if let Some(main) = self.main() {
+            main.dialog = Some(dialog);
+        }
+    }
+
+    fn detail_action(&mut self, action: DetailAction) {
+        let keep = Duration::from_secs(self.settings.clipboard_clear_seconds());
+        match action {
+            DetailAction::Copy(uuid, what) => self.copy(uuid, what, keep),
+            DetailAction::Edit(uuid) => {
+                if let Some(main) = self.main()
+                    && let Some(entry) = main.vault.get(uuid)
+                {
+                    main.editor = Some(EditorState::edit(entry));
+                }
+            }
+            DetailAction::Trash(uuid) => {
+                let result = self.main().map(|m| m.vault.trash(uuid));
+                match result {
+                    Some(Ok(())) => self
+                        .toasts
+                        .with_undo("Moved to the trash.", Undo::Restore(uuid)),
+                    Some(Err(e)) => self.toasts.error(e.to_string()),
+                    None => {}
+                }
+            }
+            DetailAction::Restore(uuid) => self.restore(uuid),
+            DetailAction::Purge(uuid) => self.open_dialog(Dialog::ConfirmPurge(uuid)),
+            DetailAction::ToggleFavorite(uuid) => {
+                let result = self.main().and_then(|m| {
+                    let favorite = !m.vault.get(uuid)?.favorite;
+                    let patch = EntryPatch {
+                        favorite: Some(favorite),
+                        ..Default::default()
+                    };
+                    let reason = crate::core::entries::RotationReason::Manual;
+                    Some(m.vault.update(uuid, patch, reason, Actor::User))
+                });
+                if let Some(Err(e)) = result {
+                    self.toasts.error(e.to_string());
+                }
+            }
+        }
+    }
+
+    fn restore(&mut self, uuid: Uuid) {
+        let result = self.main().map(|m| m.vault.restore(uuid));
+        match result {
+            Some(Ok(())) => self.toasts.info("Restored from the trash."),
+            Some(Err(e)) => self.toasts.error(e.to_string()),
+            None => {}
+        }
+    }
+
+    fn copy(&mut self, uuid: Uuid, what: CopyWhat, keep: Duration) {
+        let Some(main) = self.main() else {
+            return;
+        };
+        let Some(entry) = main.vault.get(uuid) else {
+            return;
+        };
+        let (label, value): (&'static str, SecretString) = match what {
+            CopyWhat::Username => ("Username", entry.username.clone()),
+            CopyWhat::Password => ("Password", entry.password.clone()),
+            CopyWhat::Url => ("URL", entry.primary_url().cloned().unwrap_or_default()),
+            CopyWhat::Field(i) => match entry.fields.get(i) {
+                Some(field) => ("Field", field.value.clone()),
+                None => return,
+            },
+        };
+        match self.clipboard.copy(label, &value, keep) {
+            Ok(()) => self.toasts.info(format!("{label} copied.")),
+            Err(e) => self.toasts.error(e),
+        }
+    }
+
+    fn editor_outcome(&mut self, outcome: EditorOutcome) {
+        let Some(main) = self.main() else {
+            return;
+        };
+        let saved = match outcome {
+            EditorOutcome::Open => return,
+            EditorOutcome::Cancelled => {
+                main.editor = None;
+                return;
+            }
+            EditorOutcome::Add(entry) => main.vault.add(*entry).map(Some),
+            EditorOutcome::Update(uuid, patch, reason) => main
+                .vault
+                .update(uuid, *patch, reason, Actor::User)
+                .map(|()| Some(uuid)),
+        };
+        match saved {
+            Ok(uuid) => {
+                main.editor = None;
+                main.passwords.selected = uuid;
+                self.toasts.info("Saved.");
+            }
+            Err(e) => {
+                if let Some(editor) = &mut main.editor {
+                    editor.error = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    fn dialog_outcome(&mut self, dialog: Dialog, outcome: DialogOutcome) {
+        let Some(main) = self.main() else {
+            return;
+        };
+        match outcome {
+            DialogOutcome::Open => return,
+            DialogOutcome::Closed => {}
+            DialogOutcome::Confirmed => {
+                let result = match dialog {
+                    Dialog::ConfirmEmptyTrash => main.vault.empty_trash().map(|_| ()),
+                    Dialog::ConfirmPurge(uuid) => main.vault.purge(uuid),
+                    _ => Ok(()),
+                };
+                if let Err(e) = result {
+                    self.toasts.error(e.to_string());
+                }
+            }
+        }
+        if let Some(main) = self.main() {
+            main.dialog = None;
+        }
+    }
+
+    fn start_unlock(&mut self, ctx: &egui::Context, action: UnlockAction) {
+        let UnlockAction::Submit { password, key_file } = action;
+        let lock = match VaultLock::acquire(&self.paths.lock_file()) {
+            Ok(lock) => lock,
+            Err(e) => {
+                if let Screen::Unlock(state) = &mut self.screen {
+                    state.error = Some(e.to_string());
+                }
+                return;
+            }
+        };
+        if let Screen::Unlock(state) = &mut self.screen {
+            state.busy = true;
+            state.error = None;
+        }
+        let credentials = Credentials { password, key_file };
+        let policy = HistoryPolicy::from_settings(&self.settings);
+        self.worker.start(
+            ctx,
+            self.paths.clone(),
+            Job::Unlock {
+                credentials,
+                lock,
+                policy,
+            },
+        );
+    }
+
+    fn start_create(&mut self, ctx: &egui::Context, action: FirstRunAction) {
+        let FirstRunAction::Create {
+            password,
+            key_mode,
+            key_file,
+            kdf,
+        } = action;
+        let created = crate::core::fsio::create_private_dir(&self.paths.data_dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| VaultLock::acquire(&self.paths.lock_file()).map_err(|e| e.to_string()));
+        let Screen::FirstRun(state) = &mut self.screen else {
+            return;
+        };
+        match created {
+            Ok(lock) => {
+                state.busy = true;
+                let options = CreateOptions {
+                    key_mode,
+                    key_file,
+                    kdf,
+                };
+                self.worker.start(
+                    ctx,
+                    self.paths.clone(),
+                    Job::Create {
+                        password,
+                        options,
+                        lock,
+                    },
+                );
+            }
+            Err(e) => state.error = Some(e),
+        }
+    }
+
+    fn finish_job(&mut self, outcome: Outcome) {
+        let Outcome::Opened(result) = outcome;
+        match result {
+            Ok(mut vault) => {
+                vault.set_history_policy(HistoryPolicy::from_settings(&self.settings));
+                for notice in vault.notices() {
+                    self.toasts.info(notice.clone());
+                }
+                self.screen = Screen::Main(Box::new(MainState {
+                    vault,
+                    passwords: PasswordsState::default(),
+                    editor: None,
+                    dialog: None,
+                }));
+                self.last_activity = Instant::now();
+            }
+            Err(error) => self.show_open_error(error),
+        }
+    }
+
+    fn show_open_error(&mut self, error: VaultError) {
+        match &mut self.screen {
+            Screen::Unlock(state) => {
+                state.busy = false;
+                match error {
+                    VaultError::LockedOut { remaining_secs } => {
+                        state.locked_until = Some(lockout_deadline(remaining_secs));
+                    }
+                    VaultError::WrongPassword {
+                        locked_for: Some(secs),
+                        ..
+                    } => {
+                        state.error = Some(error.to_string());
+                        state.locked_until = Some(lockout_deadline(secs));
+                    }
+                    other => state.error = Some(other.to_string()),
+                }
+            }
+            Screen::FirstRun(state) => {
+                state.busy = false;
+                state.error = Some(error.to_string());
+            }
+            Screen::Main(_) => self.toasts.error(error.to_string()),
+        }
+    }
+
+    /// Locks: every decrypted value is dropped (and wiped) with the vault.
+    fn lock(&mut self, message: &str) {
+        if matches!(self.screen, Screen::Main(_)) {
+            self.clipboard.clear_now();
+            self.screen = Screen::Unlock(Box::new(unlock_state(&self.paths)));
+            self.toasts.info(message.to_owned());
+        }
+    }
+
+    fn auto_lock(&mut self, ctx: &egui::Context) {
+        if !matches!(self.screen, Screen::Main(_)) {
+            return;
+        }
+        let active = ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving());
+        if active {
+            self.last_activity = Instant::now();
+        }
+        let minimized = ctx.input(|i| i.viewport().minimized) == Some(true);
+        if minimized && self.settings.lock_on_minimize() {
+            self.lock("Locked when the window was minimized.");
+            return;
+        }
+        let limit = Duration::from_secs(self.settings.auto_lock_minutes() * 60);
+        if self.last_activity.elapsed() >= limit {
+            let minutes = self.settings.auto_lock_minutes();
+            self.lock(&format!("Locked after {minutes} minutes without use."));
+            return;
+        }
+        ctx.request_repaint_after(Duration::from_secs(1));
+    }
+}
+
+fn unlock_state(paths: &Paths) -> UnlockState {
+    let mut state = UnlockState::default();
+    state.needs_key_file = vault::needs_key_file(paths);
+    state
+}
+
+fn lockout_deadline(secs: i64) -> Instant {
+    Instant::now() + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        App::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.clipboard.clear_now();
+    }
+}

@@ -1,0 +1,68 @@
+//! The desktop window: eframe/egui over the vault core.
+//!
+//! One module per screen, panel or modal; drawing functions end in `_ui`.
+//! Each frame the [`app::App`] first drains its worker channel and runs the
+//! queued [`command::Command`]s, then draws from its state. Slow work (the
+//! KDF at unlock and at vault creation) runs on named worker threads.
+
+pub mod app;
+pub mod clipboard;
+pub mod command;
+mod editor;
+mod first_run;
+mod generator;
+mod main_view;
+mod passwords;
+pub mod theme;
+mod toast;
+mod unlock;
+mod widgets;
+mod worker;
+
+use crate::core::paths::Paths;
+
+/// The window could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    /// No X11 or Wayland display to draw on.
+    #[error(
+        "no graphical display was found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the \
+         window cannot open. The command line works without one: run `password-manager --help`"
+    )]
+    NoDisplay,
+    /// The windowing system refused.
+    #[error(
+        "the window could not be opened ({0}). The command line works without a window: run \
+         `password-manager --help`"
+    )]
+    Platform(String),
+}
+
+/// Opens the window and runs until it closes.
+pub fn run(paths: Paths) -> Result<(), UiError> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if !has_display {
+        return Err(UiError::NoDisplay);
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(app::TITLE)
+            .with_app_id("secure-password-manager")
+            .with_inner_size([1100.0, 720.0])
+            .with_min_inner_size([760.0, 520.0]),
+        // Window size and position persist; vault data never does.
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        app::TITLE,
+        options,
+        Box::new(move |cc| {
+            theme::apply(&cc.egui_ctx, theme::ThemeChoice::System);
+            Ok(Box::new(app::App::new(paths, clipboard::system())))
+        }),
+    )
+    .map_err(|e| UiError::Platform(e.to_string()))
+}

@@ -1,0 +1,197 @@
+//! The selected entry: every field, the password masked with a reveal
+//! toggle, copy buttons, its strength, custom fields and its history.
+
+use egui::{RichText, Ui};
+use uuid::Uuid;
+
+use super::{PasswordsState, date};
+use crate::core::entries::Entry;
+use crate::core::strength;
+use crate::core::time;
+use crate::core::vault::Vault;
+use crate::ui::theme;
+use crate::ui::widgets;
+
+/// What the detail panel asks for.
+pub enum DetailAction {
+    /// Copy a value of the entry.
+    Copy(Uuid, CopyWhat),
+    /// Open the editor.
+    Edit(Uuid),
+    /// Move to the trash.
+    Trash(Uuid),
+    /// Bring back from the trash.
+    Restore(Uuid),
+    /// Delete for good (after confirmation).
+    Purge(Uuid),
+    /// Flip the favorite flag.
+    ToggleFavorite(Uuid),
+}
+
+/// Which value to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyWhat {
+    Username,
+    Password,
+    Url,
+    Field(usize),
+}
+
+pub fn detail_ui(
+    ui: &mut Ui,
+    state: &mut PasswordsState,
+    vault: &Vault,
+    entry: &Entry,
+) -> Option<DetailAction> {
+    let mut action = None;
+    let uuid = entry.uuid;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.add_space(theme::GAP);
+        ui.horizontal(|ui| {
+            ui.heading(entry.title.expose());
+        });
+        ui.horizontal(|ui| {
+            if entry.is_trashed() {
+                if ui.button("Restore").clicked() {
+                    action = Some(DetailAction::Restore(uuid));
+                }
+                if ui.button("Delete for good…").clicked() {
+                    action = Some(DetailAction::Purge(uuid));
+                }
+            } else {
+                let star = if entry.favorite {
+                    "Unfavorite"
+                } else {
+                    "Favorite"
+                };
+                if ui
+                    .button(star)
+                    .on_hover_text("Favorites come first and have their own filter")
+                    .clicked()
+                {
+                    action = Some(DetailAction::ToggleFavorite(uuid));
+                }
+                if ui.button("Edit").clicked() {
+                    action = Some(DetailAction::Edit(uuid));
+                }
+                if ui.button("Delete").clicked() {
+                    action = Some(DetailAction::Trash(uuid));
+                }
+            }
+        });
+        ui.separator();
+
+        let mut row = |ui: &mut Ui, label: &str, value: &str, copy: Option<CopyWhat>| {
+            ui.label(RichText::new(label).small().weak());
+            ui.horizontal(|ui| {
+                ui.label(value);
+                if let Some(what) = copy
+                    && !value.is_empty()
+                    && ui
+                        .button(format!("Copy {}", label.to_lowercase()))
+                        .clicked()
+                {
+                    action = Some(DetailAction::Copy(uuid, what));
+                }
+            });
+        };
+        row(
+            ui,
+            "Username",
+            entry.username.expose(),
+            Some(CopyWhat::Username),
+        );
+        let shown = if state.reveal {
+            entry.password.expose().to_owned()
+        } else {
+            "••••••••••".to_owned()
+        };
+        row(ui, "Password", &shown, Some(CopyWhat::Password));
+        ui.checkbox(&mut state.reveal, "Reveal password");
+        if !entry.password.is_empty() {
+            widgets::strength_meter(ui, &strength::estimate(&entry.password, &[]));
+        }
+        for (i, url) in entry.urls.iter().enumerate() {
+            ui.label(
+                RichText::new(if i == 0 { "URL" } else { "Other URL" })
+                    .small()
+                    .weak(),
+            );
+            ui.horizontal(|ui| {
+                ui.hyperlink_to(url.expose(), url.expose());
+                if i == 0 && ui.button("Copy URL").clicked() {
+                    action = Some(DetailAction::Copy(uuid, CopyWhat::Url));
+                }
+            });
+        }
+        let mut facts = Vec::new();
+        if !entry.category.is_empty() {
+            facts.push(format!("Category: {}", entry.category.expose()));
+        }
+        if !entry.tags.is_empty() {
+            let tags: Vec<&str> = entry.tags.iter().map(|t| t.expose()).collect();
+            facts.push(format!("Tags: {}", tags.join(", ")));
+        }
+        if let Some(expires) = entry.expires_at {
+            facts.push(format!("Expires: {}", time::format_date(expires)));
+        }
+        facts.push(format!("Modified: {}", date(Some(entry.updated_at))));
+        for fact in facts {
+            ui.label(fact);
+        }
+        if entry.totp.is_some() {
+            ui.label("Two-factor codes: set up");
+        }
+        for (i, field) in entry.fields.iter().enumerate() {
+            ui.label(RichText::new(field.name.expose()).small().weak());
+            ui.horizontal(|ui| {
+                let value = if field.hidden && !state.reveal {
+                    "••••••"
+                } else {
+                    field.value.expose()
+                };
+                ui.label(value);
+                if ui.button(format!("Copy {}", field.name.expose())).clicked() {
+                    action = Some(DetailAction::Copy(uuid, CopyWhat::Field(i)));
+                }
+            });
+        }
+        if !entry.notes.is_empty() {
+            ui.label(RichText::new("Notes").small().weak());
+            ui.label(entry.notes.expose());
+        }
+        history_ui(ui, vault, uuid, state.reveal);
+    });
+    action
+}
+
+fn history_ui(ui: &mut Ui, vault: &Vault, uuid: Uuid, reveal: bool) {
+    let Ok((items, damaged)) = vault.history(uuid) else {
+        return;
+    };
+    if items.is_empty() && damaged == 0 {
+        return;
+    }
+    ui.add_space(theme::GAP);
+    ui.label(RichText::new("Password history").strong());
+    for item in &items {
+        let password = if reveal {
+            item.password.expose()
+        } else {
+            "••••••"
+        };
+        ui.label(format!(
+            "{}  {}  ({} by {})",
+            time::format_rfc3339(item.changed_at),
+            password,
+            item.reason,
+            item.changed_by
+        ));
+    }
+    if damaged > 0 {
+        widgets::error_line(
+            ui,
+            &format!("{damaged} older passwords failed their integrity check"),
+        );
+    }
+}

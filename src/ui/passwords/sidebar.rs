@@ -1,0 +1,78 @@
+//! The filter sidebar: fixed views and each category with its color and
+//! count.
+
+use egui::{RichText, Ui};
+
+use super::{PasswordsAction, PasswordsState, View};
+use crate::core::time;
+use crate::core::vault::Vault;
+use crate::ui::theme;
+
+pub fn sidebar_ui(
+    ui: &mut Ui,
+    state: &mut PasswordsState,
+    vault: &Vault,
+) -> Option<PasswordsAction> {
+    let now = time::now_unix();
+    let live = || vault.entries().iter().filter(|e| !e.is_trashed());
+    let counts = [
+        (View::All, "All", live().count()),
+        (
+            View::Favorites,
+            "Favorites",
+            live().filter(|e| e.favorite).count(),
+        ),
+        (
+            View::Expiring,
+            "Expiring soon",
+            live().filter(|e| e.expires_within(now, 30)).count(),
+        ),
+        (
+            View::Expired,
+            "Expired",
+            live().filter(|e| e.is_expired(now)).count(),
+        ),
+        (
+            View::Trash,
+            "Trash",
+            vault.entries().iter().filter(|e| e.is_trashed()).count(),
+        ),
+    ];
+    let trashed = counts[4].2;
+    ui.add_space(theme::GAP);
+    for (view, label, count) in counts {
+        let selected = state.view == view;
+        if ui
+            .selectable_label(selected, format!("{label} ({count})"))
+            .clicked()
+        {
+            state.view = view;
+        }
+    }
+    ui.add_space(theme::SECTION_GAP);
+    ui.label(RichText::new("Categories").strong());
+    for category in vault.categories() {
+        let name = category.name.expose();
+        let count = live().filter(|e| e.category.expose() == name).count();
+        let selected = state.view == View::Category(name.to_owned());
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+            ui.painter()
+                .circle_filled(rect.center(), 5.0, theme::parse_color(&category.color));
+            if ui
+                .selectable_label(selected, format!("{name} ({count})"))
+                .clicked()
+            {
+                state.view = View::Category(name.to_owned());
+            }
+        });
+    }
+    let mut action = None;
+    if state.view == View::Trash && trashed > 0 {
+        ui.add_space(theme::SECTION_GAP);
+        if ui.button("Empty trash…").clicked() {
+            action = Some(PasswordsAction::EmptyTrash);
+        }
+    }
+    action
+}

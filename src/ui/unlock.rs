@@ -1,0 +1,116 @@
+//! The unlock screen: password (focused, Enter submits, show/hide), the key
+//! file when the vault needs one, a clear message on failure and a live
+//! countdown while locked out.
+
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+use zeroize::Zeroize;
+
+use super::theme;
+use super::widgets;
+use crate::core::secret::SecretString;
+
+/// What the person asked for.
+pub enum UnlockAction {
+    /// Try these credentials.
+    Submit {
+        password: SecretString,
+        key_file: Option<std::path::PathBuf>,
+    },
+}
+
+/// The unlock screen's state.
+#[derive(Default)]
+pub struct UnlockState {
+    password: String,
+    show: bool,
+    key_file: String,
+    /// Whether the vault needs a key file.
+    pub needs_key_file: bool,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    /// Until when unlocking is refused.
+    pub locked_until: Option<Instant>,
+    /// Whether an unlock is running.
+    pub busy: bool,
+    focused_once: bool,
+}
+
+impl Drop for UnlockState {
+    fn drop(&mut self) {
+        self.password.zeroize();
+    }
+}
+
+/// Draws the unlock screen.
+pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
+    let remaining = state
+        .locked_until
+        .map(|until| until.saturating_duration_since(Instant::now()))
+        .filter(|left| !left.is_zero());
+    if remaining.is_some() {
+        ui.ctx().request_repaint_after(Duration::from_millis(250));
+    } else {
+        state.locked_until = None;
+    }
+
+    let mut action = None;
+    ui.vertical_centered(|ui| {
+        ui.set_max_width(theme::FORM_WIDTH);
+        ui.add_space(theme::SECTION_GAP * 3.0);
+        ui.heading("Unlock your vault");
+        ui.add_space(theme::SECTION_GAP);
+        ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+            let field =
+                widgets::text_field(ui, "Master password", &mut state.password, !state.show);
+            if !state.focused_once {
+                field.request_focus();
+                state.focused_once = true;
+            }
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.checkbox(&mut state.show, "Show password");
+            if state.needs_key_file {
+                ui.add_space(theme::GAP);
+                ui.horizontal(|ui| {
+                    let label = ui.label("Key file");
+                    ui.add(egui::TextEdit::singleline(&mut state.key_file).desired_width(260.0))
+                        .labelled_by(label.id);
+                    if ui.button("Choose…").clicked()
+                        && let Some(path) = rfd::FileDialog::new().pick_file()
+                    {
+                        state.key_file = path.display().to_string();
+                    }
+                });
+            }
+            ui.add_space(theme::GAP);
+            if let Some(left) = remaining {
+                let secs = left.as_secs() + 1;
+                ui.label(
+                    RichText::new(format!("Too many wrong passwords. Try again in {secs} s."))
+                        .color(theme::WARNING),
+                );
+            } else if let Some(error) = &state.error {
+                widgets::error_line(ui, error);
+            }
+            let ready = !state.busy && remaining.is_none();
+            let clicked = ui.add_enabled(ready, egui::Button::new("Unlock")).clicked();
+            if state.busy {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Unlocking…");
+                });
+            }
+            if (clicked || entered) && ready {
+                let key_file = (state.needs_key_file && !state.key_file.trim().is_empty())
+                    .then(|| std::path::PathBuf::from(state.key_file.trim()));
+                action = Some(UnlockAction::Submit {
+                    password: SecretString::new(std::mem::take(&mut state.password)),
+                    key_file,
+                });
+                state.focused_once = false;
+            }
+        });
+    });
+    action
+}

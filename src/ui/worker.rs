@@ -1,0 +1,103 @@
+//! Work too slow for a frame (the KDF at unlock and at vault creation) runs
+//! here, on a named thread; the result comes back over a channel and the
+//! window is asked to repaint, so it stays responsive throughout.
+
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+
+use crate::core::lock::VaultLock;
+use crate::core::paths::Paths;
+use crate::core::secret::SecretString;
+use crate::core::vault::{CreateOptions, Credentials, HistoryPolicy, Vault, VaultError};
+
+/// A job for the worker thread.
+pub enum Job {
+    /// Check the credentials and open the vault.
+    Unlock {
+        credentials: Credentials,
+        lock: VaultLock,
+        policy: HistoryPolicy,
+    },
+    /// Create a new vault.
+    Create {
+        password: SecretString,
+        options: CreateOptions,
+        lock: VaultLock,
+    },
+}
+
+/// What a job produced.
+pub enum Outcome {
+    /// The vault is open (or why not).
+    Opened(Result<Vault, VaultError>),
+}
+
+/// Runs one job at a time off the UI thread.
+pub struct Worker {
+    sender: SyncSender<Outcome>,
+    receiver: Receiver<Outcome>,
+    busy: bool,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        let (sender, receiver) = sync_channel(1);
+        Self {
+            sender,
+            receiver,
+            busy: false,
+        }
+    }
+}
+
+impl Worker {
+    /// Whether a job is running.
+    pub fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// Starts `job` on a named thread; the window repaints when it ends.
+    pub fn start(&mut self, ctx: &egui::Context, paths: Paths, job: Job) {
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        let name = match job {
+            Job::Unlock { .. } => "unlock",
+            Job::Create { .. } => "create-vault",
+        };
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let outcome = match job {
+                    Job::Unlock {
+                        credentials,
+                        lock,
+                        policy,
+                    } => Vault::unlock(&paths, &credentials, Some(lock), policy),
+                    Job::Create {
+                        password,
+                        options,
+                        lock,
+                    } => Vault::create(&paths, &password, &options, Some(lock)),
+                };
+                // The receiver lives as long as the window; if it is gone, so is
+                // anyone who could use the result.
+                let _ = sender.send(Outcome::Opened(outcome));
+                ctx.request_repaint();
+            });
+        self.busy = spawned.is_ok();
+        if let Err(e) = spawned {
+            let error = VaultError::Invalid(format!("could not start the {name} worker: {e}"));
+            let _ = self.sender.try_send(Outcome::Opened(Err(error)));
+        }
+    }
+
+    /// The finished job's outcome, if one has finished.
+    pub fn poll(&mut self) -> Option<Outcome> {
+        match self.receiver.try_recv() {
+            Ok(outcome) => {
+                self.busy = false;
+                Some(outcome)
+            }
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The window's screens, driven through their accessibility labels (what a
+//! screen reader announces) with egui_kittest.
+
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spm::core::keys::KeyMode;
+use spm::core::paths::Paths;
+use spm::core::vault::Vault;
+use spm::ui::app::App;
+use spm::ui::clipboard::MemoryClipboard;
+
+mod common;
+
+const MASTER: &str = "correct horse battery staple 42";
+
+fn harness(dir: &std::path::Path, clipboard: &MemoryClipboard) -> Harness<'static, App> {
+    let app = App::new(Paths::portable(dir), Box::new(clipboard.clone()));
+    Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
+}
+
+/// Steps frames until the background job (unlock, creation) has finished.
+fn settle(h: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    h.step();
+    while h.state().is_busy() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(!h.state().is_busy(), "the background job did not finish");
+    h.run();
+}
+
+fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run();
+    h.get_by_label(label).type_text(text);
+    h.run();
+}
+
+fn click(h: &mut Harness<'_, App>, label: &str) {
+    h.get_by_label(label).click();
+    h.run();
+    // Let fade-in animations of modals and popups finish before the next
+    // interaction.
+    h.run_steps(8);
+}
+
+/// Clicks a button that starts a background job, then waits for it.
+fn click_and_settle(h: &mut Harness<'_, App>, label: &str) {
+    h.get_by_label(label).click();
+    settle(h);
+}
+
+/// The table row of the entry titled `title` (the detail panel's heading
+/// carries the same text).
+fn row<'h>(h: &'h Harness<'_, App>, title: &'h str) -> egui_kittest::Node<'h> {
+    h.get_by_role_and_label(Role::Button, title)
+}
+
+fn has_row(h: &Harness<'_, App>, title: &str) -> bool {
+    h.query_by_role_and_label(Role::Button, title).is_some()
+}
+
+fn create_vault_by_library(dir: &std::path::Path) {
+    let paths = Paths::portable(dir);
+    let options = common::fast_options(KeyMode::FileKey);
+    drop(Vault::create(&paths, &MASTER.into(), &options, None).unwrap());
+}
+
+fn unlock(h: &mut Harness<'_, App>, password: &str) {
+    type_into(h, "Master password", password);
+    click_and_settle(h, "Unlock");
+}
+
+#[test]
+fn first_run_to_trash_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let clipboard = MemoryClipboard::default();
+    let mut h = harness(dir.path(), &clipboard);
+    h.run();
+
+    // First run: welcome, password with strength meter, light KDF for speed.
+    click(&mut h, "Create a vault");
+    type_into(&mut h, "Master password", MASTER);
+    assert!(
+        h.query_by_label_contains("Strength:").is_some(),
+        "a live strength meter"
+    );
+    type_into(&mut h, "Repeat the master password", MASTER);
+    h.get_by_label_contains("Light (19 MiB)").click();
+    h.run();
+    click_and_settle(&mut h, "Create vault");
+    assert!(dir.path().join("auth.json").exists());
+    h.get_by_label_contains("Your vault is empty");
+
+    // Add an entry.
+    click(&mut h, "New entry");
+    type_into(&mut h, "Title", "GitHub");
+    type_into(&mut h, "Username", "alice");
+    type_into(&mut h, "Password", "first-Pass-123!");
+    click(&mut h, "Save");
+    assert!(has_row(&h, "GitHub"));
+
+    // Search filters as you type.
+    type_into(&mut h, "Search", "git");
+    assert!(has_row(&h, "GitHub"));
+    h.get_by_label("Search").type_text("zzz");
+    h.run();
+    assert!(!has_row(&h, "GitHub"), "the search hides non-matching rows");
+    // The search box keeps the focus while the results change.
+    for _ in "gitzzz".chars() {
+        h.key_press(Key::Backspace);
+        h.run();
+    }
+    assert!(
+        has_row(&h, "GitHub"),
+        "clearing the search shows every entry again"
+    );
+
+    // Copy the password.
+    row(&h, "GitHub").click();
+    h.run();
+    click(&mut h, "Copy password");
+    assert_eq!(
+        clipboard.0.lock().unwrap().as_deref(),
+        Some("first-Pass-123!")
+    );
+
+    // Lock: the clipboard is cleared and the unlock screen appears.
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::K);
+    h.run();
+    assert_eq!(*clipboard.0.lock().unwrap(), None);
+    h.get_by_label("Unlock");
+
+    // A wrong password, then the right one.
+    unlock(&mut h, "not the password");
+    h.get_by_label_contains("wrong master password");
+    unlock(&mut h, MASTER);
+    row(&h, "GitHub").click();
+    h.run();
+
+    // Change the password with a reason; the history shows it.
+    click(&mut h, "Edit");
+    click(&mut h, "Generator");
+    click(&mut h, "Use this password");
+    click(&mut h, "Reason for the change");
+    click(&mut h, "breach");
+    click(&mut h, "Save");
+    h.get_by_label_contains("(breach by user)");
+
+    // Delete, undo, delete, restore from the trash.
+    click(&mut h, "Delete");
+    assert!(!has_row(&h, "GitHub"));
+    click(&mut h, "Undo");
+    assert!(has_row(&h, "GitHub"));
+    row(&h, "GitHub").click();
+    h.run();
+    click(&mut h, "Delete");
+    click(&mut h, "Trash (1)");
+    row(&h, "GitHub").click();
+    h.run();
+    click(&mut h, "Restore");
+    click(&mut h, "All (1)");
+    assert!(has_row(&h, "GitHub"));
+}
+
+#[test]
+fn five_failures_show_a_live_lockout_countdown() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    for _ in 0..5 {
+        unlock(&mut h, "wrong");
+    }
+    h.get_by_label_contains("Try again in");
+    // While locked out, even the right password is not tried.
+    type_into(&mut h, "Master password", MASTER);
+    h.get_by_label("Unlock").click();
+    h.step();
+    assert!(!h.state().is_busy(), "no unlock starts during the lockout");
+    assert!(h.state().vault().is_none());
+}
+
+#[test]
+fn the_generator_honours_its_options() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    click(&mut h, "New entry");
+    type_into(&mut h, "Title", "Generated");
+    click(&mut h, "Generator");
+    h.get_by_role_and_label(Role::Slider, "Length")
+        .set_value_accesskit(40.0);
+    h.run();
+    click(&mut h, "Digits");
+    click(&mut h, "Symbols");
+    click(&mut h, "Use this password");
+    click(&mut h, "Save");
+    let vault = h.state().vault().unwrap();
+    let entry = vault
+        .entries()
+        .iter()
+        .find(|e| e.title.expose() == "Generated")
+        .unwrap();
+    let password = entry.password.expose();
+    assert_eq!(password.chars().count(), 40, "{password}");
+    assert!(
+        password.chars().all(|c| c.is_ascii_alphabetic()),
+        "{password}"
+    );
+}
+
+#[test]
+fn escape_closes_only_the_top_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    click(&mut h, "New entry");
+    click(&mut h, "Category");
+    h.get_by_label("Personal");
+    h.key_press(Key::Escape);
+    h.run();
+    assert!(h.query_by_label("Personal").is_none(), "the popup closed");
+    h.get_by_label("Title");
+    h.key_press(Key::Escape);
+    h.run();
+    assert!(
+        h.query_by_label("Title").is_none(),
+        "then the editor closed"
+    );
+}
