@@ -38,6 +38,12 @@ pub enum UiError {
     Platform(String),
 }
 
+/// The application icon, drawn for this product (assets/icons).
+fn window_icon() -> egui::IconData {
+    let png = include_bytes!("../../assets/icons/icon-256.png");
+    eframe::icon_data::from_png_bytes(png).unwrap_or_default()
+}
+
 /// Opens the window and runs until it closes.
 pub fn run(paths: Paths) -> Result<(), UiError> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
@@ -51,7 +57,8 @@ pub fn run(paths: Paths) -> Result<(), UiError> {
             .with_title(app::TITLE)
             .with_app_id("secure-password-manager")
             .with_inner_size([1100.0, 720.0])
-            .with_min_inner_size([760.0, 520.0]),
+                        .with_min_inner_size([760.0, 520.0])
+            .with_icon(window_icon()),
         // Window size and position persist; vault data never does.
         persist_window: true,
         ..Default::default()

@@ -58,9 +58,18 @@ pub fn apply(ctx: &egui::Context, choice: ThemeChoice) {
         visuals.widgets.hovered.corner_radius = radius;
         visuals.widgets.active.corner_radius = radius;
         visuals.widgets.noninteractive.corner_radius = radius;
-        visuals.selection.bg_fill = ACCENT.linear_multiply(0.55);
-        visuals.selection.stroke = Stroke::new(1.0, ACCENT);
-        visuals.hyperlink_color = ACCENT;
+                visuals.hyperlink_color = ACCENT;
+    });
+    // Selected rows: the accent as background, and text that stays readable
+    // on it in either theme.
+    ctx.style_mut_of(egui::Theme::Dark, |style| {
+        style.visuals.selection.bg_fill = Color32::from_rgb(0x1e, 0x40, 0xaf);
+        style.visuals.selection.stroke = Stroke::new(1.0, Color32::WHITE);
+        style.visuals.hyperlink_color = Color32::from_rgb(0x93, 0xc5, 0xfd);
+    });
+    ctx.style_mut_of(egui::Theme::Light, |style| {
+        style.visuals.selection.bg_fill = Color32::from_rgb(0xbf, 0xdb, 0xfe);
+        style.visuals.selection.stroke = Stroke::new(1.0, Color32::from_rgb(0x1e, 0x3a, 0x8a));
     });
 }
 
