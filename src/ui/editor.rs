@@ -225,7 +225,7 @@ pub fn editor_ui(
     };
     let mut outcome = EditorOutcome::Open;
     let modal = egui::Modal::new(egui::Id::unique("entry-editor")).show(ctx, |ui| {
-                ui.set_width(600.0);
+        ui.set_width(600.0);
         ui.heading(heading);
         ui.add_space(theme::GAP);
         egui::ScrollArea::vertical()
@@ -297,10 +297,14 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
                 }
             });
     }
-        widgets::text_area(ui, "URLs (one per line)", &mut state.urls, 2);
+    widgets::text_area(ui, "URLs (one per line)", &mut state.urls, 2);
     ui.horizontal(|ui| {
         egui::ComboBox::from_label("Category")
-            .selected_text(if state.category.is_empty() { "None" } else { state.category.as_str() })
+            .selected_text(if state.category.is_empty() {
+                "None"
+            } else {
+                state.category.as_str()
+            })
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut state.category, String::new(), "None");
                 for name in categories {
@@ -311,8 +315,18 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
         ui.checkbox(&mut state.favorite, "Favorite");
     });
     ui.columns(2, |columns| {
-        widgets::text_field(&mut columns[0], "Tags (comma separated)", &mut state.tags, false);
-        widgets::text_field(&mut columns[1], "Expires (YYYY-MM-DD)", &mut state.expires, false);
+        widgets::text_field(
+            &mut columns[0],
+            "Tags (comma separated)",
+            &mut state.tags,
+            false,
+        );
+        widgets::text_field(
+            &mut columns[1],
+            "Expires (YYYY-MM-DD)",
+            &mut state.expires,
+            false,
+        );
     });
     widgets::text_field(ui, "TOTP URI", &mut state.totp, true);
     widgets::text_area(ui, "Notes", &mut state.notes, 3);

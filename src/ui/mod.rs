@@ -57,7 +57,7 @@ pub fn run(paths: Paths) -> Result<(), UiError> {
             .with_title(app::TITLE)
             .with_app_id("secure-password-manager")
             .with_inner_size([1100.0, 720.0])
-                        .with_min_inner_size([760.0, 520.0])
+            .with_min_inner_size([760.0, 520.0])
             .with_icon(window_icon()),
         // Window size and position persist; vault data never does.
         persist_window: true,

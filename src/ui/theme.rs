@@ -58,7 +58,7 @@ pub fn apply(ctx: &egui::Context, choice: ThemeChoice) {
         visuals.widgets.hovered.corner_radius = radius;
         visuals.widgets.active.corner_radius = radius;
         visuals.widgets.noninteractive.corner_radius = radius;
-                visuals.hyperlink_color = ACCENT;
+        visuals.hyperlink_color = ACCENT;
     });
     // Selected rows: the accent as background, and text that stays readable
     // on it in either theme.

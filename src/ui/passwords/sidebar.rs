@@ -38,7 +38,7 @@ pub fn sidebar_ui(
             vault.entries().iter().filter(|e| e.is_trashed()).count(),
         ),
     ];
-        let trashed = counts[4].2;
+    let trashed = counts[4].2;
     // Long category names end in "…" rather than running under the table.
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
     ui.add_space(theme::GAP);

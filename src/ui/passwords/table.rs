@@ -57,14 +57,14 @@ pub fn table_ui(ui: &mut Ui, state: &mut PasswordsState, vault: &Vault) -> Optio
     ];
     let mut clicked_header = None;
     let mut clicked_row = None;
-        // Column widths follow the space left beside the sidebar and details.
+    // Column widths follow the space left beside the sidebar and details.
     let width = ui.available_width() - 6.0 * ui.spacing().item_spacing.x;
     let share = |fraction: f32| (width * fraction).max(60.0);
     TableBuilder::new(ui)
         .striped(true)
         .auto_shrink([false, false])
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-                        .column(Col::exact(share(0.24)).clip(true))
+        .column(Col::exact(share(0.24)).clip(true))
         .column(Col::exact(share(0.20)).clip(true))
         .column(Col::exact(share(0.22)).clip(true))
         .column(Col::exact(share(0.12)).clip(true))
@@ -91,12 +91,13 @@ pub fn table_ui(ui: &mut Ui, state: &mut PasswordsState, vault: &Vault) -> Optio
                 let selected = state.selected == Some(uuid);
                 row.set_selected(selected);
                 row.col(|ui| {
-                                        // A gold dot marks favorites (drawn, so no font needs a
+                    // A gold dot marks favorites (drawn, so no font needs a
                     // star); the space is kept for every row so titles align.
                     let (rect, _) =
                         ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
                     if entry.favorite {
-                        ui.painter().circle_filled(rect.center(), 4.0, theme::FAVORITE);
+                        ui.painter()
+                            .circle_filled(rect.center(), 4.0, theme::FAVORITE);
                     }
                     if ui
                         .selectable_label(selected, entry.title.expose())
