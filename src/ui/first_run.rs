@@ -180,6 +180,8 @@ pub fn first_run_ui(ui: &mut Ui, state: &mut FirstRunState) -> Option<FirstRunAc
 }
 
 fn welcome_ui(ui: &mut Ui, state: &mut FirstRunState) {
+    widgets::logo_ui(ui, 96.0);
+    ui.add_space(theme::GAP);
     ui.heading("Welcome to Secure Password Manager");
     ui.add_space(theme::GAP);
     ui.label(
@@ -187,7 +189,7 @@ fn welcome_ui(ui: &mut Ui, state: &mut FirstRunState) {
          password. Nothing leaves this machine.",
     );
     ui.add_space(theme::SECTION_GAP);
-    if ui.button("Create a vault").clicked() {
+    if widgets::primary_button(ui, "Create a vault", true).clicked() {
         state.welcomed = true;
         state.start_timing(ui.ctx());
     }
@@ -270,9 +272,7 @@ fn setup_ui(ui: &mut Ui, state: &mut FirstRunState) -> Option<FirstRunAction> {
         } else {
             "Create vault"
         };
-        let clicked = ui
-            .add_enabled(!state.busy, egui::Button::new(label))
-            .clicked();
+        let clicked = widgets::primary_button(ui, label, !state.busy).clicked();
         if clicked {
             return submit(state, weak);
         }

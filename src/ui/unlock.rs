@@ -59,6 +59,8 @@ pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
     ui.vertical_centered(|ui| {
         ui.set_max_width(theme::FORM_WIDTH);
         ui.add_space(theme::SECTION_GAP * 3.0);
+        widgets::logo_ui(ui, 72.0);
+        ui.add_space(theme::GAP);
         ui.heading("Unlock your vault");
         ui.add_space(theme::SECTION_GAP);
         ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
@@ -94,7 +96,7 @@ pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
                 widgets::error_line(ui, error);
             }
             let ready = !state.busy && remaining.is_none();
-            let clicked = ui.add_enabled(ready, egui::Button::new("Unlock")).clicked();
+            let clicked = widgets::primary_button(ui, "Unlock", ready).clicked();
             if state.busy {
                 ui.horizontal(|ui| {
                     ui.spinner();

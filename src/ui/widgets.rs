@@ -54,3 +54,37 @@ pub fn strength_meter(ui: &mut Ui, strength: &Strength) {
 pub fn error_line(ui: &mut Ui, text: &str) {
     ui.label(egui::RichText::new(text).color(super::theme::DANGER));
 }
+
+/// A button for the screen's main action, in the accent color.
+pub fn primary_button(ui: &mut Ui, text: &str, enabled: bool) -> Response {
+    let label = egui::RichText::new(text)
+        .color(egui::Color32::WHITE)
+        .strong();
+    let button = egui::Button::new(label)
+        .fill(super::theme::ACCENT)
+        .min_size(egui::vec2(120.0, 30.0));
+    ui.add_enabled(enabled, button)
+}
+
+/// The application icon, drawn at `size` points (decoded once per window).
+pub fn logo_ui(ui: &mut Ui, size: f32) {
+    let id = egui::Id::unique("app-logo-texture");
+    let texture = ui.ctx().data_mut(|d| d.get_temp::<egui::TextureHandle>(id));
+    let texture = match texture {
+        Some(t) => t,
+        None => {
+            let png = include_bytes!("../../assets/icons/icon-128.png");
+            let Ok(icon) = eframe::icon_data::from_png_bytes(png) else {
+                return;
+            };
+            let size = [icon.width as usize, icon.height as usize];
+            let image = egui::ColorImage::from_rgba_unmultiplied(size, &icon.rgba);
+            let handle = ui
+                .ctx()
+                .load_texture("app-logo", image, egui::TextureOptions::LINEAR);
+            ui.ctx().data_mut(|d| d.insert_temp(id, handle.clone()));
+            handle
+        }
+    };
+    ui.add(egui::Image::new(&texture).fit_to_exact_size(egui::vec2(size, size)));
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Photographs the main screens at 1280x800 under a virtual X display, into
+# docs/screenshots/. Needs: xvfb, xdotool, imagemagick (Debian packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=docs/screenshots
+mkdir -p "$out"
+cargo build --quiet
+bin="${CARGO_TARGET_DIR:-target}/debug/password-manager"
+work="$(mktemp -d)"
+display=":$((50 + RANDOM % 200))"
+master='correct horse battery staple 42'
+kdf=(--kdf-memory 19456 --kdf-iterations 2 --kdf-parallelism 1)
+
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+app=""
+cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+sleep 1
+export DISPLAY="$display"
+
+# Opens the app on a data directory and sizes its window; sets $app, $win.
+open_app() {
+  "$bin" --data-dir "$1" >/dev/null 2>&1 &
+  app=$!
+  for _ in $(seq 50); do
+    win=$(xdotool search --name 'Secure Password Manager' 2>/dev/null | head -1 || true)
+    [ -n "$win" ] && break
+    sleep 0.2
+  done
+  xdotool windowmove "$win" 0 0 windowsize "$win" 1280 800 windowfocus --sync "$win"
+  sleep 1.5
+}
+shot() { import -window root "$out/$1.png"; }
+
+# First run.
+open_app "$work/empty"
+xdotool mousemove 640 154 click 1
+sleep 1.5
+shot first-run
+kill "$app"; app=""
+
+# A vault with a few entries.
+vault="$work/vault"
+echo "$master" | "$bin" --data-dir "$vault" init "${kdf[@]}" >/dev/null
+while IFS='|' read -r title user url category; do
+  printf '%s\n' "$master" | "$bin" --data-dir "$vault" add --title "$title" --username "$user" \
+    --url "$url" --category "$category" --generate >/dev/null
+done <<'LIST'
+GitHub|alice@example.com|https://github.com|Work
+Online Banking|alice.smith|https://bank.example.com|Finance
+Mail|alice@example.org|https://mail.example.org|Personal
+Router admin|admin|http://192.168.1.1|General
+Forum|alice_s|https://forum.example.net|Social
+Cloud Console|alice@corp.example|https://console.cloud.example|Work
+LIST
+printf '%s\n' "$master" | "$bin" --data-dir "$vault" edit GitHub --favorite \
+  --notes 'Recovery codes are in the safe.' --tag dev --tag code --expires 2027-03-01 >/dev/null
+printf '%s\nrotated-Pass-7\n' "$master" | "$bin" --data-dir "$vault" edit GitHub --password \
+  --reason breach >/dev/null
+
+open_app "$vault"
+shot unlock
+xdotool type --window "$win" --delay 15 "$master"
+xdotool key --window "$win" Return
+sleep 2
+xdotool mousemove 260 133 click 1
+sleep 1
+shot passwords
+xdotool key --window "$win" ctrl+e
+sleep 1
+shot editor
+echo "Screenshots written to $out/"
