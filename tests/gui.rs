@@ -21,6 +21,8 @@ fn harness(dir: &std::path::Path, clipboard: &MemoryClipboard) -> Harness<'stati
     let app = App::new(Paths::portable(dir), Box::new(clipboard.clone()));
     Harness::builder()
         .with_size([1280.0, 800.0])
+        // Grids lay themselves out over a couple of extra frames.
+        .with_max_steps(32)
         .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
 }
 
@@ -239,4 +241,61 @@ fn escape_closes_only_the_top_layer() {
         h.query_by_label("Title").is_none(),
         "then the editor closed"
     );
+}
+
+#[test]
+fn categories_can_be_added_renamed_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    h.get_by_role_and_label(Role::Button, "Categories").click();
+    h.run();
+
+    type_into(&mut h, "New category", "Travel");
+    click(&mut h, "Add category");
+    click(&mut h, "Rename Travel");
+    h.get_by_label("New name").focus();
+    h.run();
+    for _ in "Travel".chars() {
+        h.key_press(Key::Backspace);
+    }
+    h.get_by_label("New name").type_text("Trips");
+    h.run();
+    click(&mut h, "Save name");
+    click(&mut h, "Delete Trips");
+    h.get_by_label_contains("Deleted Trips");
+    let names: Vec<String> = h
+        .state()
+        .vault()
+        .unwrap()
+        .categories()
+        .iter()
+        .map(|c| c.name.expose().to_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n == "Travel" || n == "Trips"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn settings_changes_are_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    h.get_by_role_and_label(Role::Button, "Settings").click();
+    h.run();
+    h.get_by_role_and_label(Role::Slider, "Lock after this many minutes without use")
+        .set_value_accesskit(30.0);
+    h.run();
+    click(&mut h, "Lock when the window is minimized");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!(saved["security"]["auto_lock_minutes"], 30);
+    assert_eq!(saved["security"]["lock_on_minimize"], false);
+    h.get_by_label_contains("passwords.db");
 }

@@ -46,6 +46,7 @@ enum Rule {
 
 /// Every known leaf setting and the values it accepts.
 const RULES: &[(&str, Rule)] = &[
+    ("ui.theme", Rule::OneOf(&["system", "light", "dark"])),
     (
         "key_management.mode",
         Rule::OneOf(&["file-key", "password-derived"]),
@@ -102,7 +103,8 @@ pub fn defaults() -> Value {
         },
         "clipboard": { "auto_clear_seconds": 25 },
         "password_history": { "enabled": true, "max_versions": 10 },
-        "security": { "auto_lock_minutes": 5, "lock_on_minimize": true },
+                "security": { "auto_lock_minutes": 5, "lock_on_minimize": true },
+        "ui": { "theme": "system" },
         "browser_bridge": {
             "enabled": false,
             "host": "127.0.0.1",
@@ -242,6 +244,14 @@ impl Settings {
     /// `security.auto_lock_minutes`.
     pub fn auto_lock_minutes(&self) -> u64 {
         self.int("security.auto_lock_minutes") as u64
+    }
+
+    /// `ui.theme`: "system", "light" or "dark".
+    pub fn theme(&self) -> String {
+        pointer(&self.effective, "ui.theme")
+            .and_then(Value::as_str)
+            .unwrap_or("system")
+            .to_owned()
     }
 
     /// `security.lock_on_minimize`.

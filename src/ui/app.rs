@@ -6,12 +6,15 @@ use std::time::{Duration, Instant};
 use egui::Ui;
 use uuid::Uuid;
 
+use super::categories_view::{self, CategoriesView, CategoryAction};
 use super::clipboard::{Clipboard, ClipboardBackend};
 use super::command::Command;
 use super::editor::{self, EditorOutcome, EditorState};
 use super::first_run::{self, FirstRunAction, FirstRunState};
 use super::main_view::{self, Dialog, DialogOutcome};
 use super::passwords::{self, DetailAction, PasswordsAction, PasswordsState, View};
+use super::settings_view::{self, SettingsAction, SettingsView};
+use super::theme;
 use super::toast::{Toasts, Undo};
 use super::unlock::{self, UnlockAction, UnlockState};
 use super::worker::{Job, Outcome, Worker};
@@ -32,9 +35,20 @@ enum Screen {
     Main(Box<MainState>),
 }
 
+/// The parts of the unlocked window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Passwords,
+    Categories,
+    Settings,
+}
+
 struct MainState {
     vault: Vault,
+    section: Section,
     passwords: PasswordsState,
+    categories: CategoriesView,
+    settings: SettingsView,
     editor: Option<EditorState>,
     dialog: Option<Dialog>,
 }
@@ -49,6 +63,7 @@ pub struct App {
     clipboard: Clipboard,
     toasts: Toasts,
     last_activity: Instant,
+    theme_applied: bool,
 }
 
 impl App {
@@ -71,6 +86,7 @@ impl App {
             clipboard: Clipboard::new(clipboard),
             toasts: Toasts::default(),
             last_activity: Instant::now(),
+            theme_applied: false,
         }
     }
 
@@ -96,6 +112,10 @@ impl App {
     /// Per-frame work that draws nothing: finished jobs, shortcuts, queued
     /// commands, the clipboard timer and the auto-lock.
     pub fn logic(&mut self, ctx: &egui::Context) {
+        if !self.theme_applied {
+            theme::apply(ctx, settings_view::theme_choice(&self.settings.theme()));
+            self.theme_applied = true;
+        }
         if let Some(outcome) = self.worker.poll() {
             self.finish_job(outcome);
         }
@@ -155,7 +175,37 @@ impl App {
         egui::Panel::bottom("status").show(ui, |ui| {
             main_view::status_bar_ui(ui, shown, total, clipboard);
         });
-        let action = passwords::passwords_ui(ui, &mut main.passwords, &main.vault);
+        egui::Panel::top("sections").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                for (section, label) in [
+                    (Section::Passwords, "Passwords"),
+                    (Section::Categories, "Categories"),
+                    (Section::Settings, "Settings"),
+                ] {
+                    ui.selectable_value(&mut main.section, section, label);
+                }
+            });
+        });
+        let mut action = None;
+        let mut category_action = None;
+        let mut setting_actions = Vec::new();
+        match main.section {
+            Section::Passwords => {
+                action = passwords::passwords_ui(ui, &mut main.passwords, &main.vault);
+            }
+            Section::Categories => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    category_action =
+                        categories_view::categories_ui(ui, &mut main.categories, &main.vault);
+                });
+            }
+            Section::Settings => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    setting_actions =
+                        settings_view::settings_ui(ui, &mut main.settings, &self.paths);
+                });
+            }
+        }
 
         let categories: Vec<String> = main
             .vault
@@ -178,6 +228,12 @@ impl App {
         }
         if let Some(outcome) = edited {
             self.editor_outcome(outcome);
+        }
+        if let Some(change) = category_action {
+            self.category_action(change);
+        }
+        for change in setting_actions {
+            self.setting_action(change);
         }
         if let Some((dialog, outcome)) = decided {
             self.dialog_outcome(dialog, outcome);
@@ -317,6 +373,52 @@ impl App {
                     self.toasts.error(e.to_string());
                 }
             }
+        }
+    }
+
+    fn category_action(&mut self, action: CategoryAction) {
+        let Some(main) = self.main() else {
+            return;
+        };
+        let result = match &action {
+            CategoryAction::Add(name, color) => main.vault.add_category(name, color),
+            CategoryAction::Rename(old, new) => main.vault.rename_category(old, new),
+            CategoryAction::Recolor(name, color) => main.vault.recolor_category(name, color),
+            CategoryAction::Delete(name) => main.vault.delete_category(name),
+        };
+        match (result, action) {
+            (Err(e), _) => self.toasts.error(capitalized(&e.to_string())),
+            (Ok(()), CategoryAction::Delete(name)) => {
+                self.toasts
+                    .info(format!("Deleted {name}; its entries are in General now."));
+            }
+            _ => {}
+        }
+    }
+
+    fn setting_action(&mut self, action: SettingsAction) {
+        let (key, value) = match action {
+            SettingsAction::OpenDataFolder => {
+                self.queue.push(Command::OpenDataFolder);
+                return;
+            }
+            SettingsAction::Change(key, value) => (key, value),
+        };
+        let saved = self
+            .settings
+            .set(key, &value)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                self.settings
+                    .save(&self.paths.settings())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = saved {
+            self.toasts.error(format!("The setting was not saved: {e}"));
+        }
+        let policy = HistoryPolicy::from_settings(&self.settings);
+        if let Some(main) = self.main() {
+            main.vault.set_history_policy(policy);
         }
     }
 
@@ -477,7 +579,10 @@ impl App {
                 }
                 self.screen = Screen::Main(Box::new(MainState {
                     vault,
+                    section: Section::Passwords,
                     passwords: PasswordsState::default(),
+                    categories: CategoriesView::default(),
+                    settings: SettingsView::from_settings(&self.settings),
                     editor: None,
                     dialog: None,
                 }));
@@ -543,6 +648,15 @@ impl App {
         }
         ctx.request_repaint_after(Duration::from_secs(1));
     }
+}
+
+/// "Text" from "text" (core messages start in lower case).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn unlock_state(paths: &Paths) -> UnlockState {

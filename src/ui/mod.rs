@@ -6,6 +6,7 @@
 //! KDF at unlock and at vault creation) runs on named worker threads.
 
 pub mod app;
+mod categories_view;
 pub mod clipboard;
 pub mod command;
 mod editor;
@@ -13,6 +14,7 @@ mod first_run;
 mod generator;
 mod main_view;
 mod passwords;
+mod settings_view;
 pub mod theme;
 mod toast;
 mod unlock;
@@ -66,10 +68,7 @@ pub fn run(paths: Paths) -> Result<(), UiError> {
     eframe::run_native(
         app::TITLE,
         options,
-        Box::new(move |cc| {
-            theme::apply(&cc.egui_ctx, theme::ThemeChoice::System);
-            Ok(Box::new(app::App::new(paths, clipboard::system())))
-        }),
+        Box::new(move |_cc| Ok(Box::new(app::App::new(paths, clipboard::system())))),
     )
     .map_err(|e| UiError::Platform(e.to_string()))
 }

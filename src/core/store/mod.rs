@@ -428,6 +428,14 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Deletes a category row.
+    pub fn delete_category(&mut self, uuid: Uuid) -> Result<(), StoreError> {
+        self.tx
+            .execute("DELETE FROM categories WHERE uuid = ?1", [uuid.as_bytes()])
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     /// Appends a history row for the entry stored at `entry_row` and keeps
     /// only that entry's newest `keep` rows.
     pub fn push_history(

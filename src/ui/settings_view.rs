@@ -1,0 +1,154 @@
+//! The Settings section: locking, clipboard, history, theme, and where
+//! every file lives.
+
+use egui::{RichText, Ui};
+
+use super::theme::{self, ThemeChoice};
+use crate::core::paths::Paths;
+use crate::core::settings::Settings;
+
+/// What the section asks for.
+pub enum SettingsAction {
+    /// Save a changed setting: dotted key and value as `settings set` takes it.
+    Change(&'static str, String),
+    /// Show the data folder in the file manager.
+    OpenDataFolder,
+}
+
+/// The section's editable copy of the values.
+pub struct SettingsView {
+    auto_lock_minutes: u64,
+    lock_on_minimize: bool,
+    clipboard_seconds: u64,
+    history_enabled: bool,
+    history_versions: u32,
+    theme: ThemeChoice,
+}
+
+impl SettingsView {
+    /// The values as the settings hold them.
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            auto_lock_minutes: settings.auto_lock_minutes(),
+            lock_on_minimize: settings.lock_on_minimize(),
+            clipboard_seconds: settings.clipboard_clear_seconds(),
+            history_enabled: settings.history_enabled(),
+            history_versions: settings.history_max_versions(),
+            theme: theme_choice(&settings.theme()),
+        }
+    }
+}
+
+/// The theme a setting names.
+pub fn theme_choice(name: &str) -> ThemeChoice {
+    match name {
+        "light" => ThemeChoice::Light,
+        "dark" => ThemeChoice::Dark,
+        _ => ThemeChoice::System,
+    }
+}
+
+/// Draws the section; returns the settings that changed this frame.
+pub fn settings_ui(ui: &mut Ui, view: &mut SettingsView, paths: &Paths) -> Vec<SettingsAction> {
+    let mut actions = Vec::new();
+    let mut change =
+        |key: &'static str, value: String| actions.push(SettingsAction::Change(key, value));
+    let mut open_folder = false;
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.set_max_width(720.0);
+        ui.add_space(theme::GAP);
+        ui.heading("Settings");
+        ui.add_space(theme::GAP);
+
+        section(ui, "Locking");
+        let slider = egui::Slider::new(&mut view.auto_lock_minutes, 1..=240)
+            .text("Lock after this many minutes without use");
+        if ui.add(slider).changed() {
+            change(
+                "security.auto_lock_minutes",
+                view.auto_lock_minutes.to_string(),
+            );
+        }
+        if ui
+            .checkbox(
+                &mut view.lock_on_minimize,
+                "Lock when the window is minimized",
+            )
+            .changed()
+        {
+            change(
+                "security.lock_on_minimize",
+                view.lock_on_minimize.to_string(),
+            );
+        }
+
+        section(ui, "Clipboard");
+        let slider = egui::Slider::new(&mut view.clipboard_seconds, 5..=600)
+            .text("Clear a copied secret after this many seconds");
+        if ui.add(slider).changed() {
+            change(
+                "clipboard.auto_clear_seconds",
+                view.clipboard_seconds.to_string(),
+            );
+        }
+
+        section(ui, "Password history");
+        if ui
+            .checkbox(&mut view.history_enabled, "Keep previous passwords")
+            .changed()
+        {
+            change("password_history.enabled", view.history_enabled.to_string());
+        }
+        let slider = egui::Slider::new(&mut view.history_versions, 1..=100)
+            .text("Previous passwords kept per entry");
+        if ui.add_enabled(view.history_enabled, slider).changed() {
+            change(
+                "password_history.max_versions",
+                view.history_versions.to_string(),
+            );
+        }
+
+        section(ui, "Theme");
+        ui.horizontal(|ui| {
+            for (choice, label, name) in [
+                (ThemeChoice::System, "Follow the system", "system"),
+                (ThemeChoice::Light, "Light", "light"),
+                (ThemeChoice::Dark, "Dark", "dark"),
+            ] {
+                if ui.radio_value(&mut view.theme, choice, label).changed() {
+                    theme::apply(ui.ctx(), choice);
+                    change("ui.theme", name.to_owned());
+                }
+            }
+        });
+
+        section(ui, "Files");
+        egui::Grid::new("files")
+            .num_columns(2)
+            .spacing([16.0, 4.0])
+            .striped(true)
+            .show(ui, |ui| {
+                for named in paths.named_files() {
+                    ui.label(named.label);
+                    ui.label(
+                        RichText::new(named.path.display().to_string())
+                            .monospace()
+                            .small(),
+                    );
+                    ui.end_row();
+                }
+            });
+        ui.add_space(theme::GAP);
+        open_folder = ui.button("Open data folder").clicked();
+    });
+    if open_folder {
+        actions.push(SettingsAction::OpenDataFolder);
+    }
+    actions
+}
+
+fn section(ui: &mut Ui, title: &str) {
+    ui.add_space(theme::SECTION_GAP);
+    ui.label(RichText::new(title).strong());
+    ui.separator();
+}
