@@ -72,4 +72,9 @@ shot passwords
 xdotool key --window "$win" ctrl+e
 sleep 1
 shot editor
+xdotool key --window "$win" Escape
+sleep 0.5
+xdotool mousemove 205 45 click 1
+sleep 1
+shot settings
 echo "Screenshots written to $out/"

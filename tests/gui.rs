@@ -299,3 +299,30 @@ fn settings_changes_are_saved() {
     assert_eq!(saved["security"]["lock_on_minimize"], false);
     h.get_by_label_contains("passwords.db");
 }
+
+#[test]
+fn the_log_viewer_shows_a_failed_login_and_filters_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    // A wrong password through the command line writes LOGIN_FAILED.
+    common::run_in(dir.path(), &["list"], "wrong\n").expect_code(3);
+    common::run_in(dir.path(), &["list"], &format!("{MASTER}\n")).ok();
+
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    h.get_by_role_and_label(Role::Button, "Logs").click();
+    h.run_steps(8);
+    h.run();
+    h.get_by_label_contains("LOGIN_FAILED");
+    h.get_by_label_contains("LOGIN_SUCCESS");
+
+    type_into(&mut h, "Filter", "login_failed");
+    h.run_steps(4);
+    h.run();
+    h.get_by_label_contains("LOGIN_FAILED");
+    assert!(
+        h.query_by_label_contains("LOGIN_SUCCESS").is_none(),
+        "the filter hides other lines"
+    );
+}

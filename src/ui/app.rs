@@ -11,6 +11,7 @@ use super::clipboard::{Clipboard, ClipboardBackend};
 use super::command::Command;
 use super::editor::{self, EditorOutcome, EditorState};
 use super::first_run::{self, FirstRunAction, FirstRunState};
+use super::logs_view::{self, LogsView};
 use super::main_view::{self, Dialog, DialogOutcome};
 use super::passwords::{self, DetailAction, PasswordsAction, PasswordsState, View};
 use super::settings_view::{self, SettingsAction, SettingsView};
@@ -41,6 +42,7 @@ enum Section {
     Passwords,
     Categories,
     Settings,
+    Logs,
 }
 
 struct MainState {
@@ -49,6 +51,7 @@ struct MainState {
     passwords: PasswordsState,
     categories: CategoriesView,
     settings: SettingsView,
+    logs: LogsView,
     editor: Option<EditorState>,
     dialog: Option<Dialog>,
 }
@@ -181,6 +184,7 @@ impl App {
                     (Section::Passwords, "Passwords"),
                     (Section::Categories, "Categories"),
                     (Section::Settings, "Settings"),
+                    (Section::Logs, "Logs"),
                 ] {
                     ui.selectable_value(&mut main.section, section, label);
                 }
@@ -203,6 +207,11 @@ impl App {
                 egui::CentralPanel::default().show(ui, |ui| {
                     setting_actions =
                         settings_view::settings_ui(ui, &mut main.settings, &self.paths);
+                });
+            }
+            Section::Logs => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    logs_view::logs_ui(ui, &mut main.logs, &self.paths);
                 });
             }
         }
@@ -583,6 +592,7 @@ impl App {
                     passwords: PasswordsState::default(),
                     categories: CategoriesView::default(),
                     settings: SettingsView::from_settings(&self.settings),
+                    logs: LogsView::new(&self.paths),
                     editor: None,
                     dialog: None,
                 }));

@@ -12,6 +12,7 @@ pub mod command;
 mod editor;
 mod first_run;
 mod generator;
+mod logs_view;
 mod main_view;
 mod passwords;
 mod settings_view;
