@@ -77,4 +77,7 @@ sleep 0.5
 xdotool mousemove 205 45 click 1
 sleep 1
 shot settings
+xdotool mousemove 306 45 click 1
+sleep 1.5
+shot logs
 echo "Screenshots written to $out/"

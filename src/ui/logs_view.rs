@@ -225,7 +225,10 @@ pub fn logs_ui(ui: &mut Ui, view: &mut LogsView, paths: &Paths) {
         });
         return;
     }
-    let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0;
+    // Rows are exactly this tall (no spacing, thin padding), so the scroll
+    // area can place any line without laying out the others.
+    let padding = 1.0;
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace) + 2.0 * padding;
     let mut area = egui::ScrollArea::both()
         .auto_shrink([false, false])
         .stick_to_bottom(view.follow);
@@ -234,6 +237,8 @@ pub fn logs_ui(ui: &mut Ui, view: &mut LogsView, paths: &Paths) {
         view.jump_to_end = false;
     }
     area.show_rows(ui, row_height, shown, |ui, rows| {
+        ui.spacing_mut().item_spacing.y = 0.0;
+        ui.spacing_mut().button_padding.y = padding;
         let numbers: Vec<usize> = if view.filtering() {
             view.matches[rows.clone()].to_vec()
         } else {
