@@ -101,27 +101,43 @@ impl SearchIndex {
             .collect();
 
         let bytes = &self.text[..];
+        let needle_len = terms[0].len();
         let mut found = Vec::new();
-        let mut last_span = usize::MAX;
-        for pos in first.find_iter(bytes) {
-            let i = self
-                .spans
-                .partition_point(|s| s.start <= pos)
-                .saturating_sub(1);
-            if i == last_span {
+        // Spans are in buffer order, so one cursor walks them alongside the
+        // scan; after a hit the scan jumps to the next entry, so a common
+        // term costs one search per entry, not one per occurrence.
+        let mut cursor = 0;
+        let mut pos = 0;
+        while let Some(offset) = first.find(&bytes[pos..]) {
+            let hit = pos + offset;
+            while cursor < self.spans.len() && self.spans[cursor].end < hit + needle_len {
+                cursor += 1;
+            }
+            let Some(span) = self.spans.get(cursor).copied() else {
+                break;
+            };
+            if hit < span.start {
+                // The match ran across an entry boundary; go on in this span.
+                pos = span.start;
                 continue;
             }
-            let span = self.spans[i];
-            if span.slot == DEAD || pos + terms[0].len() > span.end {
-                continue;
+            if span.slot != DEAD {
+                let hay = &bytes[span.start..span.end];
+                if rest.iter().all(|f| f.find(hay).is_some()) {
+                    found.push(span.slot as usize);
+                }
             }
-            last_span = i;
-            let hay = &bytes[span.start..span.end];
-            if rest.iter().all(|f| f.find(hay).is_some()) {
-                found.push(span.slot as usize);
+            pos = span.end + 1;
+            cursor += 1;
+            if pos >= bytes.len() {
+                break;
             }
         }
-        found.sort_unstable();
+        // Slots come out in buffer order, which is slot order until edits
+        // move entries to the end.
+        if !found.is_sorted() {
+            found.sort_unstable();
+        }
         found
     }
 
@@ -242,6 +258,19 @@ mod tests {
         assert!(index.search("one").is_empty());
         index.push(&entry("four", ""));
         assert_eq!(index.search("four"), vec![2]);
+    }
+
+    #[test]
+    fn a_term_found_many_times_lists_each_entry_once_in_slot_order() {
+        let mut index =
+            SearchIndex::build(&[entry("eee", "eeee"), entry("abc", ""), entry("e", "e e")]);
+        assert_eq!(index.search("e"), vec![0, 2]);
+        index.update(0, &entry("xyz e", ""));
+        assert_eq!(
+            index.search("e"),
+            vec![0, 2],
+            "an edited entry moves in the buffer"
+        );
     }
 
     #[test]

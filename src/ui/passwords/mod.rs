@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::core::entries::Entry;
 use crate::core::time;
-use crate::core::vault::{Filter, Vault};
+use crate::core::vault::Vault;
 use crate::ui::command::Command;
 
 pub use detail::{CopyWhat, DetailAction};
@@ -42,7 +42,29 @@ pub enum Column {
     Expires,
 }
 
+/// How many entries each sidebar filter holds.
+#[derive(Default)]
+pub struct Counts {
+    /// Live entries.
+    pub all: usize,
+    /// Live favorites.
+    pub favorites: usize,
+    /// Live entries expiring within 30 days.
+    pub expiring: usize,
+    /// Live entries already expired.
+    pub expired: usize,
+    /// Entries in the trash.
+    pub trash: usize,
+    /// Live entries per category name.
+    pub per_category: std::collections::HashMap<String, usize>,
+}
+
 /// State of the Passwords section.
+///
+/// Everything derived from the whole vault (the sorted order, the counts)
+/// is cached until the vault changes, so a frame costs only the visible
+/// rows and a keystroke in the search box costs one index scan and one
+/// pass over the cached order.
 pub struct PasswordsState {
     /// The sidebar's choice.
     pub view: View,
@@ -57,7 +79,11 @@ pub struct PasswordsState {
     /// Put the cursor in the search box on the next frame.
     pub focus_search: bool,
     rows: Vec<Uuid>,
-    rows_key: Option<(u64, View, String, Column, bool)>,
+    rows_key: Option<(u64, View, String, Column, bool, i64)>,
+    order: Vec<usize>,
+    order_key: Option<(u64, Column, bool)>,
+    counts: Counts,
+    counts_key: Option<(u64, i64)>,
     /// Entries in the vault that are not in the trash.
     pub live_total: usize,
 }
@@ -74,9 +100,18 @@ impl Default for PasswordsState {
             focus_search: false,
             rows: Vec::new(),
             rows_key: None,
+            order: Vec::new(),
+            order_key: None,
+            counts: Counts::default(),
+            counts_key: None,
             live_total: 0,
         }
     }
+}
+
+/// The current hour, so date-based filters refresh during a long session.
+fn hour() -> i64 {
+    time::now_unix() / 3600
 }
 
 impl PasswordsState {
@@ -89,32 +124,95 @@ impl PasswordsState {
             self.search.clone(),
             self.sort,
             self.ascending,
+            hour(),
         );
-        if self.rows_key.as_ref() != Some(&key) {
-            let filter = Filter {
-                category: match &self.view {
-                    View::Category(name) => Some(name.clone()),
-                    _ => None,
-                },
-                favorites: self.view == View::Favorites,
-                expiring_days: (self.view == View::Expiring).then_some(30),
-                expired: self.view == View::Expired,
-                trash: self.view == View::Trash,
-                search: (!self.search.trim().is_empty()).then(|| self.search.clone()),
-            };
-            let mut found = vault.query(&filter);
-            if self.sort != Column::Title || !self.ascending {
-                sort(&mut found, self.sort, self.ascending);
+        if self.rows_key.as_ref() == Some(&key) {
+            return &self.rows;
+        }
+        self.refresh_order(vault);
+        let entries = vault.entries();
+        let matching: Option<Vec<bool>> = (!self.search.trim().is_empty()).then(|| {
+            let mut hit = vec![false; entries.len()];
+            for slot in vault.search_slots(&self.search) {
+                hit[slot] = true;
             }
-            self.rows = found.iter().map(|e| e.uuid).collect();
-            self.live_total = vault.entries().iter().filter(|e| !e.is_trashed()).count();
-            self.rows_key = Some(key);
-            if self.selected.is_some_and(|s| !self.rows.contains(&s)) {
-                self.selected = None;
-                self.reveal = false;
-            }
+            hit
+        });
+        let now = time::now_unix();
+        let view = &self.view;
+        let wanted = |e: &Entry| match view {
+            View::All => !e.is_trashed(),
+            View::Favorites => !e.is_trashed() && e.favorite,
+            View::Expiring => !e.is_trashed() && e.expires_within(now, 30),
+            View::Expired => !e.is_trashed() && e.is_expired(now),
+            View::Trash => e.is_trashed(),
+            View::Category(name) => !e.is_trashed() && e.category.expose() == name,
+        };
+        self.rows = self
+            .order
+            .iter()
+            .filter(|&&slot| matching.as_ref().is_none_or(|hit| hit[slot]))
+            .map(|&slot| &entries[slot])
+            .filter(|e| wanted(e))
+            .map(|e| e.uuid)
+            .collect();
+        self.live_total = self.counts(vault).all;
+        self.rows_key = Some(key);
+        if self.selected.is_some_and(|s| !self.rows.contains(&s)) {
+            self.selected = None;
+            self.reveal = false;
         }
         &self.rows
+    }
+
+    /// Every entry's position, sorted by the current column.
+    fn refresh_order(&mut self, vault: &Vault) {
+        let key = (vault.revision(), self.sort, self.ascending);
+        if self.order_key == Some(key) {
+            return;
+        }
+        let entries = vault.entries();
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        match self.sort {
+            Column::Modified => order.sort_by_key(|&i| entries[i].updated_at),
+            Column::Expires => order.sort_by_key(|&i| entries[i].expires_at.unwrap_or(i64::MAX)),
+            column => {
+                // Lowercase each key once rather than in every comparison.
+                let keys: Vec<String> = entries.iter().map(|e| sort_text(e, column)).collect();
+                order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+            }
+        }
+        if !self.ascending {
+            order.reverse();
+        }
+        self.order = order;
+        self.order_key = Some(key);
+    }
+
+    /// The sidebar's counts, recomputed when the vault changes.
+    pub fn counts(&mut self, vault: &Vault) -> &Counts {
+        let key = (vault.revision(), hour());
+        if self.counts_key != Some(key) {
+            let now = time::now_unix();
+            let mut counts = Counts::default();
+            for e in vault.entries() {
+                if e.is_trashed() {
+                    counts.trash += 1;
+                    continue;
+                }
+                counts.all += 1;
+                counts.favorites += usize::from(e.favorite);
+                counts.expiring += usize::from(e.expires_within(now, 30));
+                counts.expired += usize::from(e.is_expired(now));
+                *counts
+                    .per_category
+                    .entry(e.category.expose().to_owned())
+                    .or_default() += 1;
+            }
+            self.counts = counts;
+            self.counts_key = Some(key);
+        }
+        &self.counts
     }
 
     /// Clicking a header sorts by it, or flips the order.
@@ -128,30 +226,16 @@ impl PasswordsState {
     }
 }
 
-fn sort(entries: &mut [&Entry], column: Column, ascending: bool) {
-    let text = |e: &Entry| -> String {
-        match column {
-            Column::Title => e.title.expose().to_lowercase(),
-            Column::Username => e.username.expose().to_lowercase(),
-            Column::Url => e
-                .primary_url()
-                .map(|u| u.expose().to_lowercase())
-                .unwrap_or_default(),
-            Column::Category => e.category.expose().to_lowercase(),
-            Column::Modified | Column::Expires => String::new(),
-        }
-    };
-    entries.sort_by(|a, b| {
-        let order = match column {
-            Column::Modified => a.updated_at.cmp(&b.updated_at),
-            Column::Expires => a
-                .expires_at
-                .unwrap_or(i64::MAX)
-                .cmp(&b.expires_at.unwrap_or(i64::MAX)),
-            _ => text(a).cmp(&text(b)),
-        };
-        if ascending { order } else { order.reverse() }
-    });
+fn sort_text(e: &Entry, column: Column) -> String {
+    match column {
+        Column::Username => e.username.expose().to_lowercase(),
+        Column::Url => e
+            .primary_url()
+            .map(|u| u.expose().to_lowercase())
+            .unwrap_or_default(),
+        Column::Category => e.category.expose().to_lowercase(),
+        _ => e.title.expose().to_lowercase(),
+    }
 }
 
 /// What the section asks the app to do.

@@ -4,7 +4,6 @@
 use egui::{RichText, Ui};
 
 use super::{PasswordsAction, PasswordsState, View};
-use crate::core::time;
 use crate::core::vault::Vault;
 use crate::ui::theme;
 
@@ -13,30 +12,14 @@ pub fn sidebar_ui(
     state: &mut PasswordsState,
     vault: &Vault,
 ) -> Option<PasswordsAction> {
-    let now = time::now_unix();
-    let live = || vault.entries().iter().filter(|e| !e.is_trashed());
+    let c = state.counts(vault);
+    let per_category = c.per_category.clone();
     let counts = [
-        (View::All, "All", live().count()),
-        (
-            View::Favorites,
-            "Favorites",
-            live().filter(|e| e.favorite).count(),
-        ),
-        (
-            View::Expiring,
-            "Expiring soon",
-            live().filter(|e| e.expires_within(now, 30)).count(),
-        ),
-        (
-            View::Expired,
-            "Expired",
-            live().filter(|e| e.is_expired(now)).count(),
-        ),
-        (
-            View::Trash,
-            "Trash",
-            vault.entries().iter().filter(|e| e.is_trashed()).count(),
-        ),
+        (View::All, "All", c.all),
+        (View::Favorites, "Favorites", c.favorites),
+        (View::Expiring, "Expiring soon", c.expiring),
+        (View::Expired, "Expired", c.expired),
+        (View::Trash, "Trash", c.trash),
     ];
     let trashed = counts[4].2;
     // Long category names end in "…" rather than running under the table.
@@ -55,7 +38,7 @@ pub fn sidebar_ui(
     ui.label(RichText::new("Categories").strong());
     for category in vault.categories() {
         let name = category.name.expose();
-        let count = live().filter(|e| e.category.expose() == name).count();
+        let count = per_category.get(name).copied().unwrap_or(0);
         let selected = state.view == View::Category(name.to_owned());
         ui.horizontal(|ui| {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
