@@ -75,6 +75,15 @@ fn create_vault_by_library(dir: &std::path::Path) {
     drop(Vault::create(&paths, &MASTER.into(), &options, None).unwrap());
 }
 
+/// A window over a new vault (made by the library), already unlocked.
+fn unlocked(dir: &std::path::Path) -> Harness<'static, App> {
+    create_vault_by_library(dir);
+    let mut h = harness(dir, &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    h
+}
+
 fn unlock(h: &mut Harness<'_, App>, password: &str) {
     type_into(h, "Master password", password);
     click_and_settle(h, "Unlock");
@@ -193,10 +202,7 @@ fn five_failures_show_a_live_lockout_countdown() {
 #[test]
 fn the_generator_honours_its_options() {
     let dir = tempfile::tempdir().unwrap();
-    create_vault_by_library(dir.path());
-    let mut h = harness(dir.path(), &MemoryClipboard::default());
-    h.run();
-    unlock(&mut h, MASTER);
+    let mut h = unlocked(dir.path());
     click(&mut h, "New entry");
     type_into(&mut h, "Title", "Generated");
     click(&mut h, "Generator");
@@ -224,10 +230,7 @@ fn the_generator_honours_its_options() {
 #[test]
 fn escape_closes_only_the_top_layer() {
     let dir = tempfile::tempdir().unwrap();
-    create_vault_by_library(dir.path());
-    let mut h = harness(dir.path(), &MemoryClipboard::default());
-    h.run();
-    unlock(&mut h, MASTER);
+    let mut h = unlocked(dir.path());
     click(&mut h, "New entry");
     click(&mut h, "Category");
     h.get_by_label("Personal");
@@ -246,10 +249,7 @@ fn escape_closes_only_the_top_layer() {
 #[test]
 fn categories_can_be_added_renamed_and_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    create_vault_by_library(dir.path());
-    let mut h = harness(dir.path(), &MemoryClipboard::default());
-    h.run();
-    unlock(&mut h, MASTER);
+    let mut h = unlocked(dir.path());
     h.get_by_role_and_label(Role::Button, "Categories").click();
     h.run();
 
@@ -283,10 +283,7 @@ fn categories_can_be_added_renamed_and_deleted() {
 #[test]
 fn settings_changes_are_saved() {
     let dir = tempfile::tempdir().unwrap();
-    create_vault_by_library(dir.path());
-    let mut h = harness(dir.path(), &MemoryClipboard::default());
-    h.run();
-    unlock(&mut h, MASTER);
+    let mut h = unlocked(dir.path());
     h.get_by_role_and_label(Role::Button, "Settings").click();
     h.run();
     h.get_by_role_and_label(Role::Slider, "Lock after this many minutes without use")
