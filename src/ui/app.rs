@@ -688,6 +688,12 @@ impl eframe::App for App {
         self.draw(ui);
     }
 
+        /// Only the window's size and position persist; egui's memory (widget
+    /// state, which follows what was on screen) is never written to disk.
+    fn persist_egui_memory(&self) -> bool {
+        false
+    }
+
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.clipboard.clear_now();
     }
