@@ -256,8 +256,13 @@ impl App {
         }
     }
 
-    fn read_shortcuts(&mut self, ctx: &egui::Context) {
+        fn read_shortcuts(&mut self, ctx: &egui::Context) {
         let Some(main) = self.main() else {
+            // Before unlocking, only Quit applies.
+            let quit = Command::Quit.shortcut();
+            if quit.is_some_and(|s| ctx.input_mut(|i| i.consume_shortcut(&s))) {
+                self.queue.push(Command::Quit);
+            }
             return;
         };
         let modal_open = main.editor.is_some() || main.dialog.is_some();
