@@ -65,7 +65,7 @@ pub fn run(paths: Paths) -> Result<(), UiError> {
                 // Window size and position persist, beside the vault (so portable
         // mode keeps everything in one directory); vault data never does.
         persist_window: true,
-        persistence_path: Some(paths.data_dir.join("window.ron")),
+                persistence_path: Some(paths.window_state()),
         ..Default::default()
     };
     eframe::run_native(
