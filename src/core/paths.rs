@@ -145,7 +145,7 @@ impl Paths {
     pub fn breach_cache(&self) -> PathBuf {
         self.cache_dir.join("breach_cache.json")
     }
-        /// The window's size and position.
+    /// The window's size and position.
     pub fn window_state(&self) -> PathBuf {
         self.data_dir.join("window.ron")
     }
@@ -186,8 +186,12 @@ impl Paths {
             named("backups", "backups", self.backups_dir()),
             named("settings", "settings", self.settings()),
             named("breach_cache", "breach cache", self.breach_cache()),
-                        named("lock", "writer lock", self.lock_file()),
-            named("window_state", "window size and position", self.window_state()),
+            named("lock", "writer lock", self.lock_file()),
+            named(
+                "window_state",
+                "window size and position",
+                self.window_state(),
+            ),
         ]
     }
 
@@ -204,7 +208,7 @@ impl Paths {
             self.approval_store(),
             self.settings(),
             self.breach_cache(),
-                        self.lock_file(),
+            self.lock_file(),
             self.window_state(),
             self.log_file(),
             sibling(&db, "-wal"),

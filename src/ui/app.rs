@@ -256,7 +256,7 @@ impl App {
         }
     }
 
-        fn read_shortcuts(&mut self, ctx: &egui::Context) {
+    fn read_shortcuts(&mut self, ctx: &egui::Context) {
         let Some(main) = self.main() else {
             // Before unlocking, only Quit applies.
             let quit = Command::Quit.shortcut();
@@ -693,7 +693,7 @@ impl eframe::App for App {
         self.draw(ui);
     }
 
-        /// Only the window's size and position persist; egui's memory (widget
+    /// Only the window's size and position persist; egui's memory (widget
     /// state, which follows what was on screen) is never written to disk.
     fn persist_egui_memory(&self) -> bool {
         false

@@ -62,10 +62,10 @@ pub fn run(paths: Paths) -> Result<(), UiError> {
             .with_inner_size([1100.0, 720.0])
             .with_min_inner_size([760.0, 520.0])
             .with_icon(window_icon()),
-                // Window size and position persist, beside the vault (so portable
+        // Window size and position persist, beside the vault (so portable
         // mode keeps everything in one directory); vault data never does.
         persist_window: true,
-                persistence_path: Some(paths.window_state()),
+        persistence_path: Some(paths.window_state()),
         ..Default::default()
     };
     eframe::run_native(
