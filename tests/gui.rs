@@ -323,3 +323,20 @@ fn the_log_viewer_shows_a_failed_login_and_filters_lines() {
         "the filter hides other lines"
     );
 }
+
+#[test]
+fn the_editor_checks_fields_as_they_are_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    click(&mut h, "New entry");
+    type_into(&mut h, "Expires (YYYY-MM-DD)", "31/12/2031");
+    h.get_by_label_contains("A date like 2031-12-31");
+    type_into(&mut h, "TOTP URI", "http://not-totp");
+    h.get_by_label_contains("An otpauth:// URI");
+    click(&mut h, "Save");
+    h.get_by_label_contains("The title is required");
+    assert!(
+        h.state().vault().unwrap().entries().is_empty(),
+        "nothing was saved"
+    );
+}

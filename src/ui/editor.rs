@@ -43,6 +43,7 @@ pub struct EditorState {
     generator: Option<GeneratorState>,
     /// Why saving failed, if it did.
     pub error: Option<String>,
+    touched_title: bool,
 }
 
 impl Drop for EditorState {
@@ -97,6 +98,7 @@ impl EditorState {
             reason: RotationReason::Manual,
             generator: None,
             error: None,
+            touched_title: false,
         }
     }
 
@@ -257,7 +259,12 @@ pub fn editor_ui(
 
 fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
     ui.columns(2, |columns| {
-        widgets::text_field(&mut columns[0], "Title", &mut state.title, false);
+        let title = widgets::text_field(&mut columns[0], "Title", &mut state.title, false);
+        // Say what is missing once the person has been in the field.
+        state.touched_title |= title.lost_focus();
+        if state.touched_title && state.title.trim().is_empty() {
+            hint(&mut columns[0], "Required: the site or app name.");
+        }
         widgets::text_field(&mut columns[1], "Username", &mut state.username, false);
     });
     widgets::text_field(ui, "Password", &mut state.password, !state.show_password);
@@ -327,8 +334,19 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
             &mut state.expires,
             false,
         );
+        let date = state.expires.trim();
+        if !date.is_empty() && time::parse_date_end_of_day(date).is_err() {
+            hint(&mut columns[1], "A date like 2031-12-31, or empty.");
+        }
     });
     widgets::text_field(ui, "TOTP URI", &mut state.totp, true);
+    let totp = state.totp.trim();
+    if !totp.is_empty() && !totp.starts_with("otpauth://") {
+        hint(
+            ui,
+            "An otpauth:// URI, as a site's two-factor setup shows it.",
+        );
+    }
     widgets::text_area(ui, "Notes", &mut state.notes, 3);
 
     ui.add_space(theme::GAP);
@@ -358,4 +376,9 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
     if ui.button("Add field").clicked() {
         state.fields.push(FieldRow::default());
     }
+}
+
+/// A short line under a field saying what it needs.
+fn hint(ui: &mut Ui, text: &str) {
+    ui.label(RichText::new(text).small().color(theme::DANGER));
 }
