@@ -5,7 +5,7 @@ mod common;
 use common::{MASTER, TestVault, run_in};
 
 fn auth_json(v: &TestVault) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(v.file("auth.json")).unwrap()).unwrap()
+    v.json("auth.json")
 }
 
 #[test]
@@ -129,8 +129,7 @@ fn file_key_mode_wraps_the_key_in_secret_key() {
     let v = TestVault::new();
     assert!(v.file("secret.key").exists());
     assert!(!v.file("secret.key.enc").exists());
-    let salt: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("crypto.salt")).unwrap()).unwrap();
+    let salt: serde_json::Value = v.json("crypto.salt");
     assert_eq!(salt["kdf"], "argon2id");
     assert_eq!(salt["m_cost_kib"], 19456);
     assert_eq!(salt["t_cost"], 2);
@@ -344,13 +343,9 @@ fn an_unwritable_counter_refuses_the_check() {
 #[test]
 fn a_damaged_salt_is_named_and_does_not_count_as_a_failure() {
     let v = TestVault::new();
-    let mut salt: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("crypto.salt")).unwrap()).unwrap();
-    let text = salt["salt"].as_str().unwrap().to_owned();
-    let first = if text.starts_with('A') { 'B' } else { 'A' };
-    let flipped = format!("{first}{}", &text[1..]);
-    salt["salt"] = flipped.into();
-    std::fs::write(v.file("crypto.salt"), salt.to_string()).unwrap();
+    let mut salt = v.json("crypto.salt");
+    salt["salt"] = common::other_first_char(salt["salt"].as_str().unwrap()).into();
+    v.write_json("crypto.salt", &salt);
     let run = v.run_unlocked(&["list"], &[]).expect_code(1);
     assert!(run.stderr.contains("crypto.salt"), "{}", run.stderr);
     assert_eq!(auth_json(&v)["failed_attempts"], 0);

@@ -116,8 +116,7 @@ fn settings_get_and_set_with_dotted_keys() {
         unknown.stderr
     );
 
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("settings.json")).unwrap()).unwrap();
+    let saved: serde_json::Value = v.json("settings.json");
     assert_eq!(saved["security"]["auto_lock_minutes"], 15);
     assert!(
         saved.get("browser_bridge").is_none(),
@@ -174,8 +173,7 @@ fn invalid_setting_value_alone_falls_back_to_its_default() {
         "",
     )
     .ok();
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("settings.json")).unwrap()).unwrap();
+    let saved: serde_json::Value = v.json("settings.json");
     assert_eq!(saved["custom"]["keep"], true, "unknown keys survive a save");
 }
 

@@ -200,13 +200,7 @@ fn truncated_or_garbage_auth_file_is_named() {
 #[test]
 fn wrapped_key_that_fails_its_integrity_check_is_named() {
     let v = TestVault::new();
-    let mut key: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("secret.key")).unwrap()).unwrap();
-    let wrapped = key["keys"][0]["wrapped"].as_str().unwrap().to_owned();
-    let mut chars: Vec<char> = wrapped.chars().collect();
-    chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
-    key["keys"][0]["wrapped"] = serde_json::json!(chars.into_iter().collect::<String>());
-    std::fs::write(v.file("secret.key"), key.to_string()).unwrap();
+    v.damage_wrapped_key();
     let run = v.run_unlocked(&["list"], &[]).expect_code(1);
     assert!(run.stderr.contains("secret.key"), "{}", run.stderr);
     assert!(run.stderr.contains("integrity"), "{}", run.stderr);

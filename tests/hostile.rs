@@ -257,12 +257,7 @@ fn output_that_cannot_be_written_fails_the_command() {
 #[test]
 fn a_damaged_wrapped_key_does_not_count_against_the_right_password() {
     let v = TestVault::new();
-    let mut key: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("secret.key")).unwrap()).unwrap();
-    let wrapped = key["keys"][0]["wrapped"].as_str().unwrap().to_owned();
-    let first = if wrapped.starts_with('A') { 'B' } else { 'A' };
-    key["keys"][0]["wrapped"] = format!("{first}{}", &wrapped[1..]).into();
-    std::fs::write(v.file("secret.key"), key.to_string()).unwrap();
+    v.damage_wrapped_key();
     for _ in 0..6 {
         let run = v.run_unlocked(&["list"], &[]).expect_code(1);
         assert!(
@@ -271,8 +266,7 @@ fn a_damaged_wrapped_key_does_not_count_against_the_right_password() {
             run.stderr
         );
     }
-    let auth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(v.file("auth.json")).unwrap()).unwrap();
+    let auth: serde_json::Value = v.json("auth.json");
     assert_eq!(auth["failed_attempts"], 0);
 }
 

@@ -48,7 +48,8 @@ pub fn address_space_limit() -> Option<u64> {
 }
 
 /// Whether core dumps are currently disabled for this process.
-pub fn core_dumps_disabled() -> bool {
+#[cfg(test)]
+fn core_dumps_disabled() -> bool {
     let mut limit = libc::rlimit {
         rlim_cur: 1,
         rlim_max: 1,

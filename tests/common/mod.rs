@@ -153,6 +153,29 @@ impl TestVault {
             .expect("start password-manager")
     }
 
+    /// A JSON file of the data directory.
+    pub fn json(&self, name: &str) -> serde_json::Value {
+        let bytes = std::fs::read(self.file(name)).expect("read the file");
+        serde_json::from_slice(&bytes).expect("the file is JSON")
+    }
+
+    /// Replaces a JSON file of the data directory.
+    pub fn write_json(&self, name: &str, value: &serde_json::Value) {
+        std::fs::write(self.file(name), value.to_string()).expect("write the file");
+    }
+
+    /// Changes the first character of the wrapped data key in `secret.key`,
+    /// so the file still parses but fails its integrity check.
+    pub fn damage_wrapped_key(&self) {
+        let mut key = self.json("secret.key");
+        let wrapped = key["keys"][0]["wrapped"]
+            .as_str()
+            .expect("wrapped key")
+            .to_owned();
+        key["keys"][0]["wrapped"] = other_first_char(&wrapped).into();
+        self.write_json("secret.key", &key);
+    }
+
     /// The log file's contents.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.file("logs/password_manager.log")).unwrap_or_default()
@@ -168,6 +191,12 @@ fn command(dir: &Path, args: &[&str]) -> Command {
         .env("XDG_DATA_HOME", dir);
     cmd.env_remove("RUST_LOG");
     cmd
+}
+
+/// `text` with its first character changed (kept within base64's alphabet).
+pub fn other_first_char(text: &str) -> String {
+    let first = if text.starts_with('A') { 'B' } else { 'A' };
+    format!("{first}{}", &text[1..])
 }
 
 /// Runs the binary with `--data-dir dir`.

@@ -337,13 +337,6 @@ impl Store {
             .map_err(|e| map_err(&self.path, "checkpoint", e))
     }
 
-    /// Number of rows in a table.
-    pub fn count(&self, table: &'static str) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .map_err(|e| map_err(&self.path, "read", e))
-    }
-
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -48,14 +48,14 @@ impl Scope {
 }
 
 impl Vault {
-    /// Entries matching every whitespace-separated term of `query`,
-    /// case-insensitively, in title, username, URLs, notes and tags.
     /// Positions in [`Vault::entries`] of the entries matching `query`
     /// (see [`Vault::search`]), for views that keep their own order.
     pub fn search_slots(&self, query: &str) -> Vec<usize> {
         self.index.search(query)
     }
 
+    /// Entries matching every whitespace-separated term of `query`,
+    /// case-insensitively, in title, username, URLs, notes and tags.
     pub fn search(&self, query: &str) -> Vec<&Entry> {
         self.index
             .search(query)

@@ -425,11 +425,6 @@ impl Vault {
         }
         Ok((items, damaged))
     }
-
-    /// The database, for diagnostics.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 pub(super) fn key_file_location(paths: &Paths, protected: bool) -> (PathBuf, &'static str) {

@@ -5,8 +5,9 @@ use egui::{RichText, Ui};
 use uuid::Uuid;
 
 use super::{PasswordsState, date};
-use crate::core::entries::Entry;
+use crate::core::entries::{Entry, HistoryItem};
 use crate::core::strength;
+use crate::core::strength::Strength;
 use crate::core::time;
 use crate::core::vault::Vault;
 use crate::ui::theme;
@@ -35,6 +36,36 @@ pub enum CopyWhat {
     Password,
     Url,
     Field(usize),
+}
+
+/// What the panel derives from the selected entry: its strength estimate
+/// (zxcvbn) and its history (a database read). Kept until the entry or the
+/// vault changes, so a frame does neither.
+pub struct Details {
+    key: (Uuid, u64),
+    strength: Option<Strength>,
+    history: Vec<HistoryItem>,
+    damaged_history: usize,
+}
+
+impl PasswordsState {
+    fn details(&mut self, vault: &Vault, entry: &Entry) -> &Details {
+        let key = (entry.uuid, vault.revision());
+        if self.details.as_ref().is_some_and(|d| d.key != key) {
+            self.details = None;
+        }
+        self.details.get_or_insert_with(|| {
+            let (history, damaged_history) = vault.history(entry.uuid).unwrap_or_default();
+            let strength =
+                (!entry.password.is_empty()).then(|| strength::estimate(&entry.password, &[]));
+            Details {
+                key,
+                strength,
+                history,
+                damaged_history,
+            }
+        })
+    }
 }
 
 pub fn detail_ui(
@@ -109,7 +140,10 @@ pub fn detail_ui(
         row(ui, "Password", &shown, Some(CopyWhat::Password));
         ui.checkbox(&mut state.reveal, "Reveal password");
         if !entry.password.is_empty() {
-            widgets::strength_meter(ui, &strength::estimate(&entry.password, &[]));
+            let details = state.details(vault, entry);
+            if let Some(strength) = &details.strength {
+                widgets::strength_meter(ui, strength);
+            }
         }
         for (i, url) in entry.urls.iter().enumerate() {
             ui.label(
@@ -160,21 +194,20 @@ pub fn detail_ui(
             ui.label(RichText::new("Notes").small().weak());
             ui.label(entry.notes.expose());
         }
-        history_ui(ui, vault, uuid, state.reveal);
+        let reveal = state.reveal;
+        history_ui(ui, state.details(vault, entry), reveal);
     });
     action
 }
 
-fn history_ui(ui: &mut Ui, vault: &Vault, uuid: Uuid, reveal: bool) {
-    let Ok((items, damaged)) = vault.history(uuid) else {
-        return;
-    };
+fn history_ui(ui: &mut Ui, details: &Details, reveal: bool) {
+    let (items, damaged) = (&details.history, details.damaged_history);
     if items.is_empty() && damaged == 0 {
         return;
     }
     ui.add_space(theme::GAP);
     ui.label(RichText::new("Password history").strong());
-    for item in &items {
+    for item in items {
         let password = if reveal {
             item.password.expose()
         } else {

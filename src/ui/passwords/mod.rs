@@ -84,6 +84,7 @@ pub struct PasswordsState {
     order_key: Option<(u64, Column, bool)>,
     counts: Counts,
     counts_key: Option<(u64, i64)>,
+    details: Option<detail::Details>,
     /// Entries in the vault that are not in the trash.
     pub live_total: usize,
 }
@@ -104,6 +105,7 @@ impl Default for PasswordsState {
             order_key: None,
             counts: Counts::default(),
             counts_key: None,
+            details: None,
             live_total: 0,
         }
     }
