@@ -333,10 +333,132 @@ fn the_editor_checks_fields_as_they_are_typed() {
     h.get_by_label_contains("A date like 2031-12-31");
     type_into(&mut h, "TOTP URI", "http://not-totp");
     h.get_by_label_contains("An otpauth:// URI");
+    type_into(
+        &mut h,
+        "URLs (one per line)",
+        "https://a.example\nnot a url",
+    );
+    h.get_by_label_contains("Line 2: a URL cannot contain spaces");
+    click(&mut h, "Add field");
+    click(&mut h, "Add field");
+    type_into(&mut h, "Field 1 name", "PIN");
+    type_into(&mut h, "Field 2 name", "PIN");
+    h.get_by_label_contains("Field 2: another field is already named that");
     click(&mut h, "Save");
     h.get_by_label_contains("The title is required");
+    type_into(&mut h, "Title", "Example");
+    click(&mut h, "Save");
+    h.get_by_label_contains("Expires must be a date like 2031-12-31");
     assert!(
         h.state().vault().unwrap().entries().is_empty(),
         "nothing was saved"
     );
+}
+
+#[test]
+fn the_vault_locks_after_the_idle_time_and_drops_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    assert!(h.state().vault().is_some());
+    let minutes = spm::core::settings::Settings::default().auto_lock_minutes();
+    // One minute short: still open.
+    h.state_mut()
+        .pretend_idle(Duration::from_secs((minutes - 1) * 60));
+    h.run();
+    assert!(h.state().vault().is_some(), "locked too early");
+    h.state_mut()
+        .pretend_idle(Duration::from_secs(minutes * 60 + 1));
+    h.run();
+    assert!(h.state().vault().is_none(), "the vault is locked");
+    h.get_by_label("Master password");
+    h.get_by_label_contains(&format!("Locked after {minutes} minutes"));
+}
+
+#[test]
+fn minimizing_locks_when_the_setting_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .minimized = Some(true);
+    h.run();
+    assert!(h.state().vault().is_none(), "the vault is locked");
+    h.get_by_label_contains("Locked when the window was minimized");
+}
+
+#[test]
+fn minimizing_does_not_lock_when_the_setting_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    h.get_by_role_and_label(Role::Button, "Settings").click();
+    h.run();
+    click(&mut h, "Lock when the window is minimized");
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .minimized = Some(true);
+    h.run();
+    assert!(h.state().vault().is_some(), "still unlocked");
+}
+
+/// Presses Tab and says which of `labels` now has the keyboard focus.
+fn tab_to(h: &mut Harness<'_, App>, label: &str) {
+    h.key_press(Key::Tab);
+    h.run();
+    assert!(
+        h.get_by_label(label).is_focused(),
+        "Tab should have moved to {label:?}"
+    );
+}
+
+#[test]
+fn tab_moves_through_the_first_run_form_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    click(&mut h, "Create a vault");
+    h.get_by_label("Master password").focus();
+    h.run();
+    tab_to(&mut h, "Repeat the master password");
+}
+
+#[test]
+fn tab_moves_through_the_editor_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    click(&mut h, "New entry");
+    h.get_by_label("Title").focus();
+    h.run();
+    for label in [
+        "Username",
+        "Password",
+        "Show",
+        "Generator",
+        "URLs (one per line)",
+        "Category",
+        "Favorite",
+        "Tags (comma separated)",
+        "Expires (YYYY-MM-DD)",
+        "TOTP URI",
+    ] {
+        tab_to(&mut h, label);
+    }
+}
+
+#[test]
+fn the_unlock_screen_starts_in_the_password_field_and_tabs_on() {
+    let dir = tempfile::tempdir().unwrap();
+    create_vault_by_library(dir.path());
+    let mut h = harness(dir.path(), &MemoryClipboard::default());
+    h.run();
+    assert!(
+        h.get_by_label("Master password").is_focused(),
+        "the password field has focus when the window opens"
+    );
+    type_into(&mut h, "Master password", "x");
+    tab_to(&mut h, "Show password");
+    tab_to(&mut h, "Unlock");
 }

@@ -106,6 +106,15 @@ impl App {
         }
     }
 
+    /// Moves the last input `idle` into the past, as if nobody had touched
+    /// the window for that long (lets tests reach the auto-lock).
+    #[doc(hidden)]
+    pub fn pretend_idle(&mut self, idle: Duration) {
+        if let Some(earlier) = Instant::now().checked_sub(idle) {
+            self.last_activity = earlier;
+        }
+    }
+
     /// Runs one whole frame: logic, then drawing (what tests drive).
     pub fn frame(&mut self, ui: &mut Ui) {
         self.logic(ui.ctx());

@@ -159,6 +159,16 @@ impl EditorState {
             uri if uri.starts_with("otpauth://") => Some(SecretString::from(uri)),
             _ => return Err("The TOTP value must be an otpauth:// URI.".to_owned()),
         };
+        if let Some(line) = self
+            .urls
+            .lines()
+            .position(|l| l.trim().contains(char::is_whitespace))
+        {
+            return Err(format!("URL line {} contains a space.", line + 1));
+        }
+        if let Some(problem) = field_problem(&self.fields) {
+            return Err(problem);
+        }
         let lines = |text: &str, sep: char| -> Vec<SecretString> {
             text.split(sep)
                 .map(str::trim)
@@ -305,6 +315,16 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
             });
     }
     widgets::text_area(ui, "URLs (one per line)", &mut state.urls, 2);
+    if let Some(line) = state
+        .urls
+        .lines()
+        .position(|l| l.trim().contains(char::is_whitespace))
+    {
+        hint(
+            ui,
+            &format!("Line {}: a URL cannot contain spaces.", line + 1),
+        );
+    }
     ui.horizontal(|ui| {
         egui::ComboBox::from_label("Category")
             .selected_text(if state.category.is_empty() {
@@ -370,12 +390,33 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
             }
         });
     }
+    if let Some(problem) = field_problem(&state.fields) {
+        hint(ui, &problem);
+    }
     if let Some(i) = remove {
         state.fields.remove(i);
     }
     if ui.button("Add field").clicked() {
         state.fields.push(FieldRow::default());
     }
+}
+
+/// What is wrong with the custom fields, if anything: a value without a
+/// name, or two fields with the same name.
+fn field_problem(fields: &[FieldRow]) -> Option<String> {
+    for (i, field) in fields.iter().enumerate() {
+        let name = field.name.trim();
+        if name.is_empty() && !field.value.is_empty() {
+            return Some(format!("Field {} needs a name.", i + 1));
+        }
+        if !name.is_empty() && fields[..i].iter().any(|f| f.name.trim() == name) {
+            return Some(format!(
+                "Field {}: another field is already named that.",
+                i + 1
+            ));
+        }
+    }
+    None
 }
 
 /// A short line under a field saying what it needs.
