@@ -63,6 +63,18 @@ pub struct Entry {
     pub fields: Vec<CustomField>,
     /// When the entry was moved to the trash, Unix seconds.
     pub deleted_at: Option<i64>,
+    /// Where the entry came from, when an import brought it in. (Record
+    /// format 2; must stay the last field, see `vault::records`.)
+    pub imported: Option<ImportMark>,
+}
+
+/// The import an entry came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportMark {
+    /// The source format's short name (`bitwarden-json`, `kdbx`, ...).
+    pub format: String,
+    /// When it was imported, Unix seconds.
+    pub at: i64,
 }
 
 impl fmt::Debug for Entry {
@@ -74,6 +86,7 @@ impl fmt::Debug for Entry {
             .field("updated_at", &self.updated_at)
             .field("expires_at", &self.expires_at)
             .field("deleted_at", &self.deleted_at)
+            .field("imported", &self.imported)
             .finish_non_exhaustive()
     }
 }
@@ -347,6 +360,9 @@ pub struct HistoryItem {
     pub reason: RotationReason,
     /// Who replaced it.
     pub changed_by: Actor,
+    /// For passwords an import brought in or replaced: the source format's
+    /// short name. (Record format 2; must stay the last field.)
+    pub source: Option<String>,
 }
 
 impl fmt::Debug for HistoryItem {
@@ -356,6 +372,7 @@ impl fmt::Debug for HistoryItem {
             .field("changed_at", &self.changed_at)
             .field("reason", &self.reason)
             .field("changed_by", &self.changed_by)
+            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod doctor;
 pub mod entries;
 pub mod events;
+pub mod exchange;
 pub mod fsio;
 pub mod generator;
 pub mod hardening;

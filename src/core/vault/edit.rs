@@ -88,6 +88,7 @@ impl Vault {
                     changed_at: now,
                     reason,
                     changed_by: actor,
+                    source: None,
                 }
             });
         let new_categories = self.settle_categories(std::slice::from_mut(&mut next));

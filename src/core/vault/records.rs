@@ -4,6 +4,14 @@
 //! for history, its entry's uuid), the record format and the key version.
 //! A ciphertext copied to another row or table, or relabelled with another
 //! key version, therefore fails to open.
+//!
+//! Records are postcard-encoded, which is compact but not self-describing,
+//! so a change of layout needs a new record format. Format 2 appended one
+//! optional field to entries (`imported`) and history items (`source`); a
+//! format-1 record is exactly a format-2 record with that field absent, so
+//! it decodes once the encoding of `None` (a single zero byte) is appended.
+//! Categories did not change. Old records are rewritten in the new format
+//! only when they are next saved.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,7 +21,13 @@ use zeroize::Zeroizing;
 use crate::core::crypto;
 use crate::core::entries::{Category, Entry, HistoryItem};
 use crate::core::keys::Keyring;
-use crate::core::store::{CURRENT_VERSION, SealedRow, tables};
+use crate::core::store::{SealedRow, tables};
+
+/// The record format new records are sealed in.
+pub const RECORD_FORMAT: u32 = 2;
+
+/// The oldest record format that still opens.
+const OLDEST_FORMAT: u32 = 1;
 
 /// A record that could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +70,13 @@ pub fn seal<T: Serialize>(
     let buffer = Vec::with_capacity(size_hint + 256);
     let plain = Zeroizing::new(postcard::to_extend(value, buffer).unwrap_or_default());
     let key_version = keys.active_version();
-    let aad = aad(table, uuid, parent, CURRENT_VERSION, key_version);
+    let aad = aad(table, uuid, parent, RECORD_FORMAT, key_version);
     SealedRow {
         row: 0,
         uuid,
         parent,
         key_version,
-        format: CURRENT_VERSION,
+        format: RECORD_FORMAT,
         sealed: crypto::seal(keys.active_key(), &aad, &plain),
     }
 }
@@ -84,14 +98,22 @@ pub fn open<T: DeserializeOwned>(
             row.key_version
         ))
     })?;
-    if row.format != CURRENT_VERSION {
+    if !(OLDEST_FORMAT..=RECORD_FORMAT).contains(&row.format) {
         return Err(damaged(format!(
             "uses an unknown record format {}",
             row.format
         )));
     }
     let aad = aad(table, row.uuid, row.parent, row.format, row.key_version);
-    let plain = crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(e.to_string()))?;
+    let mut plain = crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(e.to_string()))?;
+    if row.format == 1 && table != tables::CATEGORIES {
+        // The absent format-2 field (see the module comment), added in a
+        // new buffer so that growing it leaves no plaintext copy behind.
+        let mut longer = Zeroizing::new(Vec::with_capacity(plain.len() + 1));
+        longer.extend_from_slice(&plain);
+        longer.push(0);
+        plain = longer;
+    }
     postcard::from_bytes(&plain).map_err(|e| damaged(format!("does not decode ({e})")))
 }
 
@@ -213,6 +235,57 @@ mod tests {
 
     fn keys() -> Keyring {
         Keyring::single(Key256::random())
+    }
+
+    /// Seals `value` the way format 1 did: its encoding without the trailing
+    /// format-2 field, labelled format 1.
+    fn sealed_as_format_1<T: Serialize>(
+        keys: &Keyring,
+        table: &'static str,
+        uuid: Uuid,
+        parent: Uuid,
+        value: &T,
+    ) -> SealedRow {
+        let mut plain = postcard::to_stdvec(value).unwrap();
+        assert_eq!(plain.pop(), Some(0), "the new field is last and absent");
+        let aad = aad(table, uuid, parent, 1, keys.active_version());
+        SealedRow {
+            row: 0,
+            uuid,
+            parent,
+            key_version: keys.active_version(),
+            format: 1,
+            sealed: crypto::seal(keys.active_key(), &aad, &plain),
+        }
+    }
+
+    #[test]
+    fn format_1_entries_and_history_still_open() {
+        let keys = keys();
+        let entry = Entry {
+            uuid: Uuid::new_v4(),
+            title: "Old".into(),
+            password: "pw".into(),
+            deleted_at: Some(5),
+            ..Default::default()
+        };
+        let row = sealed_as_format_1(&keys, tables::ENTRIES, entry.uuid, Uuid::nil(), &entry);
+        assert_eq!(open_entry(&keys, &row).unwrap(), entry);
+
+        let item = HistoryItem {
+            uuid: Uuid::new_v4(),
+            entry_uuid: entry.uuid,
+            password: "older".into(),
+            changed_at: 7,
+            reason: crate::core::entries::RotationReason::Breach,
+            changed_by: crate::core::entries::Actor::User,
+            source: None,
+        };
+        let row = sealed_as_format_1(&keys, tables::HISTORY, item.uuid, entry.uuid, &item);
+        let opened = open_history(&keys, &row).unwrap();
+        assert_eq!(opened.password, item.password);
+        assert_eq!(opened.changed_at, 7);
+        assert_eq!(opened.source, None);
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! This product's own exports: plain JSON and encrypted `.spmx`.
