@@ -17,7 +17,8 @@ Secrets are never taken from the command line. On a terminal they are asked
 for without echo. When standard input is not a terminal, each secret the
 command needs is one line of it, in order: the master password first, then
 (for add and edit) the entry's password, then the TOTP URI when --totp is
-given as -, then each --hidden-field value.";
+given as -, then each --hidden-field value; for import and merge, the
+file's password; for export, the export passphrase.";
 
 /// Secure Password Manager: an encrypted, local-first password vault.
 #[derive(Debug, Parser)]
@@ -80,6 +81,12 @@ pub enum Command {
     Paths(JsonArg),
     /// List the categories with their colors and entry counts.
     Categories(JsonArg),
+    /// Import a file from another password manager (or an export of ours).
+    Import(ImportArgs),
+    /// Merge a copy of this vault (.spmx, .json or .kdbx export) by entry id.
+    Merge(MergeArgs),
+    /// Export the vault (encrypted .spmx or .kdbx; plain CSV or JSON).
+    Export(ExportArgs),
     /// Open the window (what running without a command does).
     Gui,
 }
@@ -298,6 +305,77 @@ pub enum SettingsCommand {
         /// New value: JSON (true, 30, "text") or plain text.
         value: String,
     },
+}
+
+/// Flags shared by `import` and `merge`.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The file to read.
+    pub file: PathBuf,
+    /// Read it as this format instead of detecting it: csv, chrome-csv,
+    /// firefox-csv, safari-csv, bitwarden-csv, lastpass-csv, 1password-csv,
+    /// keepassxc-csv, bitwarden-json, keepass-xml, kdbx, json, spmx.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// The file's own key file (KDBX). When the vault itself uses a key
+    /// file, give the vault's with --key-file and this one with
+    /// --import-key-file; otherwise --key-file names this one.
+    #[arg(long, value_name = "PATH")]
+    pub import_key_file: Option<PathBuf>,
+    /// The file has no password, only a key file (KDBX). An empty password
+    /// is a different key.
+    #[arg(long)]
+    pub no_file_password: bool,
+    /// Show what would happen, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `import` flags.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// What to do with an entry that has the same username on the same host
+    /// as one in the vault: skip, update or keep-both.
+    #[arg(long, value_name = "POLICY", default_value = "skip")]
+    pub on_duplicate: String,
+    /// For a CSV: which column holds a field, by header name; repeat
+    /// (`--column title=Name --column url=Address`). Fields: title,
+    /// username, password, url, notes, totp, category.
+    #[arg(long, value_name = "FIELD=HEADER")]
+    pub column: Vec<String>,
+}
+
+/// `merge` flags.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `export` flags.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// spmx (encrypted, everything), kdbx (KeePass 4), csv or json (plain).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: String,
+    /// Where to write it.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: PathBuf,
+    /// Include the entries in the trash (spmx, kdbx, json).
+    #[arg(long)]
+    pub include_trash: bool,
+    /// Confirm that a plain CSV or JSON file, readable by anyone who gets
+    /// it, is wanted.
+    #[arg(long)]
+    pub plaintext_ok: bool,
+    /// Replace PATH if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// A `--json` flag alone.

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::core::events;
+use crate::core::exchange::ExchangeError;
 use crate::core::hardening;
 use crate::core::lock::LockError;
 use crate::core::paths::Paths;
@@ -24,7 +25,7 @@ use crate::core::settings::Settings;
 use crate::core::vault::VaultError;
 use crate::event;
 use args::{Cli, Command};
-use commands::{admin, entries};
+use commands::{admin, entries, exchange};
 use context::Ctx;
 
 /// Exit status for success.
@@ -111,6 +112,9 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Trash(c) => entries::trash(ctx, c),
         Command::History(a) => entries::history(ctx, a),
         Command::Categories(a) => entries::categories(ctx, a.json),
+        Command::Import(a) => exchange::import(ctx, a),
+        Command::Merge(a) => exchange::merge(ctx, a),
+        Command::Export(a) => exchange::export(ctx, a),
         Command::Gui => crate::ui::run(ctx.paths.clone()).map_err(anyhow::Error::from),
         Command::Settings(c) => admin::settings(ctx, c),
         Command::Doctor(a) => admin::doctor(&ctx.paths, a.json),
@@ -164,6 +168,7 @@ fn log_summary(error: &anyhow::Error) -> String {
             || known.is::<crate::core::fsio::FileError>()
             || known.is::<LockError>()
             || known.is::<crate::core::settings::SettingsError>()
+            || known.is::<crate::core::exchange::ExchangeError>()
         {
             return known.to_string();
         }
@@ -186,6 +191,11 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         Some(VaultError::LockedOut { .. }) => EXIT_LOCKED_OUT,
         Some(VaultError::Busy(LockError::Busy { .. })) | Some(VaultError::UnlockBusy) => EXIT_BUSY,
         Some(VaultError::Invalid(_)) => EXIT_USAGE,
-        _ => EXIT_ERROR,
+        _ => match error.downcast_ref::<ExchangeError>() {
+            Some(ExchangeError::WrongKey { .. }) | Some(ExchangeError::NeedsKey { .. }) => {
+                EXIT_AUTH
+            }
+            _ => EXIT_ERROR,
+        },
     }
 }

@@ -62,6 +62,8 @@ pub struct EntryDetail<'a> {
     notes: &'a str,
     totp: Option<&'a str>,
     custom_fields: Vec<FieldDetail<'a>>,
+    /// The format an import brought the entry in from.
+    imported_from: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +80,7 @@ impl<'a> EntryDetail<'a> {
             summary: EntrySummary::of(e),
             password: reveal.then(|| e.password.expose()),
             notes: e.notes.expose(),
+            imported_from: e.imported.as_ref().map(|m| m.format.as_str()),
             totp: if reveal {
                 e.totp.as_ref().map(|t| t.expose())
             } else {
@@ -102,6 +105,7 @@ pub struct HistoryDetail<'a> {
     changed_at: String,
     reason: &'static str,
     changed_by: &'static str,
+    source: Option<&'a str>,
     password: Option<&'a str>,
 }
 
@@ -112,6 +116,7 @@ impl<'a> HistoryDetail<'a> {
             changed_at: format_rfc3339(h.changed_at),
             reason: h.reason.as_str(),
             changed_by: h.changed_by.as_str(),
+            source: h.source.as_deref(),
             password: reveal.then(|| h.password.expose()),
         }
     }

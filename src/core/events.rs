@@ -62,6 +62,10 @@ pub const SETTINGS_CHANGED: &str = "SETTINGS_CHANGED";
 pub const COMMAND_FAILED: &str = "COMMAND_FAILED";
 /// `doctor` ran.
 pub const DOCTOR_REPORT: &str = "DOCTOR_REPORT";
+/// An import was applied (counts only).
+pub const IMPORT_COMPLETED: &str = "IMPORT_COMPLETED";
+/// An export was written (format and count only).
+pub const EXPORT_COMPLETED: &str = "EXPORT_COMPLETED";
 
 /// Logs an event: `event!(info, events::ENTRY_ADDED, "entry {}", r)`.
 ///

@@ -289,7 +289,10 @@ pub fn history(ctx: &mut Ctx, args: ShowArgs) -> anyhow::Result<()> {
                 };
                 vec![
                     time::format_rfc3339(h.changed_at),
-                    h.reason.to_string(),
+                    match &h.source {
+                        Some(source) => format!("{} ({source})", h.reason),
+                        None => h.reason.to_string(),
+                    },
                     h.changed_by.to_string(),
                     output::printable(password),
                 ]

@@ -3,3 +3,4 @@
 pub mod admin;
 pub mod entries;
 pub mod entry_input;
+pub mod exchange;

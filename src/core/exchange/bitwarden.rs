@@ -9,6 +9,11 @@ pub fn sniff(_head: &[u8]) -> bool {
     false
 }
 
+/// Whether the export is password-protected.
+pub fn is_password_protected(_path: &Path) -> Result<bool, ExchangeError> {
+    Ok(false)
+}
+
 /// Reads a Bitwarden JSON export; a password-protected one needs
 /// `key.password`.
 pub fn read(path: &Path, _key: &FileKey) -> Result<Parsed, ExchangeError> {

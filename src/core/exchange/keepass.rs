@@ -28,9 +28,13 @@ pub fn read_kdbx(path: &Path, _key: &FileKey) -> Result<Parsed, ExchangeError> {
 }
 
 /// Writes `data` as a KDBX 4 file under `key`.
-pub fn write_kdbx(path: &Path, _data: &ExportData, _key: &FileKey) -> Result<(), ExchangeError> {
+pub fn write_kdbx(
+    _out: &mut dyn std::io::Write,
+    _data: &ExportData,
+    _key: &FileKey,
+) -> Result<(), ExchangeError> {
     Err(ExchangeError::Write {
-        path: path.to_owned(),
+        path: std::path::PathBuf::new(),
         detail: "KDBX export is not finished".to_owned(),
     })
 }

@@ -20,9 +20,14 @@ pub mod native;
 pub mod totp;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
-use crate::core::entries::{Category, Entry, HistoryItem};
+use zeroize::Zeroizing;
+
+use crate::core::kdf::KdfParams;
+
+use crate::core::entries::{Actor, Category, Entry, HistoryItem, RotationReason};
 use crate::core::secret::SecretString;
 
 /// What an export writes: entries (the trash too, if asked) with their
@@ -170,6 +175,9 @@ pub struct PastPassword {
     pub password: SecretString,
     /// When it stopped being the password, Unix seconds (0 if unknown).
     pub changed_at: i64,
+    /// Why and by whom it was changed, when the file says (our own
+    /// exports); otherwise the history records `import`.
+    pub reason: Option<(RotationReason, Actor)>,
 }
 
 impl fmt::Debug for PastPassword {
@@ -194,7 +202,7 @@ pub struct ImportedEntry {
 }
 
 /// Something in the file that will not be imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Skipped {
     /// Where in the file: `line 12`, `item 3 "Gmail"`.
     pub location: String,
@@ -215,8 +223,10 @@ pub struct Parsed {
     /// conversion from Windows-1252, an unknown TOTP convention).
     pub warnings: Vec<String>,
     /// Categories the file names (folders, groups, collections), including
-    /// empty ones, with a color when the file has one.
+    /// empty ones.
     pub categories: Vec<String>,
+    /// Colors of those categories, where the file has them (`#rrggbb`).
+    pub category_colors: Vec<(String, String)>,
     /// Entries the file records as deleted (KeePass `DeletedObjects`, our
     /// own exports), by uuid, with the time of deletion: merging moves them
     /// to the trash here too.
@@ -232,6 +242,7 @@ impl Parsed {
             skipped: Vec::new(),
             warnings: Vec::new(),
             categories: Vec::new(),
+            category_colors: Vec::new(),
             deleted: Vec::new(),
         }
     }
@@ -328,6 +339,204 @@ pub enum ExchangeError {
         /// The cause.
         detail: String,
     },
+}
+
+/// How many bytes of a file detection looks at.
+const SNIFF_BYTES: usize = 8192;
+
+/// Works out a file's format from its first bytes, then its extension.
+pub fn detect(path: &Path) -> Result<Format, ExchangeError> {
+    let read_error = |source| ExchangeError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(read_error)?;
+    let mut head = vec![0u8; SNIFF_BYTES];
+    let mut filled = 0;
+    loop {
+        let n = file.read(&mut head[filled..]).map_err(read_error)?;
+        filled += n;
+        if n == 0 || filled == head.len() {
+            break;
+        }
+    }
+    head.truncate(filled);
+
+    let found = native::sniff(&head)
+        .or_else(|| keepass::sniff(&head))
+        .or_else(|| bitwarden::sniff(&head).then_some(Format::BitwardenJson))
+        .or_else(|| csv::sniff(&head));
+    if let Some(format) = found {
+        return Ok(format);
+    }
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("kdb") => Err(ExchangeError::Unsupported {
+            path: path.to_owned(),
+            what: "a KeePass 1 (.kdb) database".to_owned(),
+            advice: "open it in KeePassXC, save it as KDBX 4, and import that file".to_owned(),
+        }),
+        Some("csv") | Some("tsv") | Some("txt") => Ok(Format::GenericCsv),
+        _ => Err(ExchangeError::UnknownFormat {
+            path: path.to_owned(),
+            tried: Format::ALL
+                .iter()
+                .map(|f| f.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// Reads `path` as `format`. `key` opens protected files (KDBX, Bitwarden's
+/// password-protected JSON, `.spmx`); `mapping` is the column choice for a
+/// generic CSV; `progress` hears how many bytes have been read.
+pub fn read(
+    path: &Path,
+    format: Format,
+    key: &FileKey,
+    mapping: Option<&csv::Mapping>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Parsed, ExchangeError> {
+    let mut parsed = match format {
+        f if f.is_csv() => csv::read(path, f, mapping, progress)?,
+        Format::BitwardenJson => bitwarden::read(path, key)?,
+        Format::KeePassXml => keepass::read_xml(path)?,
+        Format::Kdbx => keepass::read_kdbx(path, key)?,
+        Format::Json | Format::Spmx => {
+            let bytes =
+                Zeroizing::new(std::fs::read(path).map_err(|source| ExchangeError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?);
+            if format == Format::Json {
+                native::parse_json(path, &bytes, format)?
+            } else {
+                native::parse_spmx(path, &bytes, key.password.as_ref())?
+            }
+        }
+        _ => unreachable!("every CSV dialect is handled above"),
+    };
+    for imported in &mut parsed.entries {
+        fill_title(&mut imported.entry);
+    }
+    Ok(parsed)
+}
+
+/// Whether a file of this format needs a password (or key file) before it
+/// can be read.
+pub fn needs_key(path: &Path, format: Format) -> Result<bool, ExchangeError> {
+    Ok(match format {
+        Format::Kdbx | Format::Spmx => true,
+        Format::BitwardenJson => bitwarden::is_password_protected(path)?,
+        _ => false,
+    })
+}
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Encrypted, everything: `.spmx`.
+    Spmx,
+    /// KeePass KDBX 4, under its own password.
+    Kdbx,
+    /// Plain CSV with Bitwarden's columns (no history).
+    Csv,
+    /// Plain JSON with everything.
+    Json,
+}
+
+impl ExportFormat {
+    /// Every export format.
+    pub const ALL: &'static [ExportFormat] = &[
+        ExportFormat::Spmx,
+        ExportFormat::Kdbx,
+        ExportFormat::Csv,
+        ExportFormat::Json,
+    ];
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Spmx => "spmx",
+            ExportFormat::Kdbx => "kdbx",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        }
+    }
+
+    /// Whether the output is readable by anyone who gets the file.
+    pub fn is_plaintext(self) -> bool {
+        matches!(self, ExportFormat::Csv | ExportFormat::Json)
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        self.name()
+    }
+
+    /// What the window calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Spmx => "Encrypted export (.spmx), everything",
+            ExportFormat::Kdbx => "KeePass database (.kdbx), opens in KeePassXC",
+            ExportFormat::Csv => "Plain CSV (Bitwarden columns), NOT encrypted",
+            ExportFormat::Json => "Plain JSON, everything, NOT encrypted",
+        }
+    }
+}
+
+impl std::str::FromStr for ExportFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExportFormat::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("{s:?} is not one of: spmx, kdbx, csv, json"))
+    }
+}
+
+/// Writes `data` to `path` as `format`, atomically and readable by the owner
+/// only. `key.password` is the export's passphrase (`.spmx`, KDBX).
+pub fn write(
+    path: &Path,
+    format: ExportFormat,
+    data: &ExportData,
+    key: &FileKey,
+) -> Result<(), ExchangeError> {
+    let fail = |detail: String| ExchangeError::Write {
+        path: path.to_owned(),
+        detail,
+    };
+    let needs_passphrase = || {
+        key.password
+            .as_ref()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| fail("an encrypted export needs a passphrase".to_owned()))
+    };
+    let bytes: Zeroizing<Vec<u8>> = match format {
+        ExportFormat::Json => native::to_json(data),
+        ExportFormat::Spmx => Zeroizing::new(
+            native::to_spmx(data, needs_passphrase()?, &KdfParams::default()).map_err(fail)?,
+        ),
+        ExportFormat::Csv => {
+            let mut out = Zeroizing::new(Vec::new());
+            csv::write(&mut *out, data).map_err(|e| fail(e.to_string()))?;
+            out
+        }
+        ExportFormat::Kdbx => {
+            needs_passphrase()?;
+            let mut out = Zeroizing::new(Vec::new());
+            keepass::write_kdbx(&mut *out, data, key)?;
+            out
+        }
+    };
+    crate::core::fsio::write_atomic(path, &bytes).map_err(|e| fail(e.to_string()))
 }
 
 /// The host of a URL (`https://mail.example.com/x` -> `mail.example.com`),

@@ -264,6 +264,34 @@ impl Store {
         )
     }
 
+    /// Every history row, with the row id of its entry, oldest first. The
+    /// rows' `parent` is nil: the caller knows which uuid each entry row has.
+    pub fn load_all_history(&self) -> Result<Vec<(i64, SealedRow)>, StoreError> {
+        let fail = |e| map_err(&self.path, "read", e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, uuid, key_version, format, sealed, entry_seq FROM history
+                 ORDER BY entry_seq, seq",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
+                let row = SealedRow {
+                    row: r.get(0)?,
+                    uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
+                    parent: Uuid::nil(),
+                    key_version: small(2).unwrap_or(u32::MAX),
+                    format: small(3).unwrap_or(u32::MAX),
+                    sealed: bytes(r.get_ref(4)?).to_vec(),
+                };
+                Ok((r.get(5)?, row))
+            })
+            .map_err(fail)?;
+        rows.collect::<Result<_, _>>().map_err(fail)
+    }
+
     fn load<P: rusqlite::Params>(
         &self,
         sql: &str,

@@ -235,7 +235,7 @@ impl Vault {
     /// Gives each entry's category the spelling of an existing category
     /// that matches it ignoring case, and returns the categories that are
     /// new to the vault.
-    fn settle_categories(&self, entries: &mut [Entry]) -> Vec<Category> {
+    pub(super) fn settle_categories(&self, entries: &mut [Entry]) -> Vec<Category> {
         let mut missing: Vec<Category> = Vec::new();
         for entry in entries {
             let name = entry.category.expose().trim().to_owned();
@@ -265,4 +265,4 @@ impl Vault {
 }
 
 /// The color a category gets when an entry names it first.
-const NEW_CATEGORY_COLOR: &str = "#6b7280";
+pub(super) const NEW_CATEGORY_COLOR: &str = "#6b7280";

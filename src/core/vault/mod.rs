@@ -9,6 +9,8 @@
 mod categories;
 mod edit;
 mod error;
+mod export;
+mod import;
 mod lookup;
 mod records;
 mod unlock;
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 pub use error::{VaultError, human_duration};
+pub use import::{Action, DuplicatePolicy, ImportPlan, ImportReport};
 pub use lookup::{Filter, Scope};
 pub use records::DamagedRecord;
 pub use unlock::authenticate;
