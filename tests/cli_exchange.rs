@@ -67,7 +67,13 @@ fn history(v: &TestVault, id: &str) -> Vec<serde_json::Value> {
 }
 
 fn export(v: &TestVault, format: &str, out: &Path, extra: &[&str]) -> common::Run {
-    let mut args = vec!["export", "--format", format, "--output", out.to_str().unwrap()];
+    let mut args = vec![
+        "export",
+        "--format",
+        format,
+        "--output",
+        out.to_str().unwrap(),
+    ];
     args.extend(extra);
     v.run_unlocked(&args, &[PASSPHRASE])
 }
@@ -108,7 +114,10 @@ fn spmx_round_trip_keeps_entries_history_totp_and_categories() {
     let old = history(&b, &mail);
     assert_eq!(old.len(), 1);
     assert_eq!(old[0]["password"], "first-password");
-    assert_eq!(old[0]["reason"], "breach", "our own export keeps the reason");
+    assert_eq!(
+        old[0]["reason"], "breach",
+        "our own export keeps the reason"
+    );
 
     let categories = b.run_unlocked(&["categories", "--json"], &[]).ok().json();
     assert!(
@@ -181,7 +190,11 @@ fn merge_refuses_files_from_other_programs() {
     let v = TestVault::new();
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("other.csv");
-    std::fs::write(&file, "name,url,username,password\nA,https://a.example,u,p\n").unwrap();
+    std::fs::write(
+        &file,
+        "name,url,username,password\nA,https://a.example,u,p\n",
+    )
+    .unwrap();
     let run = v
         .run_unlocked(&["merge", file.to_str().unwrap()], &[])
         .expect_code(2);
@@ -195,11 +208,21 @@ fn plain_exports_need_an_explicit_confirmation_and_are_private() {
     let file = out.path().join("plain.json");
     let refused = v
         .run_unlocked(
-            &["export", "--format", "json", "--output", file.to_str().unwrap()],
+            &[
+                "export",
+                "--format",
+                "json",
+                "--output",
+                file.to_str().unwrap(),
+            ],
             &[],
         )
         .expect_code(2);
-    assert!(refused.stderr.contains("--plaintext-ok"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--plaintext-ok"),
+        "{}",
+        refused.stderr
+    );
     assert!(!file.exists());
 
     v.run_unlocked(
@@ -286,7 +309,13 @@ fn the_log_records_counts_but_no_entry_text() {
     let log = b.log();
     assert!(log.contains("IMPORT_COMPLETED"), "{log}");
     assert!(a.log().contains("EXPORT_COMPLETED"));
-    for secret in ["Mail", "me@example.org", "second-password", MASTER, PASSPHRASE] {
+    for secret in [
+        "Mail",
+        "me@example.org",
+        "second-password",
+        MASTER,
+        PASSPHRASE,
+    ] {
         assert!(!log.contains(secret), "{secret} leaked into the log");
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
 use spm::core::vault::Vault;
@@ -461,4 +461,118 @@ fn the_unlock_screen_starts_in_the_password_field_and_tabs_on() {
     type_into(&mut h, "Master password", "x");
     tab_to(&mut h, "Show password");
     tab_to(&mut h, "Unlock");
+}
+
+/// Opens a File menu item.
+fn file_menu(h: &mut Harness<'_, App>, item: &str) {
+    click(h, "File");
+    click(h, item);
+}
+
+#[test]
+fn an_export_of_another_vault_imports_through_the_window_with_a_preview() {
+    use spm::core::exchange::{self, ExportFormat, FileKey};
+    // A file made by another copy of the vault.
+    let other = tempfile::tempdir().unwrap();
+    create_vault_by_library(other.path());
+    let mut source = Vault::unlock(
+        &Paths::portable(other.path()),
+        &spm::core::vault::Credentials {
+            password: MASTER.into(),
+            key_file: None,
+        },
+        None,
+        Default::default(),
+    )
+    .unwrap();
+    source
+        .add(spm::core::entries::Entry {
+            title: "Harbour Bank".into(),
+            username: "captain".into(),
+            password: "anchor-42".into(),
+            urls: vec!["https://bank.example".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let (data, _) = source.export_data(false).unwrap();
+    let file = other.path().join("copy.json");
+    exchange::write(&file, ExportFormat::Json, &data, &FileKey::default()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    file_menu(&mut h, "Import…");
+    type_into(&mut h, "File to import", file.to_str().unwrap());
+    h.get_by_label_contains("Secure Password Manager JSON");
+    click_and_settle(&mut h, "Read file");
+    h.get_by_label_contains("1 will be added");
+    h.get_by_label("Harbour Bank");
+    assert!(
+        h.state().vault().unwrap().entries().is_empty(),
+        "nothing is written before the confirmation"
+    );
+    click_and_settle(&mut h, "Import 1 entries");
+    h.get_by_label_contains("Imported: 1 added, 0 updated, 0 skipped");
+    click(&mut h, "Done");
+    assert!(has_row(&h, "Harbour Bank"));
+    let vault = h.state().vault().unwrap();
+    assert_eq!(vault.entries()[0].password.expose(), "anchor-42");
+}
+
+#[test]
+fn an_unknown_file_is_refused_with_the_formats_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.bin");
+    std::fs::write(&file, [0u8, 1, 2, 3, 250, 251]).unwrap();
+    let mut h = unlocked(dir.path());
+    file_menu(&mut h, "Import…");
+    type_into(&mut h, "File to import", file.to_str().unwrap());
+    h.get_by_label_contains("is not in a format this program knows");
+    assert!(
+        h.query_by_label("Read file")
+            .is_some_and(|b| b.accesskit_node().is_disabled()),
+        "nothing to read"
+    );
+}
+
+#[test]
+fn the_window_exports_an_encrypted_file_that_opens_with_its_passphrase() {
+    use spm::core::exchange::{self, FileKey, Format};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    click(&mut h, "New entry");
+    type_into(&mut h, "Title", "Lighthouse");
+    type_into(&mut h, "Password", "beam-of-light");
+    click(&mut h, "Save");
+
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("vault.spmx");
+    file_menu(&mut h, "Export…");
+    type_into(&mut h, "Save as", file.to_str().unwrap());
+    type_into(&mut h, "Export passphrase", "sea breeze 7");
+    type_into(&mut h, "Repeat the export passphrase", "sea breeze 7");
+    click_and_settle(&mut h, "Export");
+    h.get_by_label_contains("Exported 1 entries");
+
+    let key = FileKey {
+        password: Some("sea breeze 7".into()),
+        key_file: None,
+    };
+    let parsed = exchange::read(&file, Format::Spmx, &key, None, &mut |_| {}).unwrap();
+    assert_eq!(parsed.entries[0].entry.title.expose(), "Lighthouse");
+    assert_eq!(parsed.entries[0].entry.password.expose(), "beam-of-light");
+}
+
+#[test]
+fn a_plain_export_needs_its_acknowledgement() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("plain.csv");
+    file_menu(&mut h, "Export…");
+    click(&mut h, "Plain JSON, everything, NOT encrypted");
+    type_into(&mut h, "Save as", file.to_str().unwrap());
+    h.get_by_label_contains("will NOT be encrypted");
+    assert!(h.get_by_label("Export").accesskit_node().is_disabled());
+    click(&mut h, "I understand; write a file that is not encrypted");
+    assert!(!h.get_by_label("Export").accesskit_node().is_disabled());
 }

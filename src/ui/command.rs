@@ -31,6 +31,10 @@ pub enum Command {
     ShowAbout,
     /// Open the data folder in the file manager.
     OpenDataFolder,
+    /// Bring in a file from another password manager.
+    Import,
+    /// Write the vault to a file.
+    Export,
 }
 
 impl Command {
@@ -62,6 +66,8 @@ impl Command {
             Command::ShowShortcuts => "Keyboard shortcuts",
             Command::ShowAbout => "About",
             Command::OpenDataFolder => "Open data folder",
+            Command::Import => "Import…",
+            Command::Export => "Export…",
         }
     }
 
@@ -80,6 +86,10 @@ impl Command {
             Command::ShowShortcuts => "List the keyboard shortcuts",
             Command::ShowAbout => "Version and licence",
             Command::OpenDataFolder => "Show the vault's files in the file manager",
+            Command::Import => {
+                "Import a browser CSV, a Bitwarden or KeePass file, or an export of this vault"
+            }
+            Command::Export => "Save the vault as an encrypted file, a KeePass file, or plain text",
         }
     }
 
@@ -110,7 +120,12 @@ impl Command {
 
     /// Draws a menu entry for the command; returns whether it was chosen.
     pub fn menu_item(self, ui: &mut egui::Ui, enabled: bool) -> bool {
-        let button = egui::Button::new(self.label()).shortcut_text(self.shortcut_text(ui.ctx()));
+        let mut button = egui::Button::new(self.label());
+        // Only with a shortcut: an empty one would still end the accessible
+        // name with a space.
+        if self.shortcut().is_some() {
+            button = button.shortcut_text(self.shortcut_text(ui.ctx()));
+        }
         let clicked = ui
             .add_enabled(enabled, button)
             .on_hover_text(self.tooltip())

@@ -35,6 +35,8 @@ pub fn menu_bar_ui(ui: &mut Ui, has_selection: bool) -> Option<Command> {
         ui.menu_button("File", |ui| {
             for (command, enabled) in [
                 (Command::NewEntry, true),
+                (Command::Import, true),
+                (Command::Export, true),
                 (Command::Lock, true),
                 (Command::Quit, true),
             ] {

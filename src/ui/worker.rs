@@ -1,6 +1,7 @@
-//! Work too slow for a frame (the KDF at unlock and at vault creation) runs
-//! here, on a named thread; the result comes back over a channel and the
-//! window is asked to repaint, so it stays responsive throughout.
+//! Work too slow for a frame (the KDF at unlock and at vault creation,
+//! reading and applying imports, writing exports) runs here, on a named
+//! thread; the result comes back over a channel and the window is asked to
+//! repaint, so it stays responsive throughout.
 
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
@@ -25,10 +26,18 @@ pub enum Job {
     },
 }
 
-/// What a job produced.
+/// What a general job hands back: a step that runs on the UI thread with
+/// the app, to take in the result.
+pub type Finish = Box<dyn FnOnce(&mut crate::ui::app::App) + Send>;
+
+/// What a job produced. One crosses the channel per job, so the size of
+/// the open vault in one variant costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// The vault is open (or why not).
     Opened(Result<Vault, VaultError>),
+    /// A general job ended; run this to take in its result.
+    Finished(Finish),
 }
 
 /// Runs one job at a time off the UI thread.
@@ -87,6 +96,30 @@ impl Worker {
         if let Err(e) = spawned {
             let error = VaultError::Invalid(format!("could not start the {name} worker: {e}"));
             let _ = self.sender.try_send(Outcome::Opened(Err(error)));
+        }
+    }
+
+    /// Runs `work` on a thread called `name`; what it returns runs on the UI
+    /// thread once it is done. `failed` is what to run instead if no thread
+    /// could be started.
+    pub fn run(
+        &mut self,
+        ctx: &egui::Context,
+        name: &'static str,
+        work: impl FnOnce() -> Finish + Send + 'static,
+        failed: Finish,
+    ) {
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let _ = sender.send(Outcome::Finished(work()));
+                ctx.request_repaint();
+            });
+        self.busy = spawned.is_ok();
+        if spawned.is_err() {
+            let _ = self.sender.try_send(Outcome::Finished(failed));
         }
     }
 

@@ -6,11 +6,15 @@ use std::time::{Duration, Instant};
 use egui::Ui;
 use uuid::Uuid;
 
+mod exchange;
+
 use super::categories_view::{self, CategoriesView, CategoryAction};
 use super::clipboard::{Clipboard, ClipboardBackend};
 use super::command::Command;
 use super::editor::{self, EditorOutcome, EditorState};
+use super::export_view::{self, ExportState};
 use super::first_run::{self, FirstRunAction, FirstRunState};
+use super::import_view::{self, ImportState};
 use super::logs_view::{self, LogsView};
 use super::main_view::{self, Dialog, DialogOutcome};
 use super::passwords::{self, DetailAction, PasswordsAction, PasswordsState, View};
@@ -34,6 +38,9 @@ enum Screen {
     FirstRun(Box<FirstRunState>),
     Unlock(Box<UnlockState>),
     Main(Box<MainState>),
+    /// The unlocked state is with a worker (an import being written); the
+    /// text says what is happening.
+    Busy(String),
 }
 
 /// The parts of the unlocked window.
@@ -54,6 +61,8 @@ struct MainState {
     logs: LogsView,
     editor: Option<EditorState>,
     dialog: Option<Dialog>,
+    import: Option<ImportState>,
+    export: Option<ExportState>,
 }
 
 /// The whole window's state.
@@ -163,6 +172,15 @@ impl App {
                 }
             }
             Screen::Main(_) => self.main_ui(ui),
+            Screen::Busy(what) => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    ui.add_space(ui.available_height() / 3.0);
+                    ui.vertical_centered(|ui| {
+                        ui.spinner();
+                        ui.label(what.as_str());
+                    });
+                });
+            }
         }
         if let Some(Undo::Restore(uuid)) = self.toasts.toasts_ui(&ctx) {
             self.restore(uuid);
@@ -236,6 +254,14 @@ impl App {
             .as_mut()
             .map(|e| editor::editor_ui(&ctx, e, &categories));
         let decided = main.dialog.map(|d| (d, main_view::dialog_ui(&ctx, d)));
+        let import = main
+            .import
+            .as_mut()
+            .and_then(|state| import_view::import_ui(&ctx, state));
+        let export = main
+            .export
+            .as_mut()
+            .and_then(|state| export_view::export_ui(&ctx, state));
 
         self.queue.extend(menu);
         match action {
@@ -256,6 +282,12 @@ impl App {
         if let Some((dialog, outcome)) = decided {
             self.dialog_outcome(dialog, outcome);
         }
+        if let Some(action) = import {
+            self.import_action(&ctx, action);
+        }
+        if let Some(action) = export {
+            self.export_action(&ctx, action);
+        }
     }
 
     fn main(&mut self) -> Option<&mut MainState> {
@@ -274,7 +306,10 @@ impl App {
             }
             return;
         };
-        let modal_open = main.editor.is_some() || main.dialog.is_some();
+        let modal_open = main.editor.is_some()
+            || main.dialog.is_some()
+            || main.import.is_some()
+            || main.export.is_some();
         let typing = ctx.egui_wants_keyboard_input();
         let mut pressed: Vec<Command> = Command::WITH_SHORTCUTS
             .iter()
@@ -300,6 +335,8 @@ impl App {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
             Command::ShowShortcuts => self.open_dialog(Dialog::Shortcuts),
+            Command::Import => self.open_import(),
+            Command::Export => self.open_export(),
             Command::ShowAbout => self.open_dialog(Dialog::About),
             Command::OpenDataFolder => {
                 let opened = std::process::Command::new("xdg-open")
@@ -593,7 +630,10 @@ impl App {
     }
 
     fn finish_job(&mut self, outcome: Outcome) {
-        let Outcome::Opened(result) = outcome;
+        let result = match outcome {
+            Outcome::Opened(result) => result,
+            Outcome::Finished(finish) => return finish(self),
+        };
         match result {
             Ok(mut vault) => {
                 vault.set_history_policy(HistoryPolicy::from_settings(&self.settings));
@@ -609,6 +649,8 @@ impl App {
                     logs: LogsView::new(&self.paths),
                     editor: None,
                     dialog: None,
+                    import: None,
+                    export: None,
                 }));
                 self.last_activity = Instant::now();
             }
@@ -638,7 +680,7 @@ impl App {
                 state.busy = false;
                 state.error = Some(error.to_string());
             }
-            Screen::Main(_) => self.toasts.error(error.to_string()),
+            Screen::Main(_) | Screen::Busy(_) => self.toasts.error(error.to_string()),
         }
     }
 
