@@ -319,3 +319,47 @@ fn the_log_records_counts_but_no_entry_text() {
         assert!(!log.contains(secret), "{secret} leaked into the log");
     }
 }
+
+/// A file from `../shared/fixtures` (real exports of other tools), or
+/// `None` when that folder is absent.
+fn fixture(path: &str) -> Option<std::path::PathBuf> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(path);
+    if full.exists() {
+        Some(full)
+    } else {
+        eprintln!("skipped: ../shared/fixtures not found");
+        None
+    }
+}
+
+#[test]
+fn a_bitwarden_export_imports_on_the_command_line() {
+    let Some(file) = fixture("keepassxc/bitwarden_export.json") else {
+        return;
+    };
+    let v = TestVault::new();
+    let result = import(&v, &file, &[], &[]).ok().json();
+    assert_eq!(result["format"], "bitwarden-json");
+    assert_eq!(result["added"], 4);
+    let listed = v.list(&["--search", "Login Name"]);
+    assert_eq!(listed.len(), 1);
+    let login = show(&v, listed[0]["id"].as_str().unwrap());
+    assert_eq!(login["username"], "myusername@gmail.com");
+    assert_eq!(login["password"], "mypassword");
+    assert_eq!(login["imported_from"], "bitwarden-json");
+}
+
+#[test]
+fn a_password_protected_bitwarden_export_asks_for_its_password() {
+    let Some(file) = fixture("keepassxc/bitwarden_encrypted_export.json") else {
+        return;
+    };
+    let v = TestVault::new();
+    let wrong = import(&v, &file, &[], &["b"]).expect_code(3);
+    assert!(wrong.stderr.contains("does not open"), "{}", wrong.stderr);
+    let result = import(&v, &file, &[], &["a"]).ok().json();
+    assert_eq!(result["added"], 1);
+    assert_eq!(v.list(&[])[0]["title"], "KeePassXC");
+}

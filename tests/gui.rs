@@ -576,3 +576,36 @@ fn a_plain_export_needs_its_acknowledgement() {
     click(&mut h, "I understand; write a file that is not encrypted");
     assert!(!h.get_by_label("Export").accesskit_node().is_disabled());
 }
+
+#[test]
+fn a_protected_bitwarden_export_imports_through_the_window() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/keepassxc/bitwarden_encrypted_argon2id_export.json");
+    if !file.exists() {
+        eprintln!("skipped: ../shared/fixtures not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    file_menu(&mut h, "Import…");
+    type_into(&mut h, "File to import", file.to_str().unwrap());
+    h.get_by_label_contains("Detected: Bitwarden JSON");
+    h.get_by_label("This file is protected.");
+
+    type_into(&mut h, "Password of the file", "wrong");
+    click_and_settle(&mut h, "Read file");
+    h.get_by_label_contains("does not open");
+
+    h.get_by_label("Password of the file").focus();
+    h.run();
+    for _ in 0..5 {
+        h.key_press(Key::Backspace);
+    }
+    h.get_by_label("Password of the file").type_text("a");
+    h.run();
+    click_and_settle(&mut h, "Read file");
+    h.get_by_label_contains("1 will be added");
+    click_and_settle(&mut h, "Import 1 entries");
+    click(&mut h, "Done");
+    assert!(has_row(&h, "KeePassXC"));
+}
