@@ -514,6 +514,9 @@ fn an_export_of_another_vault_imports_through_the_window_with_a_preview() {
     h.get_by_label_contains("Imported: 1 added, 0 updated, 0 skipped");
     click(&mut h, "Done");
     assert!(has_row(&h, "Harbour Bank"));
+    row(&h, "Harbour Bank").click();
+    h.run();
+    h.get_by_label_contains("Imported from json on");
     let vault = h.state().vault().unwrap();
     assert_eq!(vault.entries()[0].password.expose(), "anchor-42");
 }

@@ -170,6 +170,13 @@ pub fn detail_ui(
             facts.push(format!("Expires: {}", time::format_date(expires)));
         }
         facts.push(format!("Modified: {}", date(Some(entry.updated_at))));
+        if let Some(mark) = &entry.imported {
+            facts.push(format!(
+                "Imported from {} on {}",
+                mark.format,
+                time::format_date(mark.at)
+            ));
+        }
         for fact in facts {
             ui.label(fact);
         }
@@ -213,8 +220,12 @@ fn history_ui(ui: &mut Ui, details: &Details, reveal: bool) {
         } else {
             "••••••"
         };
+        let source = item
+            .source
+            .as_deref()
+            .map_or(String::new(), |s| format!(", from {s}"));
         ui.label(format!(
-            "{}  {}  ({} by {})",
+            "{}  {}  ({} by {}{source})",
             time::format_rfc3339(item.changed_at),
             password,
             item.reason,
