@@ -114,3 +114,63 @@ fn clear_failed_attempts(v: &TestVault) {
     auth["locked_until"] = serde_json::Value::Null;
     std::fs::write(&path, auth.to_string()).unwrap();
 }
+
+/// An import is one transaction: killed at any point, the vault holds
+/// either none of the file's entries or all of them.
+#[test]
+fn sigkill_during_an_import_leaves_all_or_nothing() {
+    use spm::core::exchange::{self, ExportFormat, FileKey};
+    const ENTRIES: usize = 3000;
+
+    // A file of many entries, written by the library.
+    let source = tempfile::tempdir().unwrap();
+    let paths = spm::core::paths::Paths::portable(source.path());
+    let options = common::fast_options(spm::core::keys::KeyMode::FileKey);
+    let mut vault =
+        spm::core::vault::Vault::create(&paths, &MASTER.into(), &options, None).unwrap();
+    let entries = (0..ENTRIES)
+        .map(|i| spm::core::entries::Entry {
+            title: format!("imported {i}").into(),
+            username: format!("user{i}").into(),
+            password: format!("pw-{i}").into(),
+            urls: vec![format!("https://site{i}.example").into()],
+            ..Default::default()
+        })
+        .collect();
+    vault.add_many(entries).unwrap();
+    let (data, _) = vault.export_data(false).unwrap();
+    let file = source.path().join("many.json");
+    exchange::write(&file, ExportFormat::Json, &data, &FileKey::default()).unwrap();
+    let file = file.to_str().unwrap().to_owned();
+
+    // How long a whole import takes here.
+    let probe = TestVault::new();
+    let started = Instant::now();
+    probe.run_unlocked(&["import", &file], &[]).ok();
+    let typical = started.elapsed();
+    assert_eq!(probe.list(&[]).len(), ENTRIES);
+
+    let mut rng = Xorshift(0x2545_f491_4f6c_dd1d);
+    let mut kills = 0;
+    for _ in 0..12 {
+        let v = TestVault::new();
+        let mut child = v.spawn(&["import", &file]);
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(format!("{MASTER}\n").as_bytes());
+        drop(stdin);
+        let window = typical.as_micros() as u64;
+        std::thread::sleep(Duration::from_micros(rng.next() % window.max(1)));
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        if output.status.signal() == Some(libc::SIGKILL) {
+            kills += 1;
+        }
+        clear_failed_attempts(&v);
+        let count = v.list(&[]).len();
+        assert!(
+            count == 0 || count == ENTRIES,
+            "a killed import left {count} of {ENTRIES} entries"
+        );
+    }
+    assert!(kills >= 6, "only {kills} imports were killed mid-way");
+}
