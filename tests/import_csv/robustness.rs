@@ -321,3 +321,22 @@ fn a_hundred_thousand_rows_stream_with_progress() {
     }
     println!("100,000 rows read in {elapsed:?}");
 }
+
+#[test]
+fn multi_byte_text_where_a_prefix_is_checked_does_not_panic() {
+    // Byte 8, 10 and 24 of these cells fall inside a two-byte character.
+    let data = "url,username,password,httpRealm,formActionOrigin,guid,timeCreated,\
+                timeLastUsed,timePasswordChanged\n\
+                chrome://FirefoxAccountéé,u,p,,,,,,\n";
+    let parsed = read(data.as_bytes(), Format::FirefoxCsv);
+    assert_eq!(parsed.entries.len(), 1);
+
+    let data = "Title,URL,Username,Password,Notes,OTPAuth\nA,,u,p,,aaaaaaaaaé\nB,,u,p,,aaaaaaaé\n";
+    let parsed = read(data.as_bytes(), Format::SafariCsv);
+    assert_eq!(parsed.entries.len(), 2);
+    assert_eq!(parsed.warnings.len(), 2);
+
+    let data = "UUID,TITLE,SCOPE,SECTIOéé 1: X\nid,T,Default,v\n";
+    let parsed = read(data.as_bytes(), Format::OnePasswordCsv);
+    assert_eq!(parsed.entries.len(), 1);
+}

@@ -203,7 +203,9 @@ impl Layout {
 
     fn skip_reason(&self, row: &Row) -> Option<&'static str> {
         let url = row.get(self.url).trim();
-        let fxa = url.len() >= 24 && url[..24].eq_ignore_ascii_case("chrome://FirefoxAccounts");
+        let fxa = url
+            .get(..24)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("chrome://FirefoxAccounts"));
         (self.format == Some(Format::FirefoxCsv) && fxa).then_some(
             "Firefox's own account sign-in (chrome://FirefoxAccounts) is not a website \
              login; it was left out",

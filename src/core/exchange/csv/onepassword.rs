@@ -150,7 +150,9 @@ fn windows_label(name: &str) -> Option<&str> {
     if !numbered {
         return Some(name);
     }
-    let heading = prefix.len() > 8 && prefix[..8].eq_ignore_ascii_case("section ");
+    let heading = prefix
+        .get(..8)
+        .is_some_and(|word| word.eq_ignore_ascii_case("section "));
     (!heading).then_some(label.trim())
 }
 
