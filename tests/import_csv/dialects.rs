@@ -253,3 +253,28 @@ fn mappings_are_guessed_from_header_names() {
     );
     assert_eq!(csv::guess_mapping(&names(&["x", "y"])), Mapping::default());
 }
+
+#[test]
+fn onepassword_mac_unescapes_backslash_quotes_and_keeps_extra_columns() {
+    let data = br#""Title","Type","Scope","Created Date","Modified Date","Username","Password","URL","Notes","PIN(pin)","address(address)","Tags",
+"Router","Login","Default","1600000000","1600000100","admin","pa\\ss","http://192.168.1.1","say \"hi\"","1234","1 Road
+Town","{(
+    \"Home\"
+)}",
+"#;
+    assert_eq!(csv::sniff(data), Some(Format::OnePasswordCsv));
+    let parsed = read(data, Format::OnePasswordCsv);
+    let e = &parsed.entries[0].entry;
+    assert_eq!(
+        login(e),
+        ("Router", "admin", "pa\\ss", vec!["http://192.168.1.1"])
+    );
+    assert_eq!(e.notes.expose(), "say \"hi\"\n\naddress:\n1 Road\nTown");
+    assert_eq!(fields(e), [("PIN", "1234", true)]);
+    assert_eq!(
+        e.tags.iter().map(|t| t.expose()).collect::<Vec<_>>(),
+        ["Home"]
+    );
+    assert_eq!((e.created_at, e.updated_at), (1_600_000_000, 1_600_000_100));
+    assert_eq!(parsed.entries[0].location, "line 2");
+}

@@ -85,7 +85,7 @@ pub fn headers(path: &Path) -> Result<Vec<String>, ExchangeError> {
 /// (`login_username`). A column serves one value at most.
 pub fn guess_mapping(headers: &[String]) -> Mapping {
     const NAMES: [&[&str]; 7] = [
-        &["title", "name", "account", "site"],
+        &["title", "name", "account"],
         &["username", "user", "login", "email", "e-mail", "user name"],
         &["password", "pass", "pwd"],
         &["url", "uri", "website", "web site", "login_uri"],

@@ -62,12 +62,14 @@ impl Encoding {
     }
 }
 
+const NUL_BYTES: &str = "it contains NUL bytes, as UTF-16 text does";
+
 /// Why a file cannot be read as 8-bit text, if it cannot.
 pub(super) fn utf16_sign(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         Some("it starts with a UTF-16 byte-order mark")
     } else if memchr::memchr(0, head).is_some() {
-        Some("it contains NUL bytes, as UTF-16 text does")
+        Some(NUL_BYTES)
     } else {
         None
     }
@@ -94,10 +96,11 @@ pub(super) fn scan_encoding(path: &Path) -> Result<(Encoding, u64), ExchangeErro
             break;
         }
         let filled = carry + n;
+        // A byte-order mark counts only at the very start of the file.
         let sign = if size == 0 {
             utf16_sign(&buf[..filled])
         } else {
-            utf16_sign(&buf[carry..filled])
+            memchr::memchr(0, &buf[carry..filled]).map(|_| NUL_BYTES)
         };
         size += n as u64;
         if let Some(detail) = sign {
@@ -499,6 +502,30 @@ mod tests {
         assert_eq!(parse_head(b"title", Encoding::Utf8).delimiter, b',');
         let head = parse_head(b"\xEF\xBB\xBF\"url\",\"na,me\"\r\nx", Encoding::Utf8);
         assert_eq!(head.cells, ["url", "na,me"]);
+    }
+
+    #[test]
+    fn windows_1252_text_past_the_first_chunk_is_not_taken_for_a_utf16_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut data = b"a,b\n".to_vec();
+        data.resize(SCAN_CHUNK, b'x');
+        data.extend_from_slice(b"\xFF\xFE,1\n");
+        std::fs::write(&path, &data).unwrap();
+        let (encoding, size) = scan_encoding(&path).unwrap();
+        assert_eq!(encoding, Encoding::Windows1252);
+        assert_eq!(size, data.len() as u64);
+    }
+
+    #[test]
+    fn a_utf8_character_split_between_chunks_is_still_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut data = b"a,b\n".to_vec();
+        data.resize(SCAN_CHUNK - 1, b'x');
+        data.extend_from_slice("\u{e9},1\n".as_bytes());
+        std::fs::write(&path, &data).unwrap();
+        assert_eq!(scan_encoding(&path).unwrap().0, Encoding::Utf8);
     }
 
     #[test]
