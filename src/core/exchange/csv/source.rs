@@ -213,12 +213,21 @@ struct Window {
     bytes: Zeroizing<Vec<u8>>,
     /// Stream offset of `bytes[0]`.
     base: u64,
+    /// How many leading bytes belong to records already scanned. They are
+    /// dropped when the next chunk arrives, not after every record, so the
+    /// read-ahead is moved once per chunk.
+    done: usize,
 }
 
 impl Window {
     /// Appends without leaving copies behind: when the buffer must grow, the
     /// old one is dropped (and so wiped) rather than reallocated in place.
     fn append(&mut self, data: &[u8]) {
+        if self.done > 0 {
+            self.bytes.drain(..self.done);
+            self.base += self.done as u64;
+            self.done = 0;
+        }
         let needed = self.bytes.len() + data.len();
         if needed > self.bytes.capacity() {
             let mut bigger =
@@ -369,6 +378,7 @@ impl Records {
         let window = Rc::new(RefCell::new(Window {
             bytes: Zeroizing::new(Vec::with_capacity(64 * 1024)),
             base: 0,
+            done: 0,
         }));
         let tap = Tap {
             file,
@@ -411,8 +421,7 @@ impl Records {
         let from = (start.saturating_sub(base) as usize).min(len);
         let to = (end.saturating_sub(base) as usize).clamp(from, len);
         let span = self.scanner.scan(&window.bytes[from..to]);
-        window.bytes.drain(..to);
-        window.base = base + to as u64;
+        window.done = to;
         Ok(Some(span))
     }
 
