@@ -40,10 +40,15 @@ pub fn normalize(raw: &str, label: &str) -> Result<Option<String>, String> {
     if raw.is_empty() {
         return Ok(None);
     }
-    if raw.len() >= 10 && raw[..10].eq_ignore_ascii_case("otpauth://") {
+    // `get` rather than slicing: byte 10 or 8 may fall inside a character.
+    let starts_with = |prefix: &str| {
+        raw.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    if starts_with("otpauth://") {
         return Ok(Some(raw.to_owned()));
     }
-    if raw.len() >= 8 && raw[..8].eq_ignore_ascii_case("steam://") {
+    if starts_with("steam://") {
         let params = TotpParams {
             digits: 5,
             steam: true,
@@ -146,6 +151,12 @@ mod tests {
         );
         assert_eq!(normalize("  ", "x").unwrap(), None);
         assert!(normalize("not base32 at all!", "x").is_err());
+    }
+
+    #[test]
+    fn multi_byte_text_across_the_prefix_length_is_an_error_not_a_panic() {
+        assert!(normalize("aaaaaaaaa\u{e9}", "x").is_err());
+        assert!(normalize("aaaaaaa\u{e9}", "x").is_err());
     }
 
     #[test]
