@@ -363,3 +363,127 @@ fn a_password_protected_bitwarden_export_asks_for_its_password() {
     assert_eq!(result["added"], 1);
     assert_eq!(v.list(&[])[0]["title"], "KeePassXC");
 }
+
+#[test]
+fn a_browser_csv_imports_and_a_second_import_skips_the_duplicates() {
+    let v = TestVault::new();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("Chrome Passwords.csv");
+    std::fs::write(
+        &file,
+        "name,url,username,password,note\r\n\
+         mail.example,https://mail.example/login,ann,pw-one,\r\n\
+         ,https://shop.example/,bob,pw-two,\"two\r\nlines\"\r\n\
+         bank.example,https://bank.example/,carol,,\r\n",
+    )
+    .unwrap();
+    let first = import(&v, &file, &[], &[]).ok().json();
+    assert_eq!(first["format"], "chrome-csv");
+    assert_eq!(first["added"], 3);
+    let shop = &v.list(&["--search", "bob"])[0];
+    assert_eq!(
+        shop["title"], "shop.example",
+        "an empty title takes the host"
+    );
+    let detail = show(&v, shop["id"].as_str().unwrap());
+    assert_eq!(detail["notes"], "two\nlines");
+
+    let again = import(&v, &file, &[], &[]).ok().json();
+    assert_eq!(again["added"], 0);
+    let skipped = again["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 3);
+    assert_eq!(skipped[0]["location"], "line 2");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("same username on the same site"),
+        "{again}"
+    );
+
+    // --on-duplicate update replaces the password and keeps the old one.
+    std::fs::write(
+        &file,
+        "name,url,username,password,note\nmail.example,https://mail.example/x,ann,pw-new,\n",
+    )
+    .unwrap();
+    let updated = import(&v, &file, &["--on-duplicate", "update"], &[])
+        .ok()
+        .json();
+    assert_eq!(updated["updated"], 1);
+    let mail = &v.list(&["--search", "ann"])[0];
+    let id = mail["id"].as_str().unwrap();
+    assert_eq!(show(&v, id)["password"], "pw-new");
+    let old = history(&v, id);
+    assert_eq!(old[0]["password"], "pw-one");
+    assert_eq!(old[0]["reason"], "import");
+    assert_eq!(old[0]["source"], "chrome-csv");
+}
+
+#[test]
+fn a_generic_csv_needs_a_title_or_url_column() {
+    let v = TestVault::new();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("odd.csv");
+    std::fs::write(&file, "Login,Secret\nann,pw\n").unwrap();
+    let refused = import(&v, &file, &["--format", "csv"], &[]).expect_code(2);
+    assert!(
+        refused.stderr.contains("a Title or a URL column is needed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("Login, Secret"),
+        "{}",
+        refused.stderr
+    );
+
+    let result = import(
+        &v,
+        &file,
+        &[
+            "--format",
+            "csv",
+            "--column",
+            "title=Login",
+            "--column",
+            "password=Secret",
+        ],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(result["added"], 1);
+}
+
+#[test]
+fn a_malformed_row_is_reported_with_its_line_and_the_rest_continues() {
+    let v = TestVault::new();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("bitwarden.csv");
+    std::fs::write(
+        &file,
+        "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n\
+         ,,login,Good,,,,https://good.example,u1,p1,\n\
+         ,,login,\"Broken\"x,,,,https://bad.example,u2,p2,\n\
+         ,,login,Also good,,,,https://also.example,u3,p3,\n",
+    )
+    .unwrap();
+    let result = import(&v, &file, &[], &[]).ok().json();
+    assert_eq!(result["added"], 2);
+    let skipped = result["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{result}");
+    assert_eq!(skipped[0]["location"], "line 3");
+}
+
+#[test]
+fn a_file_of_no_known_format_lists_the_formats_tried() {
+    let v = TestVault::new();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("mystery.dat");
+    std::fs::write(&file, [0xffu8, 0xfe, 0x00, 0x01, 0x02]).unwrap();
+    let run = import(&v, &file, &[], &[]).expect_code(1);
+    assert!(run.stderr.contains("mystery.dat"), "{}", run.stderr);
+    assert!(run.stderr.contains("Bitwarden JSON"), "{}", run.stderr);
+    assert!(run.stderr.contains("KeePass"), "{}", run.stderr);
+}

@@ -612,3 +612,27 @@ fn a_protected_bitwarden_export_imports_through_the_window() {
     click(&mut h, "Done");
     assert!(has_row(&h, "KeePassXC"));
 }
+
+#[test]
+fn a_plain_csv_needs_its_title_or_url_column_chosen_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.csv");
+    std::fs::write(&file, "Login,Secret\nann,pw-ann\n").unwrap();
+    let mut h = unlocked(dir.path());
+    file_menu(&mut h, "Import…");
+    type_into(&mut h, "File to import", file.to_str().unwrap());
+    h.get_by_label_contains("Detected: CSV (columns chosen by hand)");
+    h.get_by_label_contains("one of them is required");
+    assert!(h.get_by_label("Read file").accesskit_node().is_disabled());
+
+    click(&mut h, "Title column");
+    click(&mut h, "Login");
+    click(&mut h, "Password column");
+    click(&mut h, "Secret");
+    assert!(!h.get_by_label("Read file").accesskit_node().is_disabled());
+    click_and_settle(&mut h, "Read file");
+    h.get_by_label_contains("1 will be added");
+    click_and_settle(&mut h, "Import 1 entries");
+    click(&mut h, "Done");
+    assert!(has_row(&h, "ann"));
+}
