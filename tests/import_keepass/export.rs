@@ -297,4 +297,15 @@ fn keepassxc_cli_opens_an_export() {
         PASSWORD,
     );
     assert_eq!(shown, "ann@example.org\nn0w-current\n4321\n");
+
+    // KeePassXC understands the `otp` string: a code of the URI's 8 digits.
+    let code = keepassxc_cli(
+        &["show", "-q", "-t", db, "/Work/Mail/Mail & more"],
+        PASSWORD,
+    );
+    let code = code.trim();
+    assert!(
+        code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code:?}"
+    );
 }

@@ -138,7 +138,8 @@ impl Walk {
     }
 
     /// Every string that is neither a standard one, an extra URL nor a
-    /// consumed TOTP string, in order; a repeated name keeps its first value.
+    /// consumed TOTP string, in order; a repeated name keeps its first value,
+    /// and a string without a name is dropped (an entry needs named fields).
     fn custom_fields(&mut self, kp: &KpEntry, totp: &otp::Found) -> Vec<CustomField> {
         let mut fields: Vec<CustomField> = Vec::new();
         for string in &kp.strings {
@@ -147,6 +148,13 @@ impl Walk {
                 || url_index(key).is_some()
                 || totp.consumed.iter().any(|k| k == key)
             {
+                continue;
+            }
+            if key.trim().is_empty() {
+                self.parsed.warnings.push(format!(
+                    "{}: a field without a name was ignored",
+                    kp.location
+                ));
                 continue;
             }
             if fields.iter().any(|f| f.name.expose() == key) {
@@ -296,6 +304,46 @@ mod tests {
             .map(|p| (p.password.expose(), p.changed_at))
             .collect();
         assert_eq!(got, [("a", 20), ("b", 30)]);
+    }
+
+    #[test]
+    fn nameless_and_repeated_fields_are_dropped_with_warnings() {
+        let string = |key: &str, value: &str| KpString {
+            key: key.into(),
+            value: value.into(),
+            protected: false,
+        };
+        let entry = KpEntry {
+            location: "item 1".into(),
+            strings: vec![
+                string("Title", "T"),
+                string(" ", "x"),
+                string("Pin", "1"),
+                string("Pin", "2"),
+            ],
+            ..KpEntry::default()
+        };
+        let doc = Doc {
+            root: Group {
+                entries: vec![entry],
+                ..Group::default()
+            },
+            recycle_bin: None,
+            recycle_bin_declared: false,
+            deleted: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let parsed = to_parsed(doc, Format::Kdbx);
+        let fields = &parsed.entries[0].entry.fields;
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].value.expose(), "1");
+        assert_eq!(
+            parsed.warnings,
+            [
+                "item 1: a field without a name was ignored",
+                "item 1: a field name appears twice; the second value was ignored",
+            ]
+        );
     }
 
     #[test]

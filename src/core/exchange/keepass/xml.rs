@@ -34,6 +34,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Doc, ExchangeError> {
     let mut reader = XmlReader {
         reader: Reader::from_str(text),
         text,
+        newlines: memchr::memchr_iter(b'\n', text.as_bytes()).collect(),
         path,
         bad_times: 0,
         warnings: Vec::new(),
@@ -115,6 +116,8 @@ struct Child<'a> {
 struct XmlReader<'a> {
     reader: Reader<&'a [u8]>,
     text: &'a str,
+    /// Offsets of every `\n`, so a line number costs a binary search.
+    newlines: Vec<usize>,
     path: &'a Path,
     /// Dates that could not be read (left empty, reported once).
     bad_times: usize,
@@ -487,10 +490,16 @@ impl<'a> XmlReader<'a> {
         let offset = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or(self.text);
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        (line, before[line_start..].chars().count() + 1)
+        let newlines_before = self.newlines.partition_point(|&n| n < offset);
+        let line_start = match newlines_before {
+            0 => 0,
+            n => self.newlines[n - 1] + 1,
+        };
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        (newlines_before + 1, column)
     }
 
     fn malformed(&self, detail: &str) -> ExchangeError {
