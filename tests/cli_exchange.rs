@@ -487,3 +487,80 @@ fn a_file_of_no_known_format_lists_the_formats_tried() {
     assert!(run.stderr.contains("Bitwarden JSON"), "{}", run.stderr);
     assert!(run.stderr.contains("KeePass"), "{}", run.stderr);
 }
+
+#[test]
+fn a_keepassxc_database_imports_with_its_password() {
+    let Some(file) = fixture("keepassxc/NewDatabase.kdbx") else {
+        return;
+    };
+    let v = TestVault::new();
+    let wrong = import(&v, &file, &[], &["b"]).expect_code(3);
+    assert!(
+        wrong.stderr.contains("NewDatabase.kdbx"),
+        "{}",
+        wrong.stderr
+    );
+    let result = import(&v, &file, &[], &["a"]).ok().json();
+    assert_eq!(result["format"], "kdbx");
+    assert_eq!(result["added"], 2, "{result}");
+    let sample = &v.list(&["--search", "Sample Entry"])[0];
+    let detail = show(&v, sample["id"].as_str().unwrap());
+    assert_eq!(detail["username"], "User Name");
+    assert_eq!(detail["password"], "Password");
+    assert!(
+        detail["totp"]
+            .as_str()
+            .unwrap()
+            .contains("secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_key_file_only_database_needs_no_password() {
+    let (Some(file), Some(key)) = (
+        fixture("keepassxc/KeyFileProtectedNoPassword.kdbx"),
+        fixture("keepassxc/KeyFileProtectedNoPassword.key"),
+    ) else {
+        return;
+    };
+    let v = TestVault::new();
+    let result = import(
+        &v,
+        &file,
+        &["--key-file", key.to_str().unwrap(), "--no-file-password"],
+        &[],
+    )
+    .ok()
+    .json();
+    assert_eq!(result["added"], 2, "{result}");
+}
+
+#[test]
+fn a_kdbx_export_comes_back_by_entry_id() {
+    let (a, mail, _) = sample_vault();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("vault.kdbx");
+    export(&a, "kdbx", &file, &[]).ok();
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Into the same vault: nothing changes.
+    let again = import(&a, &file, &[], &[PASSPHRASE]).ok().json();
+    assert_eq!(again["format"], "kdbx");
+    assert_eq!(again["added"], 0, "{again}");
+    assert_eq!(again["updated"], 0, "{again}");
+
+    // Into a new vault: the same entries under the same ids.
+    let b = TestVault::new();
+    import(&b, &file, &[], &[PASSPHRASE]).ok();
+    let detail = show(&b, &mail);
+    assert_eq!(detail["password"], "second-password");
+    assert_eq!(detail["username"], "me@example.org");
+    assert_eq!(
+        detail["urls"],
+        serde_json::json!(["https://mail.example.org", "https://webmail.example.org"])
+    );
+    let old = history(&b, &mail);
+    assert_eq!(old[0]["password"], "first-password");
+}

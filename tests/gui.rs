@@ -636,3 +636,26 @@ fn a_plain_csv_needs_its_title_or_url_column_chosen_before_reading() {
     click(&mut h, "Done");
     assert!(has_row(&h, "ann"));
 }
+
+#[test]
+fn a_keepassxc_database_imports_through_the_window() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/keepassxc/NewDatabase.kdbx");
+    if !file.exists() {
+        eprintln!("skipped: ../shared/fixtures not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    file_menu(&mut h, "Import…");
+    type_into(&mut h, "File to import", file.to_str().unwrap());
+    h.get_by_label_contains("Detected: KeePass database (KDBX)");
+    type_into(&mut h, "Password of the file", "a");
+    click_and_settle(&mut h, "Read file");
+    h.get_by_label_contains("2 will be added");
+    h.get_by_label("Sample Entry");
+    click_and_settle(&mut h, "Import 2 entries");
+    click(&mut h, "Done");
+    assert!(has_row(&h, "Sample Entry"));
+    assert!(has_row(&h, "Subgroup Entry"));
+}

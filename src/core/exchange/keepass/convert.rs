@@ -247,6 +247,7 @@ fn past_passwords(versions: &[KpEntry], current: &SecretString) -> Vec<PastPassw
             _ => out.push(PastPassword {
                 password: password.clone(),
                 changed_at,
+                reason: None,
             }),
         }
     }
