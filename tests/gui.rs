@@ -463,6 +463,15 @@ fn the_unlock_screen_starts_in_the_password_field_and_tabs_on() {
     tab_to(&mut h, "Unlock");
 }
 
+/// Checks the import dialog's format: what it shows, and that it was
+/// detected from the file.
+#[track_caller]
+fn assert_detected(h: &Harness<'_, App>, format: &str) {
+    let shown = h.get_by_label("Format").value();
+    assert_eq!(shown.as_deref(), Some(format));
+    h.get_by_label("detected from the file");
+}
+
 /// Opens a File menu item.
 fn file_menu(h: &mut Harness<'_, App>, item: &str) {
     click(h, "File");
@@ -502,7 +511,7 @@ fn an_export_of_another_vault_imports_through_the_window_with_a_preview() {
     let mut h = unlocked(dir.path());
     file_menu(&mut h, "Import…");
     type_into(&mut h, "File to import", file.to_str().unwrap());
-    h.get_by_label_contains("Secure Password Manager JSON");
+    assert_detected(&h, "Secure Password Manager JSON");
     click_and_settle(&mut h, "Read file");
     h.get_by_label_contains("1 will be added");
     h.get_by_label("Harbour Bank");
@@ -592,7 +601,7 @@ fn a_protected_bitwarden_export_imports_through_the_window() {
     let mut h = unlocked(dir.path());
     file_menu(&mut h, "Import…");
     type_into(&mut h, "File to import", file.to_str().unwrap());
-    h.get_by_label_contains("Detected: Bitwarden JSON");
+    assert_detected(&h, "Bitwarden JSON");
     h.get_by_label("This file is protected.");
 
     type_into(&mut h, "Password of the file", "wrong");
@@ -621,7 +630,7 @@ fn a_plain_csv_needs_its_title_or_url_column_chosen_before_reading() {
     let mut h = unlocked(dir.path());
     file_menu(&mut h, "Import…");
     type_into(&mut h, "File to import", file.to_str().unwrap());
-    h.get_by_label_contains("Detected: CSV (columns chosen by hand)");
+    assert_detected(&h, "CSV (columns chosen by hand)");
     h.get_by_label_contains("one of them is required");
     assert!(h.get_by_label("Read file").accesskit_node().is_disabled());
 
@@ -649,7 +658,7 @@ fn a_keepassxc_database_imports_through_the_window() {
     let mut h = unlocked(dir.path());
     file_menu(&mut h, "Import…");
     type_into(&mut h, "File to import", file.to_str().unwrap());
-    h.get_by_label_contains("Detected: KeePass database (KDBX)");
+    assert_detected(&h, "KeePass database (KDBX)");
     type_into(&mut h, "Password of the file", "a");
     click_and_settle(&mut h, "Read file");
     h.get_by_label_contains("2 will be added");

@@ -118,7 +118,11 @@ fn form_ui(ui: &mut Ui, state: &mut ExportState) -> Option<ExportAction> {
     ui.horizontal(|ui| {
         let label = ui.label("Save as");
         let typed = ui
-            .add(egui::TextEdit::singleline(&mut state.path).desired_width(380.0))
+            .add(
+                egui::TextEdit::singleline(&mut state.path)
+                    .hint_text(format!("a path ending in .{}", state.format.extension()))
+                    .desired_width(380.0),
+            )
             .labelled_by(label.id);
         if typed.changed() {
             state.replace_ok = false;

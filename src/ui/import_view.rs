@@ -42,6 +42,8 @@ pub struct ImportState {
     pub path: String,
     /// The format it will be read as.
     pub format: Option<Format>,
+    /// The format detection found.
+    pub detected: Option<Format>,
     /// Why the file cannot be read, if detection failed.
     pub problem: Option<String>,
     /// Whether the file needs a password or key file.
@@ -64,6 +66,8 @@ pub struct ImportState {
     pub stage: Stage,
     /// An error from reading or applying, shown on the Choose stage.
     pub error: Option<String>,
+    /// The path field has been given the keyboard focus once.
+    focused: bool,
 }
 
 impl Default for ImportState {
@@ -71,6 +75,7 @@ impl Default for ImportState {
         Self {
             path: String::new(),
             format: None,
+            detected: None,
             problem: None,
             needs_key: false,
             password: String::new(),
@@ -82,6 +87,7 @@ impl Default for ImportState {
             read: 0,
             stage: Stage::Choose,
             error: None,
+            focused: false,
         }
     }
 }
@@ -114,9 +120,13 @@ impl ImportState {
         self.headers.clear();
         let path = PathBuf::from(self.path.trim());
         match exchange::detect(&path) {
-            Ok(format) => self.set_format(format),
+            Ok(format) => {
+                self.detected = Some(format);
+                self.set_format(format);
+            }
             Err(e) => {
                 self.format = None;
+                self.detected = None;
                 self.problem = Some(capitalized(&e.to_string()));
             }
         }
@@ -203,6 +213,17 @@ fn choose_ui(ui: &mut Ui, state: &mut ImportState) -> Option<ImportAction> {
         let field = ui
             .add(egui::TextEdit::singleline(&mut state.path).desired_width(460.0))
             .labelled_by(label.id);
+        if !state.focused {
+            field.request_focus();
+            state.focused = true;
+        }
+        // Enter in the path reads the file, once it is ready to be read.
+        if field.lost_focus()
+            && ui.input(|i| i.key_pressed(egui::Key::Enter))
+            && state.missing().is_none()
+        {
+            action = Some(ImportAction::Read);
+        }
         // Look at the file as soon as the path names one (detection reads
         // only its first few kilobytes).
         if field.changed() {
@@ -264,15 +285,23 @@ fn format_ui(ui: &mut Ui, state: &mut ImportState) {
     let current = state.format.unwrap_or(Format::GenericCsv);
     let mut chosen = current;
     ui.horizontal(|ui| {
-        ui.label(format!("Detected: {}.", current.label()));
-        egui::ComboBox::from_label("Read as")
+        let label = ui.label("Format");
+        egui::ComboBox::from_id_salt("import-format")
             .selected_text(current.label())
-            .width(320.0)
+            .width(360.0)
             .show_ui(ui, |ui| {
                 for format in Format::ALL {
                     ui.selectable_value(&mut chosen, *format, format.label());
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
+        let note = match state.detected {
+            Some(found) if found == current => "detected from the file".to_owned(),
+            Some(found) => format!("chosen by you; the file looks like {}", found.label()),
+            None => "chosen by you".to_owned(),
+        };
+        ui.label(RichText::new(note).small().weak());
     });
     if chosen != current {
         state.set_format(chosen);
@@ -415,6 +444,9 @@ fn extras(item: &exchange::ImportedEntry) -> String {
     let mut parts = Vec::new();
     if !e.fields.is_empty() {
         parts.push(format!("{} fields", e.fields.len()));
+    }
+    if !e.notes.is_empty() {
+        parts.push("notes".to_owned());
     }
     if e.totp.is_some() {
         parts.push("TOTP".to_owned());

@@ -38,7 +38,7 @@ pub fn table_ui(ui: &mut Ui, state: &mut PasswordsState, vault: &Vault) -> Optio
         ui.add_space(theme::SECTION_GAP);
         ui.vertical_centered(|ui| {
             let message = if state.live_total == 0 && state.view == super::View::All {
-                "Your vault is empty. Add your first login with “New entry”."
+                "Your vault is empty. Add your first login with “New entry”, or bring in another manager’s export with File > Import…"
             } else {
                 "Nothing matches."
             };
