@@ -66,7 +66,7 @@ shot unlock
 xdotool type --window "$win" --delay 15 "$master"
 xdotool key --window "$win" Return
 sleep 2
-xdotool mousemove 260 133 click 1
+xdotool mousemove 260 229 click 1
 sleep 1
 shot passwords
 xdotool key --window "$win" ctrl+e
@@ -80,4 +80,24 @@ shot settings
 xdotool mousemove 306 45 click 1
 sleep 1.5
 shot logs
+
+# File > Import… with a browser's CSV, at the preview.
+cat > "$work/Chrome Passwords.csv" <<'CSV'
+name,url,username,password,note
+Code Review,https://review.example.com/,alice@example.com,Xk3!pq9-Lm2z,
+Travel Agency,https://travel.example.com/login,alice.smith,ruby-Falcon-44,Booking ref in notes
+,https://photos.example.net/,alice_s,tr0ub4dor&3,
+Printer,http://192.168.1.20,admin,,
+CSV
+xdotool mousemove 52 46 click 1
+sleep 0.5
+xdotool mousemove 20 12 click 1
+sleep 0.7
+xdotool mousemove 46 80 click 1
+sleep 0.7
+xdotool type --window "$win" --delay 10 "$work/Chrome Passwords.csv"
+sleep 0.8
+xdotool key --window "$win" Return
+sleep 1.5
+shot import
 echo "Screenshots written to $out/"
