@@ -38,10 +38,17 @@ pub enum SettingsError {
 /// What values a setting accepts.
 enum Rule {
     Bool,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     OneOf(&'static [&'static str]),
     LoopbackHost,
     Kdf,
+    /// `https://…`, or `http://` to a loopback address (a local mock).
+    BreachUrl,
+    /// A file path, or empty for none.
+    OptionalPath,
 }
 
 /// Every known leaf setting and the values it accepts.
@@ -90,6 +97,13 @@ const RULES: &[(&str, Rule)] = &[
         "browser_bridge.pairing_window_seconds",
         Rule::Int { min: 10, max: 600 },
     ),
+    ("audit.max_age_days", Rule::Int { min: 1, max: 3650 }),
+    ("breach.enabled", Rule::Bool),
+    ("breach.api_url", Rule::BreachUrl),
+    ("breach.max_concurrency", Rule::Int { min: 1, max: 32 }),
+    ("breach.cache_ttl_hours", Rule::Int { min: 1, max: 8760 }),
+    ("breach.timeout_seconds", Rule::Int { min: 1, max: 120 }),
+    ("breach.offline_file", Rule::OptionalPath),
 ];
 
 /// The built-in defaults.
@@ -111,6 +125,15 @@ pub fn defaults() -> Value {
             "port": 43110,
             "token_ttl_hours": 24,
             "pairing_window_seconds": 120
+        },
+        "audit": { "max_age_days": 365 },
+        "breach": {
+            "enabled": true,
+            "api_url": "https://api.pwnedpasswords.com/range/",
+            "max_concurrency": 8,
+            "cache_ttl_hours": 168,
+            "timeout_seconds": 10,
+            "offline_file": ""
         }
     })
 }
@@ -266,6 +289,49 @@ impl Settings {
             .unwrap_or_default()
     }
 
+    /// `audit.max_age_days`.
+    pub fn audit_max_age_days(&self) -> u32 {
+        u32::try_from(self.int("audit.max_age_days")).unwrap_or(365)
+    }
+
+    /// `breach.enabled`.
+    pub fn breach_enabled(&self) -> bool {
+        self.bool("breach.enabled")
+    }
+
+    /// `breach.api_url`.
+    pub fn breach_api_url(&self) -> String {
+        self.get("breach.api_url")
+            .ok()
+            .and_then(Value::as_str)
+            .unwrap_or("https://api.pwnedpasswords.com/range/")
+            .to_owned()
+    }
+
+    /// `breach.max_concurrency`.
+    pub fn breach_max_concurrency(&self) -> usize {
+        usize::try_from(self.int("breach.max_concurrency")).unwrap_or(8)
+    }
+
+    /// `breach.cache_ttl_hours`.
+    pub fn breach_cache_ttl_hours(&self) -> u64 {
+        u64::try_from(self.int("breach.cache_ttl_hours")).unwrap_or(168)
+    }
+
+    /// `breach.timeout_seconds`.
+    pub fn breach_timeout_seconds(&self) -> u64 {
+        u64::try_from(self.int("breach.timeout_seconds")).unwrap_or(10)
+    }
+
+    /// `breach.offline_file`, when set.
+    pub fn breach_offline_file(&self) -> Option<std::path::PathBuf> {
+        self.get("breach.offline_file")
+            .ok()
+            .and_then(Value::as_str)
+            .filter(|p| !p.trim().is_empty())
+            .map(std::path::PathBuf::from)
+    }
+
     /// `key_management.mode`.
     pub fn key_mode(&self) -> String {
         pointer(&self.effective, "key_management.mode")
@@ -365,6 +431,18 @@ fn check(rule: &Rule, value: &Value) -> Result<(), String> {
             Some("127.0.0.1" | "::1" | "localhost") => Ok(()),
             _ => Err("expected a loopback address: 127.0.0.1, ::1 or localhost".into()),
         },
+        Rule::BreachUrl => match value.as_str() {
+            Some(url) if url.starts_with("https://") && url.len() > 8 => Ok(()),
+            Some(url) if is_loopback_http(url) => Ok(()),
+            _ => Err(
+                "expected an https:// address (http:// only to 127.0.0.1, [::1] or localhost)"
+                    .into(),
+            ),
+        },
+        Rule::OptionalPath => value
+            .as_str()
+            .map(|_| ())
+            .ok_or_else(|| "expected a file path, or \"\" for none".into()),
         Rule::Kdf => {
             let params: KdfParams = serde_json::from_value(value.clone()).map_err(|_| {
                 "expected {\"m_cost_kib\": N, \"t_cost\": N, \"p_cost\": N}".to_owned()
@@ -372,6 +450,19 @@ fn check(rule: &Rule, value: &Value) -> Result<(), String> {
             params.validate().map_err(|e| e.to_string())
         }
     }
+}
+
+/// Whether `url` is plain HTTP to this machine (how tests reach a mock).
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = if rest.starts_with("[::1]") {
+        "[::1]"
+    } else {
+        rest.split([':', '/']).next().unwrap_or("")
+    };
+    matches!(host, "127.0.0.1" | "[::1]" | "localhost")
 }
 
 fn pointer<'a>(root: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -418,6 +509,32 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let loaded = Settings::load(&path).unwrap();
         (dir, loaded)
+    }
+
+    #[test]
+    fn breach_addresses_must_be_https_or_loopback() {
+        let (_dir, loaded) = load_text("{}");
+        let mut s = loaded.settings;
+        s.set("breach.api_url", "http://127.0.0.1:8080/range/")
+            .unwrap();
+        s.set("breach.api_url", "http://[::1]:9/range/").unwrap();
+        s.set("breach.api_url", "https://mirror.example/range/")
+            .unwrap();
+        for bad in [
+            "http://example.com/range/",
+            "ftp://x/",
+            "http://127.0.0.1.evil/",
+        ] {
+            assert!(s.set("breach.api_url", bad).is_err(), "{bad}");
+        }
+        assert_eq!(s.breach_offline_file(), None);
+        s.set("breach.offline_file", "/data/pwned.txt").unwrap();
+        assert_eq!(
+            s.breach_offline_file(),
+            Some(std::path::PathBuf::from("/data/pwned.txt"))
+        );
+        assert_eq!(s.audit_max_age_days(), 365);
+        assert_eq!(s.breach_max_concurrency(), 8);
     }
 
     #[test]
