@@ -38,7 +38,7 @@ fn only_the_store_module_names_rusqlite() {
 fn the_core_names_no_ui_or_http_crate() {
     for path in rust_files(&src().join("core")) {
         let text = std::fs::read_to_string(&path).unwrap();
-        for forbidden in ["egui", "eframe", "tiny_http"] {
+        for forbidden in ["egui", "eframe", "tiny_http", "ureq"] {
             assert!(
                 !text.contains(forbidden),
                 "{} names {forbidden}",

@@ -4,6 +4,7 @@
 //! and later the window and the browser bridge) call [`vault::Vault`] and the
 //! file modules; only [`store`] knows the vault is SQLite.
 
+pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod doctor;
