@@ -223,7 +223,7 @@ fn doctor_checks_integrity_wal_permissions_and_the_lock() {
     v.add(&["--title", "X"], "x");
     let report = v.run(&["doctor", "--json"], "").ok().json();
     assert_eq!(report["healthy"], true);
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["integrity_problems"], serde_json::json!([]));
     assert_eq!(report["checkpoint"]["busy"], false);
     assert_eq!(report["lock_holder"], serde_json::Value::Null);

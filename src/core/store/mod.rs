@@ -22,6 +22,8 @@ pub mod tables {
     pub const HISTORY: &str = "history";
     /// Categories.
     pub const CATEGORIES: &str = "categories";
+    /// Audit snapshots and exclusions.
+    pub const AUDIT: &str = "audit";
 }
 
 /// A database operation failed.
@@ -254,6 +256,15 @@ impl Store {
         )
     }
 
+    /// Every audit row (snapshots and exclusions).
+    pub fn load_audit(&self) -> Result<Vec<SealedRow>, StoreError> {
+        self.load(
+            "SELECT 0, uuid, key_version, format, sealed FROM audit",
+            [],
+            Uuid::nil(),
+        )
+    }
+
     /// The history rows of one entry (its row id and uuid), newest first.
     pub fn load_history(&self, entry_row: i64, entry: Uuid) -> Result<Vec<SealedRow>, StoreError> {
         self.load(
@@ -449,6 +460,27 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Inserts or replaces an audit row.
+    pub fn put_audit(&mut self, row: &SealedRow) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO audit (uuid, key_version, format, sealed) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(uuid) DO UPDATE SET key_version = excluded.key_version,
+                     format = excluded.format, sealed = excluded.sealed",
+                params![row.uuid.as_bytes(), row.key_version, row.format, row.sealed],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Deletes an audit row.
+    pub fn delete_audit(&mut self, uuid: Uuid) -> Result<(), StoreError> {
+        self.tx
+            .execute("DELETE FROM audit WHERE uuid = ?1", [uuid.as_bytes()])
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
     /// Deletes a category row.
     pub fn delete_category(&mut self, uuid: Uuid) -> Result<(), StoreError> {
         self.tx
@@ -583,6 +615,29 @@ mod tests {
         assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
         assert_eq!(store.migrations().unwrap().len(), schema::MIGRATIONS.len());
         assert!(store.integrity_check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_version_1_database_gains_the_audit_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        drop(Store::create(&path).unwrap());
+        // Turn it back into what version 1 made.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE audit; DELETE FROM migrations WHERE version = 2;
+             UPDATE metadata SET value = '1' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+        drop(conn);
+
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 2);
+        let applied = store.migrations().unwrap();
+        assert_eq!(applied.len(), 2);
+        assert!(applied[1].1.contains("audit"), "{applied:?}");
+        store.write(|w| w.put_audit(&row(Uuid::new_v4()))).unwrap();
+        assert_eq!(store.load_audit().unwrap().len(), 1);
     }
 
     #[test]

@@ -185,8 +185,11 @@ impl Vault {
             .filter_map(|uuid| self.slots.get(uuid))
             .map(|&slot| self.rows[slot])
             .collect();
-        self.store
-            .write(|w| rows.iter().try_for_each(|row| w.delete_entry(*row)))?;
+        self.store.write(|w| {
+            rows.iter().try_for_each(|row| w.delete_entry(*row))?;
+            // An entry's audit exclusions go with it.
+            uuids.iter().try_for_each(|uuid| w.delete_audit(*uuid))
+        })?;
         self.revision += 1;
         for uuid in uuids {
             let Some(slot) = self.slots.remove(uuid) else {

@@ -15,6 +15,25 @@ impl Vault {
     /// categories. History records that fail their integrity check are
     /// left out and counted in the second value.
     pub fn export_data(&self, with_trash: bool) -> Result<(ExportData, usize), VaultError> {
+        let (mut history, damaged) = self.all_history()?;
+        let entries = self
+            .entries
+            .iter()
+            .filter(|e| with_trash || !e.is_trashed())
+            .map(|e| (e.clone(), history.remove(&e.uuid).unwrap_or_default()))
+            .collect();
+        let data = ExportData {
+            entries,
+            categories: self.categories.clone(),
+        };
+        Ok((data, damaged))
+    }
+
+    /// Every entry's history, oldest first, and how many history records
+    /// failed their integrity check (left out, and logged).
+    pub(super) fn all_history(
+        &self,
+    ) -> Result<(HashMap<uuid::Uuid, Vec<HistoryItem>>, usize), VaultError> {
         let uuid_of_row: HashMap<i64, uuid::Uuid> = self
             .rows
             .iter()
@@ -42,17 +61,6 @@ impl Vault {
                 }
             }
         }
-
-        let entries = self
-            .entries
-            .iter()
-            .filter(|e| with_trash || !e.is_trashed())
-            .map(|e| (e.clone(), history.remove(&e.uuid).unwrap_or_default()))
-            .collect();
-        let data = ExportData {
-            entries,
-            categories: self.categories.clone(),
-        };
-        Ok((data, damaged))
+        Ok((history, damaged))
     }
 }

@@ -6,6 +6,7 @@
 //! listing, filtering and searching never touch the disk. Each write is one
 //! database transaction; the in-memory copy changes only after it commits.
 
+mod audit;
 mod categories;
 mod edit;
 mod error;

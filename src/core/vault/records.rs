@@ -106,7 +106,7 @@ pub fn open<T: DeserializeOwned>(
     }
     let aad = aad(table, row.uuid, row.parent, row.format, row.key_version);
     let mut plain = crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(e.to_string()))?;
-    if row.format == 1 && table != tables::CATEGORIES {
+    if row.format == 1 && (table == tables::ENTRIES || table == tables::HISTORY) {
         // The absent format-2 field (see the module comment), added in a
         // new buffer so that growing it leaves no plaintext copy behind.
         let mut longer = Zeroizing::new(Vec::with_capacity(plain.len() + 1));
