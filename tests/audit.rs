@@ -338,7 +338,7 @@ fn snapshots_make_a_trend() {
         .update(
             weak,
             spm::core::entries::EntryPatch {
-                password: Some(STRONG.to_owned() + "x").map(Into::into),
+                password: Some(format!("{STRONG}x").into()),
                 ..Default::default()
             },
             spm::core::entries::RotationReason::Strength,
