@@ -400,3 +400,45 @@ fn long_and_non_ascii_passwords_are_scored_quickly() {
         .collect();
     assert_eq!(weak, ["Tiny"]);
 }
+
+#[test]
+fn a_rotated_password_is_rechecked_at_once() {
+    let mut f = fixture();
+    let table = breach_table(&f);
+    let before = f.vault.audit(Some(&table), 365, &|_, _| {}).unwrap();
+    let weak = f.ids["weak"];
+    let reuse_a = f.ids["reuse_a"];
+    for (uuid, password) in [
+        (weak, "Brand-New-Strong-Pass-31!"),
+        (reuse_a, "Another-Fresh-One-77?"),
+    ] {
+        f.vault
+            .update(
+                uuid,
+                spm::core::entries::EntryPatch {
+                    password: Some(password.into()),
+                    ..Default::default()
+                },
+                spm::core::entries::RotationReason::Strength,
+                spm::core::entries::Actor::User,
+            )
+            .unwrap();
+    }
+    let after = f.vault.recheck_audit(&before, weak, 365).unwrap();
+    let after = f.vault.recheck_audit(&after, reuse_a, 365).unwrap();
+    let by = findings_by_rule(&after);
+    assert_eq!(by[&Rule::Weak], vec![f.ids["short"]]);
+    assert!(
+        !by.contains_key(&Rule::Reused),
+        "reuse is gone with one side changed"
+    );
+    assert_eq!(after.counts.weak, 1);
+    // Not checked yet: unknown, never "not breached".
+    assert!(by[&Rule::BreachUnknown].contains(&weak));
+    assert_eq!(
+        by[&Rule::Breached],
+        vec![f.ids["breached"]],
+        "kept from the run"
+    );
+    assert!(after.score > before.score);
+}

@@ -218,6 +218,8 @@ pub struct AuditReport {
     pub counts: Counts,
     /// Every finding, by rule then entry order.
     pub findings: Vec<Finding>,
+    /// Findings left out because their entry is excluded from the rule.
+    pub excluded: Vec<Finding>,
     /// Whether breach checks ran at all (off, or no source).
     pub breach_checked: bool,
 }
@@ -271,7 +273,8 @@ pub fn run(entries: &[Entry], input: &AuditInput<'_>) -> AuditReport {
     let live: Vec<&Entry> = entries.iter().filter(|e| !e.is_trashed()).collect();
     let mut raw: Vec<Finding> = Vec::new();
     for entry in &live {
-        raw.extend(entry_findings(entry, input));
+        raw.extend(weakness(entry));
+        raw.extend(dated_findings(entry, input));
     }
     raw.extend(reused(&live));
     raw.extend(duplicates(&live));
@@ -279,19 +282,69 @@ pub fn run(entries: &[Entry], input: &AuditInput<'_>) -> AuditReport {
     if let Some(source) = input.breach {
         raw.extend(breaches(&live, source, input.progress));
     }
+    assemble(&live, raw, input, breach_checked)
+}
 
+/// The report after entry `changed` was edited. The expensive rules
+/// (strength, breaches) are kept from `report` for the other entries; the
+/// changed entry's strength is scored again and its breach status becomes
+/// unknown until the next run checks the new password; every cheap rule
+/// is worked out again for everyone.
+pub fn recheck(
+    report: &AuditReport,
+    entries: &[Entry],
+    changed: Uuid,
+    input: &AuditInput<'_>,
+) -> AuditReport {
+    let live: Vec<&Entry> = entries.iter().filter(|e| !e.is_trashed()).collect();
+    let kept = [Rule::Weak, Rule::Breached, Rule::BreachUnknown];
+    let mut raw: Vec<Finding> = report
+        .findings
+        .iter()
+        .chain(&report.excluded)
+        .filter(|f| f.entry != changed && kept.contains(&f.rule))
+        .filter(|f| live.iter().any(|e| e.uuid == f.entry))
+        .cloned()
+        .collect();
+    for entry in &live {
+        raw.extend(dated_findings(entry, input));
+    }
+    raw.extend(reused(&live));
+    raw.extend(duplicates(&live));
+    if let Some(entry) = live.iter().find(|e| e.uuid == changed) {
+        raw.extend(weakness(entry));
+        if report.breach_checked && !entry.password.is_empty() {
+            raw.push(Finding {
+                entry: changed,
+                rule: Rule::BreachUnknown,
+                detail: "changed since the last breach check; run the audit again".to_owned(),
+            });
+        }
+    }
+    assemble(&live, raw, input, report.breach_checked)
+}
+
+/// Sorts findings into kept and excluded, counts them, and scores.
+fn assemble(
+    live: &[&Entry],
+    raw: Vec<Finding>,
+    input: &AuditInput<'_>,
+    breach_checked: bool,
+) -> AuditReport {
     let mut counts = Counts {
         entries: live.len(),
         ..Counts::default()
     };
     let mut findings = Vec::with_capacity(raw.len());
+    let mut excluded = Vec::new();
     for finding in raw {
-        let excluded = input
+        let is_excluded = input
             .exclusions
             .get(&finding.entry)
             .is_some_and(|rules| rules.contains(&finding.rule));
-        if excluded {
+        if is_excluded {
             counts.excluded += 1;
+            excluded.push(finding);
         } else {
             counts.add(finding.rule);
             findings.push(finding);
@@ -307,12 +360,37 @@ pub fn run(entries: &[Entry], input: &AuditInput<'_>) -> AuditReport {
         score: score(&counts),
         counts,
         findings,
+        excluded,
         breach_checked,
     }
 }
 
-/// The rules that look at one entry alone.
-fn entry_findings(entry: &Entry, input: &AuditInput<'_>) -> Vec<Finding> {
+/// The strength rule: weak when short or easy to guess.
+fn weakness(entry: &Entry) -> Option<Finding> {
+    let password = entry.password.expose();
+    if password.is_empty() {
+        return None;
+    }
+    let length = password.chars().count();
+    let detail = if length < MIN_LENGTH {
+        format!("{length} characters (fewer than {MIN_LENGTH})")
+    } else {
+        let scored = SecretString::new(password.chars().take(SCORED_PREFIX_CHARS).collect());
+        let score = strength::estimate(&scored, &[]).score;
+        if score > 2 {
+            return None;
+        }
+        format!("strength {score} of 4")
+    };
+    Some(Finding {
+        entry: entry.uuid,
+        rule: Rule::Weak,
+        detail,
+    })
+}
+
+/// The cheap rules that look at one entry alone: expiry, age, http://.
+fn dated_findings(entry: &Entry, input: &AuditInput<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut found = |rule, detail: String| {
         out.push(Finding {
@@ -322,19 +400,6 @@ fn entry_findings(entry: &Entry, input: &AuditInput<'_>) -> Vec<Finding> {
         })
     };
     let password = entry.password.expose();
-    if !password.is_empty() {
-        let length = password.chars().count();
-        let scored = SecretString::new(password.chars().take(SCORED_PREFIX_CHARS).collect());
-        let score = strength::estimate(&scored, &[]).score;
-        if length < MIN_LENGTH {
-            found(
-                Rule::Weak,
-                format!("{length} characters (fewer than {MIN_LENGTH})"),
-            );
-        } else if score <= 2 {
-            found(Rule::Weak, format!("strength {score} of 4"));
-        }
-    }
     if let Some(expires) = entry.expires_at {
         let date = crate::core::time::format_date(expires);
         if entry.is_expired(input.now) {

@@ -24,6 +24,101 @@ enum AuditRecord {
     Exclusions(Vec<Rule>),
 }
 
+/// An audit's inputs, owned: see [`Vault::audit_job`].
+pub struct AuditJob {
+    entries: Vec<crate::core::entries::Entry>,
+    password_changed: HashMap<Uuid, i64>,
+    exclusions: HashMap<Uuid, Vec<Rule>>,
+    max_age_days: u32,
+}
+
+impl AuditJob {
+    fn input<'a>(
+        &'a self,
+        progress: &'a (dyn Fn(usize, usize) + Sync),
+        breach: Option<&'a dyn BreachSource>,
+    ) -> AuditInput<'a> {
+        AuditInput {
+            now: time::now_unix(),
+            max_age_days: self.max_age_days,
+            password_changed: &self.password_changed,
+            exclusions: &self.exclusions,
+            breach,
+            progress,
+        }
+    }
+
+    /// Runs the audit (on any thread).
+    pub fn run(
+        &self,
+        breach: Option<&dyn BreachSource>,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> AuditReport {
+        audit::run(&self.entries, &self.input(progress, breach))
+    }
+}
+
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    time: String,
+    score: u8,
+    breach_checked: bool,
+    counts: &'a audit::Counts,
+    findings: Vec<FindingOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    rule: &'static str,
+    entry_id: String,
+    title: &'a str,
+    username: &'a str,
+    url: &'a str,
+    detail: &'a str,
+}
+
+impl<'a> ReportOut<'a> {
+    fn of(report: &'a AuditReport, vault: &'a Vault) -> Self {
+        let findings = report
+            .findings
+            .iter()
+            .filter_map(|f| {
+                let e = vault.get(f.entry)?;
+                Some(FindingOut {
+                    rule: f.rule.as_str(),
+                    entry_id: e.short_id(),
+                    title: e.title.expose(),
+                    username: e.username.expose(),
+                    url: e.primary_url().map_or("", |u| u.expose()),
+                    detail: &f.detail,
+                })
+            })
+            .collect();
+        Self {
+            time: time::format_rfc3339(report.at),
+            score: report.score,
+            breach_checked: report.breach_checked,
+            counts: &report.counts,
+            findings,
+        }
+    }
+}
+
+/// A CSV cell, quoted when needed; a leading `=`, `+`, `-` or `@` gets a
+/// `'` first so a spreadsheet does not run it as a formula.
+fn csv_cell(text: &str) -> String {
+    let guarded = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
 /// What the `audit` table holds.
 #[derive(Default)]
 struct AuditState {
@@ -61,21 +156,76 @@ impl Vault {
         max_age_days: u32,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<AuditReport, VaultError> {
+        Ok(self.audit_job(max_age_days)?.run(breach, progress))
+    }
+
+    /// Everything an audit reads, copied out of the vault so the run can
+    /// happen on another thread while the vault stays in use.
+    pub fn audit_job(&self, max_age_days: u32) -> Result<AuditJob, VaultError> {
         let state = self.audit_state()?;
         let (history, _) = self.all_history()?;
-        let password_changed: HashMap<Uuid, i64> = history
+        let password_changed = history
             .iter()
             .filter_map(|(uuid, items)| Some((*uuid, items.iter().map(|h| h.changed_at).max()?)))
             .collect();
-        let input = AuditInput {
-            now: time::now_unix(),
+        Ok(AuditJob {
+            entries: self
+                .entries
+                .iter()
+                .filter(|e| !e.is_trashed())
+                .cloned()
+                .collect(),
+            password_changed,
+            exclusions: state.exclusions,
             max_age_days,
-            password_changed: &password_changed,
-            exclusions: &state.exclusions,
-            breach,
-            progress,
-        };
-        Ok(audit::run(&self.entries, &input))
+        })
+    }
+
+    /// The report again after entry `uuid` changed: its own findings,
+    /// reuse and duplicates are worked out anew at once; its breach status
+    /// becomes unknown until the next audit checks the new password.
+    pub fn recheck_audit(
+        &self,
+        report: &AuditReport,
+        uuid: Uuid,
+        max_age_days: u32,
+    ) -> Result<AuditReport, VaultError> {
+        let job = self.audit_job(max_age_days)?;
+        Ok(audit::recheck(
+            report,
+            &job.entries,
+            uuid,
+            &job.input(&|_, _| {}, None),
+        ))
+    }
+
+    /// The report as JSON for filing: time, score, counts and each finding
+    /// with entry id, title, username and URL. Never a password or a hash.
+    pub fn audit_report_json(&self, report: &AuditReport) -> Vec<u8> {
+        serde_json::to_vec_pretty(&ReportOut::of(report, self)).unwrap_or_default()
+    }
+
+    /// The findings as CSV for filing (one row each), with the same columns.
+    pub fn audit_report_csv(&self, report: &AuditReport) -> Vec<u8> {
+        let out = ReportOut::of(report, self);
+        let mut text = String::from("time,score,rule,entry_id,title,username,url,detail\n");
+        for f in &out.findings {
+            let score = out.score.to_string();
+            let cells = [
+                out.time.as_str(),
+                score.as_str(),
+                f.rule,
+                &f.entry_id,
+                f.title,
+                f.username,
+                f.url,
+                f.detail,
+            ];
+            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            text.push_str(&line.join(","));
+            text.push('\n');
+        }
+        text.into_bytes()
     }
 
     /// Stores a run's score and counts for the trend, and logs them.
