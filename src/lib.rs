@@ -1,7 +1,8 @@
 //! Secure Password Manager: a local-first password manager.
 //!
 //! [`core`] is the synchronous vault everything stands on; [`cli`] is the
-//! command line over it.
+//! command line over it. [`breach`] checks password hashes against Have I
+//! Been Pwned (range API or offline file) for the audit.
 //!
 //! Secrets print only their type name, so a stray `{:?}` cannot leak them:
 //!
@@ -15,6 +16,7 @@
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod breach;
 pub mod cli;
 pub mod core;
 pub mod ui;
