@@ -12,6 +12,7 @@ Exit codes:
   3  authentication failed (wrong master password or key file, or a missing key file)
   4  locked out after repeated failures (the message says for how long)
   5  the vault is open for writing in another process
+  6  audit: findings that need attention (weak, reused, breached, ...)
 
 Secrets are never taken from the command line. On a terminal they are asked
 for without echo. When standard input is not a terminal, each secret the
@@ -42,6 +43,11 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub key_file: Option<PathBuf>,
+
+    /// Refetch every breach-cache entry the vault needs (the same as
+    /// `breach refresh`).
+    #[arg(long, help_heading = "Global options")]
+    pub refresh_breach_cache: bool,
 
     /// What to do; without one, the window opens.
     #[command(subcommand)]
@@ -87,6 +93,11 @@ pub enum Command {
     Merge(MergeArgs),
     /// Export the vault (encrypted .spmx or .kdbx; plain CSV or JSON).
     Export(ExportArgs),
+    /// Run the security audit (exit status 6 when something needs fixing).
+    Audit(AuditArgs),
+    /// Manage the breach-check cache.
+    #[command(subcommand)]
+    Breach(BreachCommand),
     /// Open the window (what running without a command does).
     Gui,
 }
@@ -355,6 +366,66 @@ pub struct ImportArgs {
 pub struct MergeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// `audit` flags.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    /// Skip the breach checks.
+    #[arg(long)]
+    pub no_breach: bool,
+    /// Check breaches against this Pwned Passwords file (`HASH:COUNT` lines
+    /// sorted by hash) instead of the network.
+    #[arg(long, value_name = "FILE")]
+    pub offline: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report to PATH (no passwords, no hashes).
+    #[arg(long, value_name = "PATH")]
+    pub export: Option<PathBuf>,
+    /// Format of --export: json or csv.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "json",
+        requires = "export"
+    )]
+    pub format: String,
+    /// Replace the --export file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Exclude an entry from a rule, or include it again.
+    #[command(subcommand)]
+    pub action: Option<AuditAction>,
+}
+
+/// `breach` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BreachCommand {
+    /// Refetch every prefix the vault's passwords need, fresh or not.
+    Refresh,
+}
+
+/// `audit exclude` / `audit include`.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Leave an entry out of one rule's findings (a PIN that must stay short).
+    Exclude {
+        /// The entry.
+        id: String,
+        /// weak, reused, duplicate, expired, expiring, old, breached,
+        /// breach_unknown or insecure_url.
+        rule: String,
+    },
+    /// Count an excluded entry again.
+    Include {
+        /// The entry.
+        id: String,
+        /// The rule.
+        rule: String,
+    },
 }
 
 /// `export` flags.

@@ -25,7 +25,7 @@ use crate::core::settings::Settings;
 use crate::core::vault::VaultError;
 use crate::event;
 use args::{Cli, Command};
-use commands::{admin, entries, exchange};
+use commands::{admin, audit, entries, exchange};
 use context::Ctx;
 
 /// Exit status for success.
@@ -41,6 +41,15 @@ pub const EXIT_LOCKED_OUT: u8 = 4;
 /// Exit status when another process holds the vault.
 pub const EXIT_BUSY: u8 = 5;
 
+/// Exit status of `audit` when it found something to fix.
+pub const EXIT_FINDINGS: u8 = 6;
+
+/// The command worked and its result is an exit status other than 0 (the
+/// audit's findings): nothing more is printed.
+#[derive(Debug, thiserror::Error)]
+#[error("exit status {0}")]
+pub struct ExitStatus(pub u8);
+
 /// A mistake in how the command was called (exit status 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -52,7 +61,11 @@ pub fn run() -> ExitCode {
     restore_default_sigpipe();
     let cli = Cli::parse();
     // No command (a double-click) opens the window.
-    let command = cli.command.unwrap_or(Command::Gui);
+    let command = match cli.command {
+        Some(command) => command,
+        None if cli.refresh_breach_cache => Command::Breach(args::BreachCommand::Refresh),
+        None => Command::Gui,
+    };
     if let Command::Generate(args) = command {
         return finish(admin::generate(args));
     }
@@ -115,6 +128,8 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Import(a) => exchange::import(ctx, a),
         Command::Merge(a) => exchange::merge(ctx, a),
         Command::Export(a) => exchange::export(ctx, a),
+        Command::Audit(a) => audit::audit(ctx, a),
+        Command::Breach(args::BreachCommand::Refresh) => audit::refresh(ctx),
         Command::Gui => crate::ui::run(ctx.paths.clone()).map_err(anyhow::Error::from),
         Command::Settings(c) => admin::settings(ctx, c),
         Command::Doctor(a) => admin::doctor(&ctx.paths, a.json),
@@ -136,6 +151,9 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
     let Err(error) = result else {
         return ExitCode::from(EXIT_OK);
     };
+    if let Some(ExitStatus(code)) = error.downcast_ref::<ExitStatus>() {
+        return ExitCode::from(*code);
+    }
     let code = exit_code(&error);
     event!(
         error,

@@ -35,6 +35,8 @@ pub enum Command {
     Import,
     /// Write the vault to a file.
     Export,
+    /// Run the security audit.
+    RunAudit,
 }
 
 impl Command {
@@ -47,6 +49,7 @@ impl Command {
         Command::DeleteEntry,
         Command::CopyPassword,
         Command::CopyUsername,
+        Command::RunAudit,
         Command::Lock,
         Command::Quit,
     ];
@@ -68,6 +71,7 @@ impl Command {
             Command::OpenDataFolder => "Open data folder",
             Command::Import => "Import…",
             Command::Export => "Export…",
+            Command::RunAudit => "Run audit",
         }
     }
 
@@ -90,6 +94,7 @@ impl Command {
                 "Import a browser CSV, a Bitwarden or KeePass file, or an export of this vault"
             }
             Command::Export => "Save the vault as an encrypted file, a KeePass file, or plain text",
+            Command::RunAudit => "Check every password for weakness, reuse, expiry and breaches",
         }
     }
 
@@ -105,6 +110,7 @@ impl Command {
             Command::CopyPassword => (ctrl, Key::L),
             Command::CopyUsername => (ctrl_shift, Key::L),
             Command::Lock => (ctrl_shift, Key::K),
+            Command::RunAudit => (ctrl_shift, Key::A),
             Command::Quit => (ctrl, Key::Q),
             _ => return None,
         };

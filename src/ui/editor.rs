@@ -102,6 +102,19 @@ impl EditorState {
         }
     }
 
+    /// An editor on `entry` ready to rotate its password: the generator is
+    /// open, a new password is already in place, and the reason is set, so
+    /// Save finishes the job.
+    pub fn rotate(entry: &Entry, reason: RotationReason) -> Self {
+        let mut state = Self::edit(entry);
+        let generator = GeneratorState::default();
+        state.password.zeroize();
+        state.password = generator.current().expose().to_owned();
+        state.generator = Some(generator);
+        state.reason = reason;
+        state
+    }
+
     /// An editor filled with `entry`.
     pub fn edit(entry: &Entry) -> Self {
         let join = |items: &[SecretString], sep: &str| {

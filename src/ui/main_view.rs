@@ -58,6 +58,11 @@ pub fn menu_bar_ui(ui: &mut Ui, has_selection: bool) -> Option<Command> {
                 }
             }
         });
+        ui.menu_button("Security", |ui| {
+            if Command::RunAudit.menu_item(ui, true) {
+                chosen = Some(Command::RunAudit);
+            }
+        });
         ui.menu_button("Help", |ui| {
             for command in [
                 Command::ShowShortcuts,

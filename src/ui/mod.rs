@@ -17,6 +17,7 @@ mod import_view;
 mod logs_view;
 mod main_view;
 mod passwords;
+mod security_view;
 mod settings_view;
 pub mod theme;
 mod toast;

@@ -1,6 +1,7 @@
 //! One module per group of subcommands.
 
 pub mod admin;
+pub mod audit;
 pub mod entries;
 pub mod entry_input;
 pub mod exchange;

@@ -161,6 +161,10 @@ pub struct Counts {
 
 impl Counts {
     fn add(&mut self, rule: Rule) {
+        self.set(rule, self.of(rule) + 1);
+    }
+
+    fn set(&mut self, rule: Rule, value: usize) {
         let slot = match rule {
             Rule::Weak => &mut self.weak,
             Rule::Reused => &mut self.reused,
@@ -172,7 +176,7 @@ impl Counts {
             Rule::BreachUnknown => &mut self.breach_unknown,
             Rule::InsecureUrl => &mut self.insecure_url,
         };
-        *slot += 1;
+        *slot = value;
     }
 
     /// How many entries a rule found.
@@ -228,6 +232,22 @@ impl AuditReport {
     /// Whether anything needs attention.
     pub fn has_findings(&self) -> bool {
         !self.findings.is_empty()
+    }
+
+    /// Moves an entry's findings of `rule` to the excluded ones (after the
+    /// person chose to exclude it), with counts and score updated.
+    pub fn exclude(&mut self, entry: Uuid, rule: Rule) {
+        let (moved, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| f.entry == entry && f.rule == rule);
+        self.findings = kept;
+        for finding in moved {
+            self.counts.excluded += 1;
+            let slot = self.counts.of(rule);
+            self.counts.set(rule, slot.saturating_sub(1));
+            self.excluded.push(finding);
+        }
+        self.score = score(&self.counts);
     }
 
     /// The point on the trend line this run makes.

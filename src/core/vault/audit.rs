@@ -228,6 +228,20 @@ impl Vault {
         text.into_bytes()
     }
 
+    /// The SHA-1 of every distinct non-empty password of the live entries
+    /// (what a breach cache refresh needs).
+    pub fn password_hashes(&self) -> Vec<crate::core::audit::breach::Sha1> {
+        let mut hashes: Vec<_> = self
+            .entries
+            .iter()
+            .filter(|e| !e.is_trashed() && !e.password.is_empty())
+            .map(|e| crate::core::audit::breach::sha1_of(e.password.expose()))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes
+    }
+
     /// Stores a run's score and counts for the trend, and logs them.
     pub fn record_audit(&mut self, report: &AuditReport) -> Result<(), VaultError> {
         let record = AuditRecord::Snapshot(report.snapshot());
@@ -241,6 +255,23 @@ impl Vault {
         );
         self.store.write(|w| w.put_audit(&row))?;
         let c = &report.counts;
+        if c.breach_unknown > 0 {
+            let mut reasons: Vec<&str> = report
+                .findings
+                .iter()
+                .filter(|f| f.rule == Rule::BreachUnknown)
+                .map(|f| f.detail.as_str())
+                .collect();
+            reasons.sort_unstable();
+            reasons.dedup();
+            event!(
+                error,
+                events::BREACH_CHECK_ERROR,
+                "{} passwords could not be checked for breaches: {}",
+                c.breach_unknown,
+                reasons.join("; ")
+            );
+        }
         event!(
             info,
             events::SECURITY_AUDIT_RESULT,

@@ -7,6 +7,7 @@ use egui::Ui;
 use uuid::Uuid;
 
 mod exchange;
+mod security;
 
 use super::categories_view::{self, CategoriesView, CategoryAction};
 use super::clipboard::{Clipboard, ClipboardBackend};
@@ -18,6 +19,7 @@ use super::import_view::{self, ImportState};
 use super::logs_view::{self, LogsView};
 use super::main_view::{self, Dialog, DialogOutcome};
 use super::passwords::{self, DetailAction, PasswordsAction, PasswordsState, View};
+use super::security_view::{self, SecurityView};
 use super::settings_view::{self, SettingsAction, SettingsView};
 use super::theme;
 use super::toast::{Toasts, Undo};
@@ -47,6 +49,7 @@ enum Screen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Passwords,
+    Security,
     Categories,
     Settings,
     Logs,
@@ -63,6 +66,10 @@ struct MainState {
     dialog: Option<Dialog>,
     import: Option<ImportState>,
     export: Option<ExportState>,
+    security: SecurityView,
+    /// Entries that expired or expire within 7 days, shown once after
+    /// unlocking until dismissed.
+    expiry_banner: Option<Vec<Uuid>>,
 }
 
 /// The whole window's state.
@@ -209,6 +216,7 @@ impl App {
             ui.horizontal(|ui| {
                 for (section, label) in [
                     (Section::Passwords, "Passwords"),
+                    (Section::Security, "Security"),
                     (Section::Categories, "Categories"),
                     (Section::Settings, "Settings"),
                     (Section::Logs, "Logs"),
@@ -218,11 +226,24 @@ impl App {
             });
         });
         let mut action = None;
+        let mut security_action = None;
+        let mut banner_action = None;
+        if let Some(banner) = &main.expiry_banner {
+            banner_action = egui::Panel::top("expiry-banner")
+                .show(ui, |ui| expiry_banner_ui(ui, banner, &main.vault))
+                .inner;
+        }
         let mut category_action = None;
         let mut setting_actions = Vec::new();
         match main.section {
             Section::Passwords => {
                 action = passwords::passwords_ui(ui, &mut main.passwords, &main.vault);
+            }
+            Section::Security => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    security_action =
+                        security_view::security_ui(ui, &mut main.security, &main.vault);
+                });
             }
             Section::Categories => {
                 egui::CentralPanel::default().show(ui, |ui| {
@@ -285,6 +306,24 @@ impl App {
         if let Some(action) = import {
             self.import_action(&ctx, action);
         }
+        if let Some(action) = security_action {
+            self.security_action(&ctx, action);
+        }
+        match banner_action {
+            Some(BannerAction::Show) => {
+                if let Some(main) = self.main() {
+                    main.section = Section::Passwords;
+                    main.passwords.view = View::Expiring;
+                    main.expiry_banner = None;
+                }
+            }
+            Some(BannerAction::Dismiss) => {
+                if let Some(main) = self.main() {
+                    main.expiry_banner = None;
+                }
+            }
+            None => {}
+        }
         if let Some(action) = export {
             self.export_action(&ctx, action);
         }
@@ -336,6 +375,7 @@ impl App {
             }
             Command::ShowShortcuts => self.open_dialog(Dialog::Shortcuts),
             Command::Import => self.open_import(),
+            Command::RunAudit => self.run_audit(ctx),
             Command::Export => self.open_export(),
             Command::ShowAbout => self.open_dialog(Dialog::About),
             Command::OpenDataFolder => {
@@ -534,6 +574,9 @@ impl App {
                 main.editor = None;
                 main.passwords.selected = uuid;
                 self.toasts.info("Saved.");
+                if let Some(uuid) = uuid {
+                    self.recheck_after_edit(uuid);
+                }
             }
             Err(e) => {
                 if let Some(editor) = &mut main.editor {
@@ -640,6 +683,8 @@ impl App {
                 for notice in vault.notices() {
                     self.toasts.info(notice.clone());
                 }
+                let vault_trend = vault.audit_trend().unwrap_or_default();
+                let expiry_banner = expiring_soon(&vault);
                 self.screen = Screen::Main(Box::new(MainState {
                     vault,
                     section: Section::Passwords,
@@ -651,6 +696,11 @@ impl App {
                     dialog: None,
                     import: None,
                     export: None,
+                    security: SecurityView {
+                        trend: vault_trend,
+                        ..SecurityView::default()
+                    },
+                    expiry_banner,
                 }));
                 self.last_activity = Instant::now();
             }
@@ -714,6 +764,58 @@ impl App {
         }
         ctx.request_repaint_after(Duration::from_secs(1));
     }
+}
+
+/// Live entries that expired or expire within 7 days; `None` when none do.
+fn expiring_soon(vault: &Vault) -> Option<Vec<Uuid>> {
+    let now = crate::core::time::now_unix();
+    let soon: Vec<Uuid> = vault
+        .entries()
+        .iter()
+        .filter(|e| !e.is_trashed() && (e.is_expired(now) || e.expires_within(now, 7)))
+        .map(|e| e.uuid)
+        .collect();
+    (!soon.is_empty()).then_some(soon)
+}
+
+/// What the expiry banner asks for.
+enum BannerAction {
+    Show,
+    Dismiss,
+}
+
+/// The banner after unlocking that names entries expired or expiring soon.
+fn expiry_banner_ui(ui: &mut Ui, soon: &[Uuid], vault: &Vault) -> Option<BannerAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let titles: Vec<&str> = soon
+            .iter()
+            .filter_map(|u| vault.get(*u))
+            .take(5)
+            .map(|e| e.title.expose())
+            .collect();
+        let more = soon.len().saturating_sub(titles.len());
+        let mut text = format!(
+            "{} expired or expire within 7 days: {}",
+            if soon.len() == 1 {
+                "1 password has".to_owned()
+            } else {
+                format!("{} passwords have", soon.len())
+            },
+            titles.join(", ")
+        );
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+        ui.label(egui::RichText::new(text).color(theme::WARNING));
+        if ui.button("Show them").clicked() {
+            action = Some(BannerAction::Show);
+        }
+        if ui.button("Dismiss").clicked() {
+            action = Some(BannerAction::Dismiss);
+        }
+    });
+    action
 }
 
 /// "Text" from "text" (core messages start in lower case).

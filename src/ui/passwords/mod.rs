@@ -7,6 +7,9 @@ mod table;
 
 use uuid::Uuid;
 
+use std::collections::{HashMap, HashSet};
+
+use crate::core::audit::{AuditReport, Rule};
 use crate::core::entries::Entry;
 use crate::core::time;
 use crate::core::vault::Vault;
@@ -29,6 +32,8 @@ pub enum View {
     Trash,
     /// One category.
     Category(String),
+    /// The entries the last audit found with this rule.
+    Audit(Rule),
 }
 
 /// A table column to sort by.
@@ -87,6 +92,8 @@ pub struct PasswordsState {
     details: Option<detail::Details>,
     /// Entries in the vault that are not in the trash.
     pub live_total: usize,
+    /// Which entries the last audit found, by rule (for `View::Audit`).
+    audit_hits: HashMap<Rule, HashSet<Uuid>>,
 }
 
 impl Default for PasswordsState {
@@ -107,6 +114,7 @@ impl Default for PasswordsState {
             counts_key: None,
             details: None,
             live_total: 0,
+            audit_hits: HashMap::new(),
         }
     }
 }
@@ -117,6 +125,24 @@ fn hour() -> i64 {
 }
 
 impl PasswordsState {
+    /// Takes in the last audit's findings, for the audit views.
+    pub fn set_audit_findings(&mut self, report: Option<&AuditReport>) {
+        self.audit_hits.clear();
+        for finding in report.map_or(&[][..], |r| &r.findings[..]) {
+            self.audit_hits
+                .entry(finding.rule)
+                .or_default()
+                .insert(finding.entry);
+        }
+        // The cached rows were filtered with the old findings.
+        self.rows_key = None;
+    }
+
+    /// How many entries the last audit found with `rule`.
+    pub fn audit_count(&self, rule: Rule) -> usize {
+        self.audit_hits.get(&rule).map_or(0, HashSet::len)
+    }
+
     /// The rows shown, recomputed only when the vault, filter, search or
     /// sort changed.
     pub fn rows(&mut self, vault: &Vault) -> &[Uuid] {
@@ -149,6 +175,10 @@ impl PasswordsState {
             View::Expired => !e.is_trashed() && e.is_expired(now),
             View::Trash => e.is_trashed(),
             View::Category(name) => !e.is_trashed() && e.category.expose() == name,
+            View::Audit(rule) => self
+                .audit_hits
+                .get(rule)
+                .is_some_and(|hits| hits.contains(&e.uuid)),
         };
         self.rows = self
             .order

@@ -25,6 +25,11 @@ pub fn sidebar_ui(
     // Long category names end in "…" rather than running under the table.
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
     ui.add_space(theme::GAP);
+    if let View::Audit(rule) = state.view {
+        let count = state.audit_count(rule);
+        let _ = ui.selectable_label(true, format!("Audit: {} ({count})", rule.label()));
+        ui.add_space(theme::GAP);
+    }
     for (view, label, count) in counts {
         let selected = state.view == view;
         if ui
