@@ -10,7 +10,7 @@ mod mock;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::{MASTER, TestVault};
+use common::TestVault;
 use mock::{MockServer, Reply};
 use spm::core::audit::breach::{hex_upper, sha1_of};
 
