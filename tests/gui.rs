@@ -668,3 +668,132 @@ fn a_keepassxc_database_imports_through_the_window() {
     assert!(has_row(&h, "Sample Entry"));
     assert!(has_row(&h, "Subgroup Entry"));
 }
+
+/// A vault (made by the library) holding `entries`, with breach checks off
+/// so no test reaches the network, unlocked in the window.
+fn unlocked_with(
+    dir: &std::path::Path,
+    entries: Vec<spm::core::entries::Entry>,
+) -> Harness<'static, App> {
+    create_vault_by_library(dir);
+    let mut vault = Vault::unlock(
+        &Paths::portable(dir),
+        &spm::core::vault::Credentials {
+            password: MASTER.into(),
+            key_file: None,
+        },
+        None,
+        Default::default(),
+    )
+    .unwrap();
+    vault.add_many(entries).unwrap();
+    drop(vault);
+    std::fs::write(
+        dir.join("settings.json"),
+        r#"{"breach": {"enabled": false}}"#,
+    )
+    .unwrap();
+    let mut h = harness(dir, &MemoryClipboard::default());
+    h.run();
+    unlock(&mut h, MASTER);
+    h
+}
+
+/// Opens the Security section (its tab; the menu bar has a Security menu too).
+fn security_tab(h: &mut Harness<'_, App>) {
+    let tab = h
+        .get_all_by_role_and_label(Role::Button, "Security")
+        .last()
+        .unwrap();
+    tab.click();
+    h.run();
+}
+
+fn login(title: &str, password: &str) -> spm::core::entries::Entry {
+    spm::core::entries::Entry {
+        title: title.into(),
+        username: "me".into(),
+        password: password.into(),
+        urls: vec![format!("https://{}.example", title.to_lowercase()).into()],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_audit_scores_filters_and_rotates_a_weak_password_in_two_clicks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_with(
+        dir.path(),
+        vec![
+            login("Forum", "password1"),
+            login("Bank", "vq7#Lr2!xPz9@Kt4mW-e5"),
+        ],
+    );
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::A);
+    settle(&mut h);
+    h.run_steps(4);
+    h.get_by_label("Security score 85 of 100");
+    h.get_by_label_contains("breach checks skipped");
+
+    // A count filters the password list.
+    click(&mut h, "Weak password: 1");
+    h.get_by_label("Audit: Weak password (1)");
+    assert!(has_row(&h, "Forum"));
+    assert!(!has_row(&h, "Bank"));
+
+    // Rotate, then Save: the new password is in, with the reason recorded.
+    security_tab(&mut h);
+    click(&mut h, "Rotate");
+    click(&mut h, "Save");
+    h.get_by_label("Security score 100 of 100");
+    let vault = h.state().vault().unwrap();
+    let forum = vault
+        .entries()
+        .iter()
+        .find(|e| e.title.expose() == "Forum")
+        .unwrap();
+    assert_ne!(forum.password.expose(), "password1");
+    let (history, _) = vault.history(forum.uuid).unwrap();
+    assert_eq!(
+        history[0].reason,
+        spm::core::entries::RotationReason::Strength
+    );
+    assert_eq!(
+        vault.audit_trend().unwrap().len(),
+        1,
+        "the run left a snapshot"
+    );
+}
+
+#[test]
+fn an_excluded_finding_leaves_the_list_and_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked_with(dir.path(), vec![login("Door PIN", "4711")]);
+    security_tab(&mut h);
+    click(&mut h, "Skip breach checks");
+    click_and_settle(&mut h, "Run audit");
+    h.run_steps(4);
+    h.get_by_label("Security score 70 of 100");
+    click(&mut h, "Exclude");
+    h.get_by_label("Security score 100 of 100");
+    h.get_by_label_contains("1 findings excluded by choice");
+    assert!(h.query_by_label("Exclude").is_none());
+}
+
+#[test]
+fn a_banner_after_unlocking_names_passwords_that_expire_soon() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = spm::core::time::now_unix();
+    let mut soon = login("Payroll", "vq7#Lr2!xPz9@Kt4mW-e5");
+    soon.expires_at = Some(now + 3 * 86_400);
+    let mut later = login("Later", "Another-Strong-Pass-8!");
+    later.expires_at = Some(now + 60 * 86_400);
+    let mut h = unlocked_with(dir.path(), vec![soon, later]);
+    h.get_by_label_contains("1 password has expired or expire within 7 days: Payroll");
+    click(&mut h, "Show them");
+    assert!(has_row(&h, "Payroll"));
+    assert!(
+        h.query_by_label_contains("within 7 days").is_none(),
+        "dismissed"
+    );
+}
