@@ -169,7 +169,9 @@ fn counts_ui(ui: &mut Ui, report: &AuditReport) -> Option<Rule> {
     ui.label(format!(
         "{} entries audited on {}{}",
         c.entries,
-        time::format_rfc3339(report.at),
+        time::format_rfc3339(report.at)
+            .replace('T', " ")
+            .trim_end_matches('Z'),
         if report.breach_checked {
             ""
         } else {
@@ -213,10 +215,10 @@ fn trend_ui(ui: &mut Ui, trend: &[Snapshot]) {
         return;
     }
     ui.label(RichText::new("Score over time").strong());
-    let first = trend[0].at;
+    // x: days since 1970, labelled as dates.
     let points: Vec<[f64; 2]> = trend
         .iter()
-        .map(|s| [(s.at - first) as f64 / 86_400.0, f64::from(s.score)])
+        .map(|s| [s.at as f64 / 86_400.0, f64::from(s.score)])
         .collect();
     egui_plot::Plot::new("score-trend")
         .height(120.0)
@@ -226,7 +228,7 @@ fn trend_ui(ui: &mut Ui, trend: &[Snapshot]) {
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
-        .x_axis_label("days since the first audit")
+        .x_axis_formatter(|mark, _| time::format_date((mark.value * 86_400.0) as i64))
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new("score", points));
         });
