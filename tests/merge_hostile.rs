@@ -56,6 +56,11 @@ fn passwords(v: &TestVault, id: &str) -> (String, Vec<String>) {
     (shown["password"].as_str().unwrap().to_owned(), old)
 }
 
+fn uuid_of(v: &TestVault, id: &str) -> String {
+    let shown = v.run_unlocked(&["show", id, "--json"], &[]).ok().json();
+    shown["uuid"].as_str().unwrap().to_owned()
+}
+
 #[test]
 fn an_id_repeated_in_one_file_gives_two_visible_entries() {
     let v = TestVault::new();
@@ -83,4 +88,39 @@ fn an_id_repeated_in_one_file_gives_two_visible_entries() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn an_entry_changed_and_deleted_by_the_file_keeps_the_files_password() {
+    let v = TestVault::new();
+    let id = v.add(&["--title", "X", "--username", "u"], "pw-local");
+    let uuid = uuid::Uuid::parse_str(&uuid_of(&v, &id)).unwrap();
+    let b64 = base64_of(uuid.as_bytes());
+    let xml = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<KeePassFile><Meta><Generator>t</Generator></Meta><Root><Group><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>Root</Name>
+<Entry><UUID>{b64}</UUID><Times><LastModificationTime>2030-01-01T00:00:00Z</LastModificationTime></Times>
+<String><Key>Title</Key><Value>X</Value></String><String><Key>UserName</Key><Value>u</Value></String>
+<String><Key>Password</Key><Value>pw-file</Value></String></Entry>
+</Group><DeletedObjects><DeletedObject><UUID>{b64}</UUID><DeletionTime>2031-01-01T00:00:00Z</DeletionTime></DeletedObject></DeletedObjects></Root></KeePassFile>"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "k.xml", &xml);
+    let result = import(&v, &file, "import");
+    assert_eq!(result["trashed"], 1, "{result}");
+    assert_eq!(v.list(&["--trash"]).len(), 1);
+    let (now, old) = passwords(&v, &id);
+    assert!(
+        now == "pw-file" || old.contains(&"pw-file".to_owned()),
+        "the file's password is lost: now {now:?}, history {old:?}"
+    );
+    assert!(
+        now == "pw-local" || old.contains(&"pw-local".to_owned()),
+        "the vault's password is lost: now {now:?}, history {old:?}"
+    );
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

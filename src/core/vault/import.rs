@@ -185,7 +185,15 @@ impl Vault {
             .iter()
             .filter_map(|&(uuid, at)| {
                 let local = self.get(uuid)?;
-                (!local.is_trashed() && at > local.updated_at).then_some(uuid)
+                // A live copy in the file changed after the deletion wins.
+                let edited_in_file = items
+                    .iter()
+                    .filter(|(item, _)| item.entry.uuid == uuid && !item.entry.is_trashed())
+                    .map(|(item, _)| item.entry.updated_at)
+                    .max()
+                    .unwrap_or(i64::MIN);
+                (!local.is_trashed() && at > local.updated_at && at > edited_in_file)
+                    .then_some(uuid)
             })
             .collect();
         let new_categories = parsed
@@ -278,6 +286,14 @@ impl Vault {
         }
         for uuid in plan.trash {
             let Ok(slot) = self.slot(uuid) else { continue };
+            report.trashed += 1;
+            // The file may both change the entry and delete it: trash the
+            // merged entry, not the vault's old copy, or the file's changes
+            // (and its password) would be overwritten by the second write.
+            if let Some(write) = writes.iter_mut().find(|w| w.slot == Some(slot)) {
+                write.entry.deleted_at.get_or_insert(now);
+                continue;
+            }
             let mut entry = self.entries[slot].clone();
             entry.deleted_at = Some(now);
             writes.push(Write {
@@ -285,7 +301,6 @@ impl Vault {
                 entry,
                 history: Vec::new(),
             });
-            report.trashed += 1;
         }
         let mut entries: Vec<Entry> = writes.iter().map(|w| w.entry.clone()).collect();
         let mut categories = self.settle_categories(&mut entries);
