@@ -120,6 +120,38 @@ fn an_entry_changed_and_deleted_by_the_file_keeps_the_files_password() {
     );
 }
 
+#[test]
+fn merging_an_older_copy_again_and_again_keeps_the_history() {
+    let v = TestVault::new();
+    let id = v.add(&["--title", "X", "--username", "u"], "pw-1");
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("old.json");
+    v.run_unlocked(
+        &[
+            "export",
+            "--format",
+            "json",
+            "--plaintext-ok",
+            "--output",
+            export.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .ok();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    v.run_unlocked(&["edit", &id, "--password"], &["pw-2"]).ok();
+    let before = passwords(&v, &id);
+    assert_eq!(before.1, vec!["pw-1".to_owned()]);
+    for _ in 0..3 {
+        import(&v, &export, "merge");
+    }
+    assert_eq!(
+        passwords(&v, &id),
+        before,
+        "merging an older copy must not repeat the history"
+    );
+}
+
 fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)

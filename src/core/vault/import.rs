@@ -424,7 +424,8 @@ impl Vault {
             format: source.to_owned(),
             at: now,
         });
-        let mut history = self.unknown_history(uuid, imported_history(uuid, &item.history, source));
+        let mut history =
+            self.unknown_history(uuid, imported_history(uuid, &item.history, source), None);
         if !old.password.ct_eq(&entry.password) && !old.password.is_empty() {
             history.push(history_item(uuid, old.password.clone(), now, source));
         }
@@ -458,15 +459,13 @@ impl Vault {
             });
         }
 
-        let mut history = self.unknown_history(uuid, imported_history(uuid, &item.history, source));
-        if !loser.password.ct_eq(&entry.password) && !loser.password.is_empty() {
-            history.push(history_item(
-                uuid,
-                loser.password.clone(),
-                loser.updated_at,
-                source,
-            ));
-        }
+        let replaced = (!loser.password.ct_eq(&entry.password) && !loser.password.is_empty())
+            .then(|| history_item(uuid, loser.password.clone(), loser.updated_at, source));
+        let history = self.unknown_history(
+            uuid,
+            imported_history(uuid, &item.history, source),
+            replaced,
+        );
         Write {
             slot: Some(slot),
             entry,
@@ -478,16 +477,31 @@ impl Vault {
 impl Vault {
     /// `items` without the ones the entry's history already holds (the same
     /// password changed at the same time), so merging a file twice does not
-    /// repeat its history.
-    fn unknown_history(&self, uuid: Uuid, mut items: Vec<HistoryItem>) -> Vec<HistoryItem> {
-        let Ok((known, _)) = self.history(uuid) else {
-            return items;
-        };
+    /// repeat its history; then `replaced` (the password a merge sets
+    /// aside) unless that history or `items` already holds it, so merging an
+    /// older copy again and again does not fill the history with one
+    /// password and push the real history out.
+    fn unknown_history(
+        &self,
+        uuid: Uuid,
+        mut items: Vec<HistoryItem>,
+        replaced: Option<HistoryItem>,
+    ) -> Vec<HistoryItem> {
+        let known = self.history(uuid).map(|(k, _)| k).unwrap_or_default();
         items.retain(|item| {
             !known
                 .iter()
                 .any(|k| k.changed_at == item.changed_at && k.password.ct_eq(&item.password))
         });
+        if let Some(replaced) = replaced {
+            let held = known
+                .iter()
+                .chain(&items)
+                .any(|k| k.password.ct_eq(&replaced.password));
+            if !held {
+                items.push(replaced);
+            }
+        }
         items
     }
 }
