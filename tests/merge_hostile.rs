@@ -121,6 +121,35 @@ fn an_entry_changed_and_deleted_by_the_file_keeps_the_files_password() {
 }
 
 #[test]
+fn a_copy_changed_in_the_same_second_does_not_lose_its_password() {
+    let v = TestVault::new();
+    let id = v.add(&["--title", "X", "--username", "u"], "pw-local");
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("e.json");
+    v.run_unlocked(
+        &[
+            "export",
+            "--format",
+            "json",
+            "--plaintext-ok",
+            "--output",
+            export.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .ok();
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    doc["entries"][0]["password"] = "pw-other-side".into();
+    let file = write(dir.path(), "same.json", &doc.to_string());
+    import(&v, &file, "merge");
+    let (now, old) = passwords(&v, &id);
+    assert!(
+        now == "pw-other-side" || old.contains(&"pw-other-side".to_owned()),
+        "the other copy's password is lost: now {now:?}, history {old:?}"
+    );
+}
+
+#[test]
 fn merging_an_older_copy_again_and_again_keeps_the_history() {
     let v = TestVault::new();
     let id = v.add(&["--title", "X", "--username", "u"], "pw-1");

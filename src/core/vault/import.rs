@@ -238,8 +238,11 @@ impl Vault {
             .then(|| self.get(item.entry.uuid))
             .flatten()
         {
-            let same_state = local.is_trashed() == item.entry.is_trashed();
-            if local.updated_at == item.entry.updated_at && same_state {
+            // Equal times do not mean equal content (two copies changed in
+            // the same second): what counts is whether merging changes
+            // anything, the entry or its history.
+            let merged = self.merged(local.uuid, item.clone(), "", 0);
+            if merged.entry == *local && merged.history.is_empty() {
                 return Action::Skip("already in the vault, unchanged".to_owned());
             }
             return Action::Merge(local.uuid);
