@@ -96,13 +96,20 @@ fn an_entry_changed_and_deleted_by_the_file_keeps_the_files_password() {
     let id = v.add(&["--title", "X", "--username", "u"], "pw-local");
     let uuid = uuid::Uuid::parse_str(&uuid_of(&v, &id)).unwrap();
     let b64 = base64_of(uuid.as_bytes());
+    // Later than the vault's copy, yet within the clock skew tolerated.
+    let soon = |seconds: i64| {
+        chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + seconds, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let (changed, deleted) = (soon(60), soon(120));
     let xml = format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <KeePassFile><Meta><Generator>t</Generator></Meta><Root><Group><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>Root</Name>
-<Entry><UUID>{b64}</UUID><Times><LastModificationTime>2030-01-01T00:00:00Z</LastModificationTime></Times>
+<Entry><UUID>{b64}</UUID><Times><LastModificationTime>{changed}</LastModificationTime></Times>
 <String><Key>Title</Key><Value>X</Value></String><String><Key>UserName</Key><Value>u</Value></String>
 <String><Key>Password</Key><Value>pw-file</Value></String></Entry>
-</Group><DeletedObjects><DeletedObject><UUID>{b64}</UUID><DeletionTime>2031-01-01T00:00:00Z</DeletionTime></DeletedObject></DeletedObjects></Root></KeePassFile>"#
+</Group><DeletedObjects><DeletedObject><UUID>{b64}</UUID><DeletionTime>{deleted}</DeletionTime></DeletedObject></DeletedObjects></Root></KeePassFile>"#
     );
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "k.xml", &xml);
@@ -184,4 +191,34 @@ fn merging_an_older_copy_again_and_again_keeps_the_history() {
 fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn a_copy_dated_in_the_future_does_not_win_every_later_merge() {
+    let v = TestVault::new();
+    let dir = tempfile::tempdir().unwrap();
+    let id = "33333333-2222-4333-8444-555555555555";
+    let doc = document(vec![entry(id, "Future", "pw-file", "9999-12-31T23:59:59Z")]);
+    let file = write(dir.path(), "future.json", &doc.to_string());
+    let result = import(&v, &file, "import");
+    assert_eq!(result["added"], 1, "{result}");
+    assert!(
+        result["warnings"].to_string().contains("future"),
+        "{result}"
+    );
+    let shown = v
+        .run_unlocked(&["show", "Future", "--json"], &[])
+        .ok()
+        .json();
+    assert!(
+        !shown["updated_at"].as_str().unwrap().starts_with("9999"),
+        "{shown}"
+    );
+
+    v.run_unlocked(&["edit", "Future", "--password"], &["pw-local"])
+        .ok();
+    import(&v, &file, "merge");
+    let (now, old) = passwords(&v, "Future");
+    assert_eq!(now, "pw-local", "the edit made here wins");
+    assert!(old.contains(&"pw-file".to_owned()), "{old:?}");
 }

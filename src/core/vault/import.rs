@@ -161,6 +161,9 @@ impl Vault {
             }
         }
 
+        // Times beyond this are a wrong clock or a hostile file: trusted,
+        // they would win every later merge against edits made here.
+        let trusted_until = time::now_unix() + FUTURE_SKEW;
         let mut warnings = parsed.warnings;
         let mut ids_in_file = HashSet::new();
         let mut items = Vec::with_capacity(parsed.entries.len());
@@ -177,6 +180,13 @@ impl Vault {
                 ));
                 item.entry.uuid = Uuid::nil();
             }
+            if distrust_future(&mut item.entry, trusted_until) {
+                warnings.push(format!(
+                    "{} is dated in the future; that time is not kept, and a copy in the \
+                     vault is preferred to it",
+                    item.location
+                ));
+            }
             let action = self.action_for(&item, policy, &by_key);
             items.push((item, action));
         }
@@ -192,7 +202,10 @@ impl Vault {
                     .map(|(item, _)| item.entry.updated_at)
                     .max()
                     .unwrap_or(i64::MIN);
-                (!local.is_trashed() && at > local.updated_at && at > edited_in_file)
+                (!local.is_trashed()
+                    && at > local.updated_at
+                    && at > edited_in_file
+                    && at <= trusted_until)
                     .then_some(uuid)
             })
             .collect();
@@ -507,6 +520,30 @@ impl Vault {
         }
         items
     }
+}
+
+/// How far ahead of this machine's clock an imported time may be (other
+/// machines' clocks drift).
+const FUTURE_SKEW: i64 = 24 * 60 * 60;
+
+/// Forgets an imported entry's times later than `limit`: a change time
+/// becomes unknown (so the vault's copy wins a merge), a deletion time
+/// becomes the (known) change time. Says whether anything was forgotten.
+fn distrust_future(entry: &mut Entry, limit: i64) -> bool {
+    let mut forgot = false;
+    if entry.created_at > limit {
+        entry.created_at = 0;
+        forgot = true;
+    }
+    if entry.updated_at > limit {
+        entry.updated_at = 0;
+        forgot = true;
+    }
+    if let Some(deleted) = entry.deleted_at.filter(|&d| d > limit) {
+        entry.deleted_at = Some(entry.updated_at.max(1).min(deleted));
+        forgot = true;
+    }
+    forgot
 }
 
 /// The trash state after a merge: a deletion on either side stands unless
