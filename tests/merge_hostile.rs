@@ -222,3 +222,35 @@ fn a_copy_dated_in_the_future_does_not_win_every_later_merge() {
     assert_eq!(now, "pw-local", "the edit made here wins");
     assert!(old.contains(&"pw-file".to_owned()), "{old:?}");
 }
+
+#[test]
+fn an_export_over_the_vaults_own_files_is_refused() {
+    let v = TestVault::new();
+    v.add(&["--title", "Kept", "--username", "u"], "pw-kept");
+    let outside = tempfile::tempdir().unwrap();
+    let link = outside.path().join("link");
+    std::os::unix::fs::symlink(v.path(), &link).unwrap();
+    for target in [
+        v.file("passwords.db"),
+        v.file("secret.key"),
+        v.file("new-export.spmx"),
+        link.join("passwords.db"),
+    ] {
+        let run = v
+            .run_unlocked(
+                &[
+                    "export",
+                    "--format",
+                    "spmx",
+                    "--force",
+                    "--output",
+                    target.to_str().unwrap(),
+                ],
+                &["export passphrase"],
+            )
+            .expect_code(2);
+        assert!(run.stderr.contains("vault's own"), "{}", run.stderr);
+    }
+    assert!(!v.file("new-export.spmx").exists());
+    assert_eq!(v.list(&[]).len(), 1, "the vault still opens");
+}

@@ -268,6 +268,14 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> anyhow::Result<()> {
             "CSV has no trash: leave out --include-trash, or export as spmx, kdbx or json".into()
         ));
     }
+    if ctx.paths.holds(&args.output) {
+        bail!(UsageError(format!(
+            "{} is inside the vault's own directories, where an export could replace the \
+             vault's files (and a copy of the data directory would carry it); choose a path \
+             elsewhere",
+            args.output.display()
+        )));
+    }
     if args.output.exists() && !args.force {
         bail!(UsageError(format!(
             "{} already exists; choose another path or add --force to replace it",
