@@ -254,3 +254,21 @@ fn an_export_over_the_vaults_own_files_is_refused() {
     assert!(!v.file("new-export.spmx").exists());
     assert_eq!(v.list(&[]).len(), 1, "the vault still opens");
 }
+
+#[test]
+fn a_dangling_link_at_the_output_path_is_not_replaced_without_force() {
+    let v = TestVault::new();
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out.json");
+    std::os::unix::fs::symlink(dir.path().join("missing"), &link).unwrap();
+    let args = [
+        "export",
+        "--format",
+        "json",
+        "--plaintext-ok",
+        "--output",
+        link.to_str().unwrap(),
+    ];
+    v.run_unlocked(&args, &[]).expect_code(2);
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+}

@@ -276,7 +276,8 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> anyhow::Result<()> {
             args.output.display()
         )));
     }
-    if args.output.exists() && !args.force {
+    // `symlink_metadata`: a dangling link is an existing name too.
+    if args.output.symlink_metadata().is_ok() && !args.force {
         bail!(UsageError(format!(
             "{} already exists; choose another path or add --force to replace it",
             args.output.display()

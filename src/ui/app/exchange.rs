@@ -207,7 +207,7 @@ impl App {
             ));
             return;
         }
-        if path.exists() && !state.replace_ok {
+        if path.symlink_metadata().is_ok() && !state.replace_ok {
             state.error = Some(format!(
                 "{} already exists. Choose another name, or pick it with Browse… to replace it.",
                 path.display()
