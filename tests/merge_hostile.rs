@@ -272,3 +272,55 @@ fn a_dangling_link_at_the_output_path_is_not_replaced_without_force() {
     v.run_unlocked(&args, &[]).expect_code(2);
     assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
 }
+
+#[test]
+fn updating_from_a_browser_csv_keeps_what_the_csv_has_no_column_for() {
+    let v = TestVault::new();
+    let id = v.add(
+        &[
+            "--title",
+            "Mail",
+            "--username",
+            "me@example.org",
+            "--url",
+            "https://mail.example.org",
+            "--notes",
+            "recovery codes",
+            "--totp",
+            "-",
+            "--hidden-field",
+            "PIN",
+        ],
+        "old-pw\notpauth://totp/Mail?secret=JBSWY3DPEHPK3PXP\n4321",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "chrome.csv",
+        "name,url,username,password,note\n\
+         Mail,https://mail.example.org/login,me@example.org,new-pw,\n",
+    );
+    let result = v
+        .run_unlocked(
+            &[
+                "import",
+                file.to_str().unwrap(),
+                "--on-duplicate",
+                "update",
+                "--json",
+            ],
+            &[],
+        )
+        .ok()
+        .json();
+    assert_eq!(result["updated"], 1, "{result}");
+    let shown = v
+        .run_unlocked(&["show", &id, "--json", "--reveal"], &[])
+        .ok()
+        .json();
+    assert_eq!(shown["password"], "new-pw");
+    assert_eq!(shown["notes"], "recovery codes", "{shown}");
+    assert!(shown["totp"].as_str().unwrap().contains("JBSWY3DPEHPK3PXP"));
+    assert_eq!(shown["custom_fields"][0]["value"], "4321", "{shown}");
+    assert_eq!(passwords(&v, &id).1, vec!["old-pw".to_owned()]);
+}

@@ -432,6 +432,7 @@ impl Vault {
         let slot = self.slots[&uuid];
         let old = &self.entries[slot];
         let mut entry = item.entry;
+        keep_what_the_file_lacks(&mut entry, old);
         entry.uuid = uuid;
         entry.created_at = old.created_at;
         entry.updated_at = now;
@@ -519,6 +520,42 @@ impl Vault {
             }
         }
         items
+    }
+}
+
+/// Fills what an imported entry leaves empty from the vault's entry it
+/// overwrites. A browser CSV has no TOTP, custom fields, tags or category
+/// (and often no notes or password): `update` takes what the file says and
+/// must not wipe the rest, such as a TOTP secret or a hidden PIN.
+fn keep_what_the_file_lacks(entry: &mut Entry, old: &Entry) {
+    if entry.password.is_empty() {
+        entry.password = old.password.clone();
+    }
+    if entry.notes.is_blank() {
+        entry.notes = old.notes.clone();
+    }
+    if entry.category.is_blank() {
+        entry.category = old.category.clone();
+    }
+    if entry.tags.is_empty() {
+        entry.tags = old.tags.clone();
+    }
+    if entry.totp.is_none() {
+        entry.totp = old.totp.clone();
+    }
+    if entry.expires_at.is_none() {
+        entry.expires_at = old.expires_at;
+    }
+    entry.favorite |= old.favorite;
+    for url in &old.urls {
+        if !entry.urls.contains(url) {
+            entry.urls.push(url.clone());
+        }
+    }
+    for field in &old.fields {
+        if !entry.fields.iter().any(|f| f.name == field.name) {
+            entry.fields.push(field.clone());
+        }
     }
 }
 
