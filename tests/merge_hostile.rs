@@ -324,3 +324,38 @@ fn updating_from_a_browser_csv_keeps_what_the_csv_has_no_column_for() {
     assert_eq!(shown["custom_fields"][0]["value"], "4321", "{shown}");
     assert_eq!(passwords(&v, &id).1, vec!["old-pw".to_owned()]);
 }
+
+#[test]
+fn a_category_name_with_spaces_around_it_is_the_same_category() {
+    let v = TestVault::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = document(vec![]);
+    doc["categories"] = json!([
+        {"name": "Work ", "color": "#123456"},
+        {"name": " Travel", "color": "#123456"},
+        {"name": "travel ", "color": "#123456"}
+    ]);
+    let file = write(dir.path(), "cats.json", &doc.to_string());
+    import(&v, &file, "import");
+    let categories = v.run_unlocked(&["categories", "--json"], &[]).ok().json();
+    let names: Vec<&str> = categories
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| n.trim() == "Work").count(),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.trim().eq_ignore_ascii_case("travel"))
+            .count(),
+        1,
+        "{names:?}"
+    );
+    assert!(names.contains(&"Travel"), "{names:?}");
+}

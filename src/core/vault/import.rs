@@ -212,7 +212,10 @@ impl Vault {
         let new_categories = parsed
             .categories
             .iter()
-            .filter(|name| !name.trim().is_empty())
+            // Trimmed, as entries' categories are (`settle_categories`): "Work "
+            // is the vault's "Work", not a second category that looks the same.
+            .map(|name| name.trim())
+            .filter(|name| !name.is_empty())
             .filter(|name| {
                 !self
                     .categories
@@ -223,9 +226,9 @@ impl Vault {
                 let color = parsed
                     .category_colors
                     .iter()
-                    .find(|(n, c)| n == name && is_color(c))
+                    .find(|(n, c)| n.trim() == name && is_color(c))
                     .map_or(super::edit::NEW_CATEGORY_COLOR, |(_, c)| c.as_str());
-                (name.clone(), color.to_owned())
+                (name.to_owned(), color.to_owned())
             })
             .collect();
         ImportPlan {
