@@ -359,3 +359,69 @@ fn a_category_name_with_spaces_around_it_is_the_same_category() {
     );
     assert!(names.contains(&"Travel"), "{names:?}");
 }
+
+#[test]
+fn a_kdbx_export_of_text_with_control_characters_is_valid_xml_and_loses_nothing() {
+    use spm::core::entries::{Category, CustomField, Entry};
+    use spm::core::exchange::{ExportData, FileKey, keepass};
+
+    let odd = "a\u{0}b\u{1b}[31m\u{b}\u{fffe}";
+    let entry = Entry {
+        uuid: uuid::Uuid::new_v4(),
+        title: format!("title {odd}").as_str().into(),
+        username: odd.into(),
+        password: odd.into(),
+        urls: vec![odd.into()],
+        notes: odd.into(),
+        category: format!("cat{odd}").as_str().into(),
+        tags: vec![odd.into()],
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+        fields: vec![CustomField {
+            name: "field".into(),
+            value: odd.into(),
+            hidden: false,
+        }],
+        ..Default::default()
+    };
+    let data = ExportData {
+        entries: vec![(entry, Vec::new())],
+        categories: vec![Category {
+            uuid: uuid::Uuid::new_v4(),
+            name: format!("cat{odd}").as_str().into(),
+            color: "#123456".into(),
+        }],
+    };
+    let key = FileKey {
+        password: Some("kdbx pass".into()),
+        key_file: None,
+    };
+    let mut bytes = Vec::new();
+    keepass::write_kdbx(&mut bytes, &data, &key).unwrap();
+
+    // KeePassXC refuses a database whose XML holds any of these.
+    let xml = keepass_crate_xml(&bytes);
+    let bad: Vec<char> = xml
+        .chars()
+        .filter(|&c| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))
+        .collect();
+    assert!(bad.is_empty(), "characters XML 1.0 cannot hold: {bad:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.kdbx");
+    std::fs::write(&file, &bytes).unwrap();
+    let parsed = keepass::read_kdbx(&file, &key).unwrap();
+    let back = &parsed.entries[0].entry;
+    assert_eq!(back.title.expose(), format!("title {odd}"));
+    assert_eq!(back.username.expose(), odd);
+    assert_eq!(back.password.expose(), odd);
+    assert_eq!(back.notes.expose(), odd);
+    assert_eq!(back.urls[0].expose(), odd);
+    assert_eq!(back.fields[0].value.expose(), odd);
+}
+
+fn keepass_crate_xml(bytes: &[u8]) -> String {
+    let key = keepass::DatabaseKey::new().with_password("kdbx pass");
+    let xml = keepass::Database::get_xml(&mut &bytes[..], key).unwrap();
+    String::from_utf8(xml).unwrap()
+}
