@@ -60,6 +60,28 @@ pub struct Paths {
 }
 
 impl Paths {
+    /// Whether `file` is (or would be, if created) inside one of the vault's
+    /// own directories, following symbolic links, including one in its
+    /// parent directory. Exports and key files do not belong there: an
+    /// export written over `passwords.db` or `secret.key` destroys the
+    /// vault.
+    pub fn holds(&self, file: &Path) -> bool {
+        let resolve = |p: &Path| {
+            std::fs::canonicalize(p)
+                .or_else(|_| {
+                    let parent = fsio::parent_dir(p);
+                    let name = p.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
+                    std::fs::canonicalize(parent).map(|dir| dir.join(name))
+                })
+                .or_else(|_| std::path::absolute(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        };
+        let file = resolve(file);
+        [&self.data_dir, &self.config_dir, &self.cache_dir]
+            .into_iter()
+            .any(|dir| file.starts_with(resolve(dir)))
+    }
+
     /// Resolves the layout from the flag, the environment and the build.
     pub fn resolve(data_dir_flag: Option<&Path>) -> Result<Self, NoHomeError> {
         if let Some(dir) = data_dir_flag {

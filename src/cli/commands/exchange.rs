@@ -268,7 +268,16 @@ pub fn export(ctx: &mut Ctx, args: ExportArgs) -> anyhow::Result<()> {
             "CSV has no trash: leave out --include-trash, or export as spmx, kdbx or json".into()
         ));
     }
-    if args.output.exists() && !args.force {
+    if ctx.paths.holds(&args.output) {
+        bail!(UsageError(format!(
+            "{} is inside the vault's own directories, where an export could replace the \
+             vault's files (and a copy of the data directory would carry it); choose a path \
+             elsewhere",
+            args.output.display()
+        )));
+    }
+    // `symlink_metadata`: a dangling link is an existing name too.
+    if args.output.symlink_metadata().is_ok() && !args.force {
         bail!(UsageError(format!(
             "{} already exists; choose another path or add --force to replace it",
             args.output.display()

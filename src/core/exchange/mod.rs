@@ -341,6 +341,42 @@ pub enum ExchangeError {
     },
 }
 
+/// The most a reader takes into memory at once. Far above any export (a
+/// vault of 100,000 entries exports to a small fraction of it); it keeps an
+/// endless file (`/dev/zero`, a pipe that never closes) from growing memory
+/// until the machine gives out (reading it costs about twice this, briefly).
+pub(crate) const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// A whole file, up to `limit` bytes; beyond that it is refused as not a
+/// `format` file. The buffer is wiped when dropped.
+pub(crate) fn read_whole(
+    path: &Path,
+    format: &'static str,
+    limit: u64,
+) -> Result<Zeroizing<Vec<u8>>, ExchangeError> {
+    let read_error = |source| ExchangeError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let size = file.metadata().map_or(0, |m| m.len()).min(limit);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize + 1));
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(ExchangeError::Malformed {
+            path: path.to_owned(),
+            format,
+            detail: format!(
+                "it goes on past {} MiB, more than any such file holds",
+                limit >> 20
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
 /// How many bytes of a file detection looks at.
 const SNIFF_BYTES: usize = 8192;
 
@@ -407,11 +443,7 @@ pub fn read(
         Format::KeePassXml => keepass::read_xml(path)?,
         Format::Kdbx => keepass::read_kdbx(path, key)?,
         Format::Json | Format::Spmx => {
-            let bytes =
-                Zeroizing::new(std::fs::read(path).map_err(|source| ExchangeError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?);
+            let bytes = read_whole(path, format.label(), MAX_FILE_BYTES)?;
             if format == Format::Json {
                 native::parse_json(path, &bytes, format)?
             } else {
@@ -613,6 +645,17 @@ mod tests {
         let mut e = Entry::default();
         fill_title(&mut e);
         assert_eq!(e.title.expose(), "Untitled");
+    }
+
+    #[test]
+    fn an_endless_file_is_refused_at_the_limit_not_read_forever() {
+        let error = read_whole(Path::new("/dev/zero"), "test", 1 << 20).unwrap_err();
+        assert!(error.to_string().contains("goes on past 1 MiB"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("small");
+        std::fs::write(&file, b"abc").unwrap();
+        assert_eq!(&read_whole(&file, "test", 3).unwrap()[..], b"abc");
+        assert!(read_whole(&file, "test", 2).is_err());
     }
 
     #[test]

@@ -44,6 +44,9 @@ const JSON_FORMAT: &str = "secure-password-manager";
 const SPMX_FORMAT: &str = "secure-password-manager-export";
 const CIPHER: &str = "xchacha20poly1305";
 const ARGON2_VERSION: u32 = 0x13;
+/// Argon2id memory times passes an `.spmx` may ask for, in bytes: 64 passes
+/// over 1 GiB, as for KDBX files.
+const MAX_KDF_WORK_BYTES: u64 = 64 << 30;
 
 /// Whether the first bytes are one of our documents, and which.
 pub fn sniff(head: &[u8]) -> Option<Format> {
@@ -420,6 +423,16 @@ pub fn parse_spmx(
     }
     let params = KdfParams::new(k.memory_kib, k.iterations, k.parallelism)
         .map_err(|e| malformed(format!("its key derivation settings are refused: {e}")))?;
+    // Each limit alone still allows 4 GiB times 100 passes: minutes of work
+    // asked for by a file before its passphrase can even be checked.
+    if u64::from(k.memory_kib) * 1024 * u64::from(k.iterations) > MAX_KDF_WORK_BYTES {
+        return Err(malformed(format!(
+            "its key derivation settings are refused: {} passes over {} MiB is more work \
+             than any export of this program asks for",
+            k.iterations,
+            k.memory_kib / 1024
+        )));
+    }
     let salt = B64
         .decode(&k.salt)
         .map_err(|_| malformed("the salt is not base64".to_owned()))?;
@@ -553,6 +566,14 @@ mod tests {
             parse_spmx(Path::new("x"), &changed, Some(&"pass".into())),
             Err(ExchangeError::WrongKey { .. })
         ));
+        envelope["kdf"]["memory_kib"] = kdf::MAX_M_COST_KIB.into();
+        envelope["kdf"]["iterations"] = kdf::MAX_T_COST.into();
+        let slow = serde_json::to_vec(&envelope).unwrap();
+        let started = std::time::Instant::now();
+        let error = parse_spmx(Path::new("x"), &slow, Some(&"pass".into())).unwrap_err();
+        assert!(error.to_string().contains("refused"), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        envelope["kdf"]["iterations"] = 2.into();
         envelope["kdf"]["memory_kib"] = 8.into();
         let weak = serde_json::to_vec(&envelope).unwrap();
         let error = parse_spmx(Path::new("x"), &weak, Some(&"pass".into())).unwrap_err();

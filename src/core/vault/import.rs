@@ -9,7 +9,7 @@
 //! side moves the entry to the trash. Any other entry is compared with the
 //! live entries by username and host, and the duplicate policy decides.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
@@ -161,8 +161,32 @@ impl Vault {
             }
         }
 
+        // Times beyond this are a wrong clock or a hostile file: trusted,
+        // they would win every later merge against edits made here.
+        let trusted_until = time::now_unix() + FUTURE_SKEW;
+        let mut warnings = parsed.warnings;
+        let mut ids_in_file = HashSet::new();
         let mut items = Vec::with_capacity(parsed.entries.len());
-        for item in parsed.entries {
+        for mut item in parsed.entries {
+            // A file that names one id twice (a copied row, a hostile file)
+            // would otherwise store two rows with the same id, and the vault
+            // would hide one of them: the later one becomes an entry of its
+            // own instead.
+            if !item.entry.uuid.is_nil() && !ids_in_file.insert(item.entry.uuid) {
+                warnings.push(format!(
+                    "{} repeats the id of an earlier entry in the file; it is imported \
+                     as a separate entry",
+                    item.location
+                ));
+                item.entry.uuid = Uuid::nil();
+            }
+            if distrust_future(&mut item.entry, trusted_until) {
+                warnings.push(format!(
+                    "{} is dated in the future; that time is not kept, and a copy in the \
+                     vault is preferred to it",
+                    item.location
+                ));
+            }
             let action = self.action_for(&item, policy, &by_key);
             items.push((item, action));
         }
@@ -171,13 +195,27 @@ impl Vault {
             .iter()
             .filter_map(|&(uuid, at)| {
                 let local = self.get(uuid)?;
-                (!local.is_trashed() && at > local.updated_at).then_some(uuid)
+                // A live copy in the file changed after the deletion wins.
+                let edited_in_file = items
+                    .iter()
+                    .filter(|(item, _)| item.entry.uuid == uuid && !item.entry.is_trashed())
+                    .map(|(item, _)| item.entry.updated_at)
+                    .max()
+                    .unwrap_or(i64::MIN);
+                (!local.is_trashed()
+                    && at > local.updated_at
+                    && at > edited_in_file
+                    && at <= trusted_until)
+                    .then_some(uuid)
             })
             .collect();
         let new_categories = parsed
             .categories
             .iter()
-            .filter(|name| !name.trim().is_empty())
+            // Trimmed, as entries' categories are (`settle_categories`): "Work "
+            // is the vault's "Work", not a second category that looks the same.
+            .map(|name| name.trim())
+            .filter(|name| !name.is_empty())
             .filter(|name| {
                 !self
                     .categories
@@ -188,9 +226,9 @@ impl Vault {
                 let color = parsed
                     .category_colors
                     .iter()
-                    .find(|(n, c)| n == name && is_color(c))
+                    .find(|(n, c)| n.trim() == name && is_color(c))
                     .map_or(super::edit::NEW_CATEGORY_COLOR, |(_, c)| c.as_str());
-                (name.clone(), color.to_owned())
+                (name.to_owned(), color.to_owned())
             })
             .collect();
         ImportPlan {
@@ -198,7 +236,7 @@ impl Vault {
             items,
             trash,
             unreadable: parsed.skipped,
-            warnings: parsed.warnings,
+            warnings,
             new_categories,
         }
     }
@@ -216,8 +254,11 @@ impl Vault {
             .then(|| self.get(item.entry.uuid))
             .flatten()
         {
-            let same_state = local.is_trashed() == item.entry.is_trashed();
-            if local.updated_at == item.entry.updated_at && same_state {
+            // Equal times do not mean equal content (two copies changed in
+            // the same second): what counts is whether merging changes
+            // anything, the entry or its history.
+            let merged = self.merged(local.uuid, item.clone(), "", 0);
+            if merged.entry == *local && merged.history.is_empty() {
                 return Action::Skip("already in the vault, unchanged".to_owned());
             }
             return Action::Merge(local.uuid);
@@ -264,6 +305,14 @@ impl Vault {
         }
         for uuid in plan.trash {
             let Ok(slot) = self.slot(uuid) else { continue };
+            report.trashed += 1;
+            // The file may both change the entry and delete it: trash the
+            // merged entry, not the vault's old copy, or the file's changes
+            // (and its password) would be overwritten by the second write.
+            if let Some(write) = writes.iter_mut().find(|w| w.slot == Some(slot)) {
+                write.entry.deleted_at.get_or_insert(now);
+                continue;
+            }
             let mut entry = self.entries[slot].clone();
             entry.deleted_at = Some(now);
             writes.push(Write {
@@ -271,7 +320,6 @@ impl Vault {
                 entry,
                 history: Vec::new(),
             });
-            report.trashed += 1;
         }
         let mut entries: Vec<Entry> = writes.iter().map(|w| w.entry.clone()).collect();
         let mut categories = self.settle_categories(&mut entries);
@@ -387,6 +435,7 @@ impl Vault {
         let slot = self.slots[&uuid];
         let old = &self.entries[slot];
         let mut entry = item.entry;
+        keep_what_the_file_lacks(&mut entry, old);
         entry.uuid = uuid;
         entry.created_at = old.created_at;
         entry.updated_at = now;
@@ -395,7 +444,8 @@ impl Vault {
             format: source.to_owned(),
             at: now,
         });
-        let mut history = self.unknown_history(uuid, imported_history(uuid, &item.history, source));
+        let mut history =
+            self.unknown_history(uuid, imported_history(uuid, &item.history, source), None);
         if !old.password.ct_eq(&entry.password) && !old.password.is_empty() {
             history.push(history_item(uuid, old.password.clone(), now, source));
         }
@@ -429,15 +479,13 @@ impl Vault {
             });
         }
 
-        let mut history = self.unknown_history(uuid, imported_history(uuid, &item.history, source));
-        if !loser.password.ct_eq(&entry.password) && !loser.password.is_empty() {
-            history.push(history_item(
-                uuid,
-                loser.password.clone(),
-                loser.updated_at,
-                source,
-            ));
-        }
+        let replaced = (!loser.password.ct_eq(&entry.password) && !loser.password.is_empty())
+            .then(|| history_item(uuid, loser.password.clone(), loser.updated_at, source));
+        let history = self.unknown_history(
+            uuid,
+            imported_history(uuid, &item.history, source),
+            replaced,
+        );
         Write {
             slot: Some(slot),
             entry,
@@ -449,18 +497,93 @@ impl Vault {
 impl Vault {
     /// `items` without the ones the entry's history already holds (the same
     /// password changed at the same time), so merging a file twice does not
-    /// repeat its history.
-    fn unknown_history(&self, uuid: Uuid, mut items: Vec<HistoryItem>) -> Vec<HistoryItem> {
-        let Ok((known, _)) = self.history(uuid) else {
-            return items;
-        };
+    /// repeat its history; then `replaced` (the password a merge sets
+    /// aside) unless that history or `items` already holds it, so merging an
+    /// older copy again and again does not fill the history with one
+    /// password and push the real history out.
+    fn unknown_history(
+        &self,
+        uuid: Uuid,
+        mut items: Vec<HistoryItem>,
+        replaced: Option<HistoryItem>,
+    ) -> Vec<HistoryItem> {
+        let known = self.history(uuid).map(|(k, _)| k).unwrap_or_default();
         items.retain(|item| {
             !known
                 .iter()
                 .any(|k| k.changed_at == item.changed_at && k.password.ct_eq(&item.password))
         });
+        if let Some(replaced) = replaced {
+            let held = known
+                .iter()
+                .chain(&items)
+                .any(|k| k.password.ct_eq(&replaced.password));
+            if !held {
+                items.push(replaced);
+            }
+        }
         items
     }
+}
+
+/// Fills what an imported entry leaves empty from the vault's entry it
+/// overwrites. A browser CSV has no TOTP, custom fields, tags or category
+/// (and often no notes or password): `update` takes what the file says and
+/// must not wipe the rest, such as a TOTP secret or a hidden PIN.
+fn keep_what_the_file_lacks(entry: &mut Entry, old: &Entry) {
+    if entry.password.is_empty() {
+        entry.password = old.password.clone();
+    }
+    if entry.notes.is_blank() {
+        entry.notes = old.notes.clone();
+    }
+    if entry.category.is_blank() {
+        entry.category = old.category.clone();
+    }
+    if entry.tags.is_empty() {
+        entry.tags = old.tags.clone();
+    }
+    if entry.totp.is_none() {
+        entry.totp = old.totp.clone();
+    }
+    if entry.expires_at.is_none() {
+        entry.expires_at = old.expires_at;
+    }
+    entry.favorite |= old.favorite;
+    for url in &old.urls {
+        if !entry.urls.contains(url) {
+            entry.urls.push(url.clone());
+        }
+    }
+    for field in &old.fields {
+        if !entry.fields.iter().any(|f| f.name == field.name) {
+            entry.fields.push(field.clone());
+        }
+    }
+}
+
+/// How far ahead of this machine's clock an imported time may be (other
+/// machines' clocks drift).
+const FUTURE_SKEW: i64 = 24 * 60 * 60;
+
+/// Forgets an imported entry's times later than `limit`: a change time
+/// becomes unknown (so the vault's copy wins a merge), a deletion time
+/// becomes the (known) change time. Says whether anything was forgotten.
+fn distrust_future(entry: &mut Entry, limit: i64) -> bool {
+    let mut forgot = false;
+    if entry.created_at > limit {
+        entry.created_at = 0;
+        forgot = true;
+    }
+    if entry.updated_at > limit {
+        entry.updated_at = 0;
+        forgot = true;
+    }
+    if let Some(deleted) = entry.deleted_at.filter(|&d| d > limit) {
+        entry.deleted_at = Some(entry.updated_at.max(1).min(deleted));
+        forgot = true;
+    }
+    forgot
 }
 
 /// The trash state after a merge: a deletion on either side stands unless

@@ -193,12 +193,21 @@ impl App {
     /// Gathers the export here and writes it on the worker (the KDF and
     /// encryption take a moment).
     fn write_export(&mut self, ctx: &egui::Context) {
+        let paths = self.paths.clone();
         let Some(main) = self.main() else { return };
         let Some(state) = main.export.as_mut() else {
             return;
         };
         let path = PathBuf::from(state.path.trim());
-        if path.exists() && !state.replace_ok {
+        if paths.holds(&path) {
+            state.error = Some(format!(
+                "{} is inside the vault's own folders, where an export could replace the \
+                 vault's files. Choose a place elsewhere.",
+                path.display()
+            ));
+            return;
+        }
+        if path.symlink_metadata().is_ok() && !state.replace_ok {
             state.error = Some(format!(
                 "{} already exists. Choose another name, or pick it with Browse… to replace it.",
                 path.display()

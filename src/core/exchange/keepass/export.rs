@@ -118,6 +118,7 @@ fn database_key(key: &FileKey) -> Result<DatabaseKey, ExchangeError> {
 fn group_for(db: &mut Database, base: GroupId, path: &str) -> GroupId {
     let bin = db.meta.recyclebin_uuid.map(GroupId::from_uuid);
     let mut current = base;
+    let path = xml_text(path);
     for name in path.split('/').map(str::trim).filter(|n| !n.is_empty()) {
         let Some(mut group) = db.group_mut(current) else {
             return current;
@@ -160,7 +161,7 @@ fn add_entry(
         ))
     })?;
     set_strings(&mut kp, entry);
-    kp.tags = entry.tags.iter().map(|t| t.expose().to_owned()).collect();
+    kp.tags = entry.tags.iter().map(|t| xml_text(t.expose())).collect();
     if entry.favorite && !kp.tags.iter().any(|t| t.eq_ignore_ascii_case(FAVORITE_TAG)) {
         kp.tags.push(FAVORITE_TAG.to_owned());
     }
@@ -170,31 +171,55 @@ fn add_entry(
 }
 
 fn set_strings(kp: &mut EntryMut<'_>, entry: &Entry) {
-    kp.set_unprotected("Title", entry.title.expose());
-    kp.set_unprotected("UserName", entry.username.expose());
+    set_plain(kp, "Title", entry.title.expose());
+    set_plain(kp, "UserName", entry.username.expose());
     kp.set_protected("Password", entry.password.expose());
     let first_url = entry.urls.first().map_or("", |u| u.expose());
-    kp.set_unprotected("URL", first_url);
+    set_plain(kp, "URL", first_url);
     for (n, url) in entry.urls.iter().enumerate().skip(1) {
-        kp.set_unprotected(format!("{EXTRA_URL_PREFIX}_{n}"), url.expose());
+        set_plain(kp, &format!("{EXTRA_URL_PREFIX}_{n}"), url.expose());
     }
-    kp.set_unprotected("Notes", entry.notes.expose());
+    set_plain(kp, "Notes", entry.notes.expose());
     if let Some(totp) = &entry.totp {
         kp.set_protected("otp", totp.expose());
     }
     for field in &entry.fields {
-        let name = field.name.expose();
-        let name = if RESERVED.contains(&name) || url_index(name).is_some() {
+        let name = xml_text(field.name.expose());
+        let name = if RESERVED.contains(&name.as_str()) || url_index(&name).is_some() {
             format!("{name} (field)")
         } else {
-            name.to_owned()
+            name
         };
         if field.hidden {
             kp.set_protected(name, field.value.expose());
         } else {
-            kp.set_unprotected(name, field.value.expose());
+            set_plain(kp, &name, field.value.expose());
         }
     }
+}
+
+/// Whether XML 1.0 can hold `c` at all (even escaped): not NUL, most C0
+/// controls, U+FFFE or U+FFFF. KeePassXC refuses a whole database whose XML
+/// holds one ("XML error: Unexpected ..."), and vault text may contain them.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// A visible value; one with characters XML cannot hold is written
+/// protected instead (base64 of its bytes), so nothing is lost.
+fn set_plain(kp: &mut EntryMut<'_>, key: &str, value: &str) {
+    if value.chars().all(xml_char) {
+        kp.set_unprotected(key, value);
+    } else {
+        kp.set_protected(key, value);
+    }
+}
+
+/// A name (field, tag, group) XML can hold: other characters become U+FFFD.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if xml_char(c) { c } else { '\u{FFFD}' })
+        .collect()
 }
 
 fn set_times(times: &mut Times, entry: &Entry) {

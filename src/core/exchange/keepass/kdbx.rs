@@ -38,7 +38,7 @@ use super::header::{self, Version};
 use super::keyfile::{self, FileKeyBytes};
 use super::model::{Doc, Group, KpEntry, KpString, Times};
 use super::{convert, kdbx_malformed, xml};
-use crate::core::exchange::{ExchangeError, FileKey, Format, Parsed};
+use crate::core::exchange::{ExchangeError, FileKey, Format, MAX_FILE_BYTES, Parsed, read_whole};
 use crate::core::secret::SecretString;
 
 /// Why the crate did not give us a database.
@@ -49,10 +49,7 @@ enum Failure {
 
 /// Reads a KDBX file with its password and/or key file.
 pub(super) fn read(path: &Path, key: &FileKey) -> Result<Parsed, ExchangeError> {
-    let data = std::fs::read(path).map_err(|source| ExchangeError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let data = read_whole(path, Format::Kdbx.label(), MAX_FILE_BYTES)?;
     let version = header::version(path, &data)?;
     header::check(path, &data, version)?;
     if key.password.is_none() && key.key_file.is_none() {

@@ -24,17 +24,14 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::otp::decode_hex;
-use crate::core::exchange::ExchangeError;
+use crate::core::exchange::{ExchangeError, MAX_FILE_BYTES, read_whole};
 
 /// The 32-byte key a key file stands for.
 pub(super) type FileKeyBytes = Zeroizing<[u8; 32]>;
 
 /// Reads the key file at `path`.
 pub(super) fn load(path: &Path) -> Result<FileKeyBytes, ExchangeError> {
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| ExchangeError::Read {
-        path: path.to_owned(),
-        source,
-    })?);
+    let bytes = read_whole(path, "key file", MAX_FILE_BYTES)?;
     parse(&bytes).map_err(|detail| ExchangeError::Malformed {
         path: path.to_owned(),
         format: "KeePass key",

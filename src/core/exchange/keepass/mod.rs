@@ -25,11 +25,8 @@ mod model;
 mod otp;
 mod xml;
 
+use super::{ExchangeError, ExportData, FileKey, Format, MAX_FILE_BYTES, Parsed, read_whole};
 use std::path::Path;
-
-use zeroize::Zeroizing;
-
-use super::{ExchangeError, ExportData, FileKey, Format, Parsed};
 
 /// How errors name the XML format.
 const XML_FORMAT: &str = "KeePass 2 XML";
@@ -54,10 +51,7 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
 /// Reads a KeePass 2 XML file (KeePass: File > Export > KeePass XML (2.x);
 /// KeePassXC: Database > Export > XML File). Its values are plaintext.
 pub fn read_xml(path: &Path) -> Result<Parsed, ExchangeError> {
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| ExchangeError::Read {
-        path: path.to_owned(),
-        source,
-    })?);
+    let bytes = read_whole(path, Format::KeePassXml.label(), MAX_FILE_BYTES)?;
     let text = utf8_text(path, &bytes)?;
     let doc = xml::parse(path, text)?;
     Ok(convert::to_parsed(doc, Format::KeePassXml))
