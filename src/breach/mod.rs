@@ -38,12 +38,16 @@ use cache::BreachCache;
 use range::RangeClient;
 use rows::{RangeRows, prefix_of};
 
+/// The most requests in flight whatever the configuration says (the
+/// setting's own upper bound): more would only draw 429 answers.
+const MAX_CONCURRENCY: usize = 32;
+
 /// Where and how a [`BreachChecker`] looks hashes up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreachConfig {
     /// The range API address; the five-digit prefix is appended.
     pub api_url: String,
-    /// The most range requests in flight at once (at least 1).
+    /// The most range requests in flight at once (1 to 32).
     pub max_concurrency: usize,
     /// How long a fetched prefix is answered from the cache.
     pub cache_ttl: Duration,
@@ -155,27 +159,23 @@ impl BreachChecker {
             ..RefreshReport::default()
         };
         let fetch = |item: &(&str, &[usize])| self.client.fetch(item.0);
-        pool::run_bounded(
-            &to_fetch,
-            self.config.max_concurrency,
-            fetch,
-            |at, result| {
-                let (prefix, indices) = to_fetch[at];
-                match result {
-                    Ok(rows) => {
-                        answer_from(&mut answers, hashes, indices, &rows);
-                        cache.insert(prefix, unix_now(), rows);
-                        report.fetched += 1;
-                    }
-                    Err(error) => {
-                        answer_unknown(&mut answers, indices, &error);
-                        report.failed += 1;
-                    }
+        let limit = self.config.max_concurrency.clamp(1, MAX_CONCURRENCY);
+        pool::run_bounded(&to_fetch, limit, fetch, |at, result| {
+            let (prefix, indices) = to_fetch[at];
+            match result {
+                Ok(rows) => {
+                    answer_from(&mut answers, hashes, indices, &rows);
+                    cache.insert(prefix, unix_now(), rows);
+                    report.fetched += 1;
                 }
-                done += 1;
-                progress(done, total);
-            },
-        );
+                Err(error) => {
+                    answer_unknown(&mut answers, indices, &error);
+                    report.failed += 1;
+                }
+            }
+            done += 1;
+            progress(done, total);
+        });
 
         let saved = match report.fetched {
             0 => Ok(()),
