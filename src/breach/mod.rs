@@ -290,3 +290,32 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_from_default_settings_uses_the_public_service_and_the_cache_dir() {
+        let paths = Paths::portable(Path::new("/data/spm"));
+        let config = BreachConfig::from_settings(&Settings::default(), &paths);
+        assert_eq!(
+            config,
+            BreachConfig {
+                api_url: "https://api.pwnedpasswords.com/range/".into(),
+                max_concurrency: 8,
+                cache_ttl: Duration::from_secs(168 * 3600),
+                timeout: Duration::from_secs(10),
+                offline_file: None,
+                cache_path: paths.breach_cache(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_hash_left_without_an_answer_is_unknown_never_not_found() {
+        let answers = finish(vec![Some(BreachAnswer::NotFound), None]);
+        assert_eq!(answers[0], BreachAnswer::NotFound);
+        assert!(matches!(&answers[1], BreachAnswer::Unknown(_)));
+    }
+}
