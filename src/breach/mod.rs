@@ -38,12 +38,16 @@ use cache::BreachCache;
 use range::RangeClient;
 use rows::{RangeRows, prefix_of};
 
+/// The most requests in flight whatever the configuration says (the
+/// setting's own upper bound): more would only draw 429 answers.
+const MAX_CONCURRENCY: usize = 32;
+
 /// Where and how a [`BreachChecker`] looks hashes up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreachConfig {
     /// The range API address; the five-digit prefix is appended.
     pub api_url: String,
-    /// The most range requests in flight at once (at least 1).
+    /// The most range requests in flight at once (1 to 32).
     pub max_concurrency: usize,
     /// How long a fetched prefix is answered from the cache.
     pub cache_ttl: Duration,
@@ -155,27 +159,23 @@ impl BreachChecker {
             ..RefreshReport::default()
         };
         let fetch = |item: &(&str, &[usize])| self.client.fetch(item.0);
-        pool::run_bounded(
-            &to_fetch,
-            self.config.max_concurrency,
-            fetch,
-            |at, result| {
-                let (prefix, indices) = to_fetch[at];
-                match result {
-                    Ok(rows) => {
-                        answer_from(&mut answers, hashes, indices, &rows);
-                        cache.insert(prefix, unix_now(), rows);
-                        report.fetched += 1;
-                    }
-                    Err(error) => {
-                        answer_unknown(&mut answers, indices, &error);
-                        report.failed += 1;
-                    }
+        let limit = self.config.max_concurrency.clamp(1, MAX_CONCURRENCY);
+        pool::run_bounded(&to_fetch, limit, fetch, |at, result| {
+            let (prefix, indices) = to_fetch[at];
+            match result {
+                Ok(rows) => {
+                    answer_from(&mut answers, hashes, indices, &rows);
+                    cache.insert(prefix, unix_now(), rows);
+                    report.fetched += 1;
                 }
-                done += 1;
-                progress(done, total);
-            },
-        );
+                Err(error) => {
+                    answer_unknown(&mut answers, indices, &error);
+                    report.failed += 1;
+                }
+            }
+            done += 1;
+            progress(done, total);
+        });
 
         let saved = match report.fetched {
             0 => Ok(()),
@@ -289,4 +289,33 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_from_default_settings_uses_the_public_service_and_the_cache_dir() {
+        let paths = Paths::portable(Path::new("/data/spm"));
+        let config = BreachConfig::from_settings(&Settings::default(), &paths);
+        assert_eq!(
+            config,
+            BreachConfig {
+                api_url: "https://api.pwnedpasswords.com/range/".into(),
+                max_concurrency: 8,
+                cache_ttl: Duration::from_secs(168 * 3600),
+                timeout: Duration::from_secs(10),
+                offline_file: None,
+                cache_path: paths.breach_cache(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_hash_left_without_an_answer_is_unknown_never_not_found() {
+        let answers = finish(vec![Some(BreachAnswer::NotFound), None]);
+        assert_eq!(answers[0], BreachAnswer::NotFound);
+        assert!(matches!(&answers[1], BreachAnswer::Unknown(_)));
+    }
 }

@@ -159,33 +159,41 @@ impl OfflineFile {
 
     /// The first line that starts at or after `pos`, if any.
     fn line_at_or_after(&self, pos: u64) -> Result<Option<Line>, BreachError> {
-        let start = if pos == 0 {
-            0
-        } else {
-            // Read from the byte before `pos`: if it is a newline, a line
-            // starts exactly at `pos`.
-            let mut buf = [0u8; MAX_LINE + 1];
-            let n = self.read_at(&mut buf, pos - 1)?;
-            match memchr::memchr(b'\n', &buf[..n]) {
-                Some(i) => pos + i as u64,
-                None if n < buf.len() => return Ok(None),
-                None => return Err(self.malformed(pos)),
-            }
+        if pos == 0 {
+            return self.line_at(0).map(Some);
+        }
+        // One read from the byte before `pos` holds the rest of the line
+        // `pos` falls in (a newline right there means a line starts at
+        // `pos`) and the whole line after it: one system call per probe.
+        let mut buf = [0u8; 2 * (MAX_LINE + 1)];
+        let n = self.read_at(&mut buf, pos - 1)?;
+        let start = match memchr::memchr(b'\n', &buf[..n.min(MAX_LINE + 1)]) {
+            Some(i) => pos + i as u64,
+            None if n < MAX_LINE + 1 => return Ok(None),
+            None => return Err(self.malformed(pos)),
         };
         if start >= self.len {
             return Ok(None);
         }
-        self.line_at(start).map(Some)
+        let rest = &buf[(start - (pos - 1)) as usize..n];
+        self.parse_line(rest, start, n < buf.len()).map(Some)
     }
 
     /// Reads and parses the line that starts at `start`.
     fn line_at(&self, start: u64) -> Result<Line, BreachError> {
         let mut buf = [0u8; MAX_LINE + 1];
         let n = self.read_at(&mut buf, start)?;
-        let (text, next) = match memchr::memchr(b'\n', &buf[..n]) {
-            Some(i) => (&buf[..i], start + i as u64 + 1),
+        self.parse_line(&buf[..n], start, n < buf.len())
+    }
+
+    /// Parses the line at the head of `bytes`, which were read from `start`
+    /// and reach the end of the file if `to_eof`.
+    fn parse_line(&self, bytes: &[u8], start: u64, to_eof: bool) -> Result<Line, BreachError> {
+        let window = &bytes[..bytes.len().min(MAX_LINE + 1)];
+        let (text, next) = match memchr::memchr(b'\n', window) {
+            Some(i) => (&window[..i], start + i as u64 + 1),
             // The last line may lack its newline.
-            None if n < buf.len() => (&buf[..n], start + n as u64),
+            None if to_eof && window.len() == bytes.len() => (window, start + window.len() as u64),
             None => return Err(self.malformed(start)),
         };
         let text = text.strip_suffix(b"\r").unwrap_or(text);
