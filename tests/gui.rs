@@ -797,3 +797,24 @@ fn a_banner_after_unlocking_names_passwords_that_expire_soon() {
         "dismissed"
     );
 }
+
+#[test]
+fn an_insecure_address_is_fixed_by_editing_not_by_a_new_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut router = login("Router", "vq7#Lr2!xPz9@Kt4mW-e5");
+    router.urls = vec!["http://192.168.1.1".into()];
+    let mut h = unlocked_with(dir.path(), vec![router]);
+    security_tab(&mut h);
+    click_and_settle(&mut h, "Run audit");
+    h.run_steps(4);
+    h.get_by_label("Insecure (http://) address: 1");
+    assert!(h.query_by_label("Rotate").is_none());
+    click(&mut h, "Edit");
+    assert_eq!(
+        // Masked: one bullet per character.
+        h.get_by_label("Password").value().map(|v| v.chars().count()),
+        Some("vq7#Lr2!xPz9@Kt4mW-e5".len()),
+        "the password is left as it was"
+    );
+    h.get_by_label("Title");
+}

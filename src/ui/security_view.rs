@@ -266,12 +266,14 @@ fn findings_ui(ui: &mut Ui, report: &AuditReport, vault: &Vault) -> Option<Secur
                         ui.label(finding.rule.label());
                         ui.label(entry.title.expose());
                         ui.label(RichText::new(&finding.detail).small());
-                        let rotatable =
-                            !matches!(finding.rule, Rule::Duplicate | Rule::InsecureUrl);
-                        if rotatable && ui.button("Rotate").clicked() {
+                        // A new password fixes the password findings; a
+                        // duplicate login or an http:// address needs an edit.
+                        let fix = match finding.rule {
+                            Rule::Duplicate | Rule::InsecureUrl => "Edit",
+                            _ => "Rotate",
+                        };
+                        if ui.button(fix).clicked() {
                             action = Some(SecurityAction::Rotate(finding.entry, finding.rule));
-                        } else if !rotatable {
-                            ui.label("");
                         }
                         if ui
                             .button("Exclude")

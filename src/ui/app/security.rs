@@ -85,7 +85,11 @@ impl App {
     fn rotate(&mut self, uuid: Uuid, rule: Rule) {
         let Some(main) = self.main() else { return };
         if let Some(entry) = main.vault.get(uuid) {
-            main.editor = Some(EditorState::rotate(entry, security_view::reason_for(rule)));
+            main.editor = Some(match rule {
+                // The password is not the problem: edit the entry as it is.
+                Rule::Duplicate | Rule::InsecureUrl => EditorState::edit(entry),
+                _ => EditorState::rotate(entry, security_view::reason_for(rule)),
+            });
         }
     }
 
