@@ -56,6 +56,10 @@ Router admin|admin|http://192.168.1.1|General
 Forum|alice_s|https://forum.example.net|Social
 Cloud Console|alice@corp.example|https://console.cloud.example|Work
 LIST
+# No breach checks from a screenshot run: it must not reach the network.
+printf '%s\n' "$master" | "$bin" --data-dir "$vault" settings set breach.enabled false >/dev/null
+printf '%s\n%s\n' "$master" "password1" | "$bin" --data-dir "$vault" add --title "Old forum" \
+  --username alice --url "http://forum.example.org" >/dev/null
 printf '%s\n' "$master" | "$bin" --data-dir "$vault" edit GitHub --favorite \
   --notes 'Recovery codes are in the safe.' --tag dev --tag code --expires 2027-03-01 >/dev/null
 printf '%s\nrotated-Pass-7\n' "$master" | "$bin" --data-dir "$vault" edit GitHub --password \
@@ -100,4 +104,11 @@ sleep 0.8
 xdotool key --window "$win" Return
 sleep 1.5
 shot import
+
+# Security: the audit's score and findings.
+xdotool key --window "$win" Escape
+sleep 0.5
+xdotool key --window "$win" ctrl+shift+a
+sleep 3
+shot security
 echo "Screenshots written to $out/"
