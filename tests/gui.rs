@@ -812,7 +812,9 @@ fn an_insecure_address_is_fixed_by_editing_not_by_a_new_password() {
     click(&mut h, "Edit");
     assert_eq!(
         // Masked: one bullet per character.
-        h.get_by_label("Password").value().map(|v| v.chars().count()),
+        h.get_by_label("Password")
+            .value()
+            .map(|v| v.chars().count()),
         Some("vq7#Lr2!xPz9@Kt4mW-e5".len()),
         "the password is left as it was"
     );
