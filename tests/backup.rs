@@ -634,3 +634,22 @@ fn a_failed_backup_leaves_nothing_that_looks_complete() {
     let left: Vec<_> = std::fs::read_dir(fx.out.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_password_derived_vault_has_no_key_file_to_back_up() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let options = common::fast_options(KeyMode::PasswordDerived);
+    let paths = Paths::portable(data.path());
+    let mut vault = Vault::create(&paths, &PASSWORD.into(), &options, None).unwrap();
+    vault.add(entry(1)).unwrap();
+    let info = backup::create(&vault, out.path(), &BackupOptions::default()).unwrap();
+    assert_eq!(info.manifest.key_mode, KeyMode::PasswordDerived);
+    assert_eq!(info.manifest.entry_count, 1);
+    assert!(info.manifest.file("secret.key").is_none());
+    assert!(info.manifest.file("secret.key.enc").is_none());
+    let report = backup::verify(&info.path, Some(&info.public_key_path));
+    assert!(report.ok(), "{report:#?}");
+    let (_dir, restored) = restore_and_unlock(&info.path);
+    assert_eq!(restored.entries().len(), 1);
+}
