@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod crypto;
 pub mod doctor;
 pub mod entries;

@@ -5,6 +5,7 @@
 //! transaction, so a crash leaves either the old state or the new one.
 
 mod schema;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 use uuid::Uuid;
 
 pub use schema::CURRENT_VERSION;
+pub use snapshot::{FileSummary, integrity_check_file, summarize_file};
 
 /// Table names, also bound into each record's associated data.
 pub mod tables {

@@ -7,6 +7,7 @@
 //! database transaction; the in-memory copy changes only after it commits.
 
 mod audit;
+mod backup;
 mod categories;
 mod edit;
 mod error;

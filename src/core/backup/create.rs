@@ -1,0 +1,357 @@
+//! Writing a backup: snapshot, zip with manifest, side files, then the
+//! rename that makes it visible.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::Digest;
+use tempfile::NamedTempFile;
+use zip::CompressionMethod;
+use zip::write::{SimpleFileOptions, ZipWriter};
+
+use super::signing::{self, PUBLIC_KEY_FILE};
+use super::{BackupError, BackupInfo, BackupOptions, DB_NAME, MANIFEST_NAME, to_hex};
+use super::{MANIFEST_FORMAT, Manifest, ManifestFile};
+use crate::core::auth::AuthFile;
+use crate::core::events;
+use crate::core::fsio::{self, FileError};
+use crate::core::paths::{Paths, sibling};
+use crate::core::store;
+use crate::core::vault::Vault;
+use crate::event;
+
+/// Writes a backup of `vault` into `out_dir` (created owner-only if
+/// missing) and logs `BACKUP_COMPLETE` or `BACKUP_FAILED`.
+///
+/// The archive appears under its final name only once it and both side
+/// files are complete; a failure leaves at most hidden temporary files,
+/// which are removed when possible.
+pub fn create(
+    vault: &Vault,
+    out_dir: &Path,
+    options: &BackupOptions,
+) -> Result<BackupInfo, BackupError> {
+    let result = write_backup(vault, out_dir, options);
+    match &result {
+        Ok(info) => event!(
+            info,
+            events::BACKUP_COMPLETE,
+            "backup written to {}: {} bytes, {} entries",
+            info.path.display(),
+            info.size,
+            info.manifest.entry_count
+        ),
+        Err(e) => event!(error, events::BACKUP_FAILED, "backup failed: {e}"),
+    }
+    result
+}
+
+fn write_backup(
+    vault: &Vault,
+    out_dir: &Path,
+    options: &BackupOptions,
+) -> Result<BackupInfo, BackupError> {
+    fsio::create_private_dir(out_dir)?;
+    let now = chrono::Utc::now();
+    let target = Target::new(out_dir, &now)?;
+    let (temp, manifest) = build_archive(vault, out_dir, options, &target.name, &now)?;
+    let (digest, size) = signing::hash_file(temp.path())?;
+    let (public_key_path, key_fingerprint) = publish(vault, &target, temp, &digest)?;
+    Ok(BackupInfo {
+        path: target.path,
+        sha256_path: target.sha256_path,
+        signature_path: target.signature_path,
+        public_key_path,
+        size,
+        sha256: to_hex(&digest),
+        key_fingerprint,
+        manifest,
+    })
+}
+
+/// The final names of an archive and its side files.
+struct Target {
+    name: String,
+    path: PathBuf,
+    sha256_path: PathBuf,
+    signature_path: PathBuf,
+}
+
+impl Target {
+    /// Names for a backup taken at `now`; none of them may exist yet.
+    fn new(out_dir: &Path, now: &chrono::DateTime<chrono::Utc>) -> Result<Self, BackupError> {
+        let name = format!("backup_{}.zip", now.format("%Y%m%d_%H%M%S"));
+        let path = out_dir.join(&name);
+        let target = Self {
+            sha256_path: sibling(&path, ".sha256"),
+            signature_path: sibling(&path, ".sig"),
+            path,
+            name,
+        };
+        for existing in [&target.path, &target.sha256_path, &target.signature_path] {
+            if std::fs::symlink_metadata(existing).is_ok() {
+                return Err(BackupError::Exists {
+                    path: existing.clone(),
+                });
+            }
+        }
+        Ok(target)
+    }
+}
+
+/// Snapshots the database and writes the complete zip under a hidden
+/// temporary name in `out_dir`.
+fn build_archive(
+    vault: &Vault,
+    out_dir: &Path,
+    options: &BackupOptions,
+    name: &str,
+    now: &chrono::DateTime<chrono::Utc>,
+) -> Result<(NamedTempFile, Manifest), BackupError> {
+    let paths = vault.paths();
+    let auth = read_auth(paths)?;
+
+    // The snapshot is staged next to the archive (same file system, so
+    // no small tmpfs fills up) in a private directory removed on drop.
+    let staging = tempfile::Builder::new()
+        .prefix(".backup-staging-")
+        .tempdir_in(out_dir)
+        .map_err(|e| FileError::io(out_dir, "create a staging directory in", e))?;
+    let snapshot = staging.path().join(DB_NAME);
+    vault.snapshot_to(&snapshot)?;
+    let summary = store::summarize_file(&snapshot)?;
+    let sources = collect_sources(paths, options, &auth, &snapshot)?;
+
+    let mut manifest = Manifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        product_version: env!("CARGO_PKG_VERSION").to_owned(),
+        schema_version: summary.schema_version,
+        key_mode: auth.key_mode,
+        key_file_required: auth.key_file_required,
+        created_at: crate::core::time::format_rfc3339(now.timestamp()),
+        entry_count: summary.entry_rows,
+        files: Vec::new(),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(fsio::FILE_MODE))
+        .tempfile_in(out_dir)
+        .map_err(|e| FileError::io(out_dir, "create a temporary archive in", e))?;
+    write_zip(temp.as_file(), temp.path(), &sources, &mut manifest)?;
+    Ok((temp, manifest))
+}
+
+/// Signs the archive, writes the public key and both side files, then
+/// renames the archive into place. Returns the public key's path and
+/// fingerprint.
+fn publish(
+    vault: &Vault,
+    target: &Target,
+    temp: NamedTempFile,
+    digest: &[u8; 32],
+) -> Result<(PathBuf, String), BackupError> {
+    let public_key_path = vault.paths().data_dir.join(PUBLIC_KEY_FILE);
+    let key = signing::signing_key(&vault.backup_signing_key());
+    publish_public_key(&public_key_path, &key.verifying_key())?;
+    let signature = signing::sign_digest(&key, digest);
+    let fingerprint = signing::fingerprint(&key.verifying_key());
+    drop(key);
+
+    // Side files first, the archive's rename last: until the rename there
+    // is no file named like a finished backup.
+    let side_files = [
+        (
+            &target.sha256_path,
+            signing::sha256_line(digest, &target.name),
+        ),
+        (&target.signature_path, signing::signature_text(&signature)),
+    ];
+    let path = &target.path;
+    let finished = side_files
+        .iter()
+        .try_for_each(|(p, text)| fsio::write_atomic(p, text.as_bytes()))
+        .and_then(|()| {
+            let fail = |e: io::Error| FileError::io(path, "save", e);
+            temp.persist_noclobber(path).map_err(|e| fail(e.error))?;
+            fsio::sync_dir(fsio::parent_dir(path)).map_err(fail)
+        });
+    if let Err(e) = finished {
+        for (p, _) in &side_files {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e.into());
+    }
+    Ok((public_key_path, fingerprint))
+}
+
+fn read_auth(paths: &Paths) -> Result<AuthFile, BackupError> {
+    let path = paths.auth();
+    let bytes =
+        fsio::read_optional(&path)?.ok_or(BackupError::MissingFile { path: path.clone() })?;
+    AuthFile::parse(&bytes).map_err(|detail| BackupError::BadAuthFile { path, detail })
+}
+
+/// The files to archive: (name inside the archive, file on disk).
+fn collect_sources(
+    paths: &Paths,
+    options: &BackupOptions,
+    auth: &AuthFile,
+    snapshot: &Path,
+) -> Result<Vec<(String, PathBuf)>, BackupError> {
+    let mut sources = vec![(DB_NAME.to_owned(), snapshot.to_path_buf())];
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    let required = |p: PathBuf| {
+        if present(&p) {
+            Ok(p)
+        } else {
+            Err(BackupError::MissingFile { path: p })
+        }
+    };
+
+    if auth.key_mode == crate::core::keys::KeyMode::FileKey {
+        let key_file = if auth.key_file_required {
+            paths.secret_key_enc()
+        } else {
+            paths.secret_key()
+        };
+        sources.push((file_name(&key_file), required(key_file)?));
+    }
+    for path in [required(paths.salt())?, required(paths.auth())?] {
+        sources.push((file_name(&path), path));
+    }
+    let mut optional = vec![
+        paths.totp_config(),
+        paths.settings(),
+        paths.bridge_tokens(),
+        paths.approval_store(),
+    ];
+    if options.include_breach_cache {
+        optional.push(paths.breach_cache());
+    }
+    for path in optional.into_iter().filter(|p| present(p)) {
+        sources.push((file_name(&path), path));
+    }
+    if options.include_logs {
+        sources.extend(log_files(&paths.log_dir())?);
+    }
+    Ok(sources)
+}
+
+/// The regular files of the log directory, by name; links are left out
+/// (they could point anywhere).
+fn log_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, BackupError> {
+    fsio::refuse_symlink(dir)?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(FileError::io(dir, "list", e).into()),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| FileError::io(dir, "list", e))?;
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if let (true, Some(name)) = (is_file, entry.file_name().to_str()) {
+            files.push((format!("logs/{name}"), entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Streams every source into the zip, recording each in the manifest,
+/// then adds the manifest itself.
+fn write_zip(
+    out: &File,
+    out_path: &Path,
+    sources: &[(String, PathBuf)],
+    manifest: &mut Manifest,
+) -> Result<(), BackupError> {
+    let zip_err = |e: zip::result::ZipError| BackupError::Zip {
+        path: out_path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let write_err = |e: io::Error| FileError::io(out_path, "write", e);
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .unix_permissions(fsio::FILE_MODE);
+    let mut zip = ZipWriter::new(out);
+
+    for (name, path) in sources {
+        let mut source = open_nofollow(path)?;
+        let len = source.metadata().map(|m| m.len()).unwrap_or(0);
+        let options = options.large_file(len >= u64::from(u32::MAX));
+        zip.start_file(name.as_str(), options).map_err(zip_err)?;
+        let mut sink = HashingWriter::new(&mut zip);
+        io::copy(&mut source, &mut sink).map_err(|e| FileError::io(path, "archive", e))?;
+        manifest.files.push(ManifestFile {
+            path: name.clone(),
+            size: sink.size,
+            sha256: to_hex(&sink.hasher.finalize()),
+        });
+    }
+
+    let json = serde_json::to_vec_pretty(manifest).unwrap_or_default();
+    zip.start_file(MANIFEST_NAME, options).map_err(zip_err)?;
+    zip.write_all(&json).map_err(write_err)?;
+    let out = zip.finish().map_err(zip_err)?;
+    out.sync_all().map_err(write_err)?;
+    Ok(())
+}
+
+fn open_nofollow(path: &Path) -> Result<File, FileError> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| FileError::io(path, "inspect", e))?;
+    fsio::check_regular(path, &meta)?;
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| FileError::io(path, "open", e))
+}
+
+/// Writes `backup_signing.pub` unless it already holds this key.
+fn publish_public_key(path: &Path, key: &ed25519_dalek::VerifyingKey) -> Result<(), FileError> {
+    let text = signing::public_key_text(key);
+    if fsio::read_optional(path)?.as_deref() == Some(text.as_bytes()) {
+        return Ok(());
+    }
+    fsio::write_atomic(path, text.as_bytes())
+}
+
+/// Passes bytes through while hashing and counting them.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+    size: u64,
+}
+
+impl<W> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: sha2::Sha256::new(),
+            size: 0,
+        }
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

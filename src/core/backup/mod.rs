@@ -1,0 +1,151 @@
+//! Backup archives: what one holds, how it is written, and how it is checked.
+//!
+//! A backup is a zip file `backup_YYYYMMDD_HHMMSS.zip` (UTC) with two files
+//! beside it:
+//!
+//! - `<name>.zip.sha256`: the archive's SHA-256 in the form `sha256sum -c`
+//!   reads, so a copy can be checked with standard tools;
+//! - `<name>.zip.sig`: an Ed25519 signature (see [`signing`] for exactly what
+//!   is signed). The signing key is derived from the vault's data key; its
+//!   public half is kept in the data directory as `backup_signing.pub`, so a
+//!   backup can be verified without unlocking anything.
+//!
+//! Inside the zip: `passwords.db` (a consistent snapshot, never a raw copy of
+//! a live WAL database), the wrapped key file if there is one, `crypto.salt`,
+//! `auth.json`, the optional configuration files that exist, optionally the
+//! breach cache and the logs, and `manifest.json` listing every other file
+//! with its size and SHA-256. Records in the database stay sealed: a backup
+//! is exactly as secret as the vault it came from.
+//!
+//! Verification ([`verify`]) never trusts the archive: it checks names,
+//! sizes (declared and actual), the manifest and the database, and only ever
+//! writes into a private temporary directory.
+
+mod create;
+mod inspect;
+mod manifest;
+pub mod signing;
+mod verify;
+
+use std::path::PathBuf;
+
+pub use create::create;
+pub use manifest::{MANIFEST_FORMAT, Manifest, ManifestFile};
+pub use verify::{CheckStatus, Limits, VerifyCheck, VerifyReport, checks, verify, verify_with};
+
+use crate::core::fsio::FileError;
+use crate::core::store::StoreError;
+
+/// The name of the database snapshot inside an archive.
+pub const DB_NAME: &str = "passwords.db";
+/// The name of the manifest inside an archive.
+pub const MANIFEST_NAME: &str = "manifest.json";
+
+/// What goes into a backup beyond the vault itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackupOptions {
+    /// Include `breach_cache.json` (cached breach-check answers).
+    pub include_breach_cache: bool,
+    /// Include the files of the log directory.
+    pub include_logs: bool,
+}
+
+/// What a finished backup wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupInfo {
+    /// The archive.
+    pub path: PathBuf,
+    /// The `sha256sum` side file.
+    pub sha256_path: PathBuf,
+    /// The signature side file.
+    pub signature_path: PathBuf,
+    /// The public key that verifies the signature (`backup_signing.pub`).
+    pub public_key_path: PathBuf,
+    /// The archive's size in bytes.
+    pub size: u64,
+    /// The archive's SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Fingerprint of the signing key: the first 16 hex digits of the
+    /// SHA-256 of the public key.
+    pub key_fingerprint: String,
+    /// The manifest stored in the archive.
+    pub manifest: Manifest,
+}
+
+/// A backup could not be written. Nothing that looks like a complete
+/// backup is left behind.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// A backup with the same name (taken the same second) exists.
+    #[error("{} already exists; wait a second and take the backup again", path.display())]
+    Exists {
+        /// The archive that already exists.
+        path: PathBuf,
+    },
+    /// A file every vault has is missing from the data directory.
+    #[error(
+        "{} is missing, so the vault cannot be backed up completely; run `doctor` to see \
+         what is wrong with the data directory",
+        path.display()
+    )]
+    MissingFile {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// `auth.json` could not be parsed, so the key mode is unknown.
+    #[error("{} cannot be read ({detail}); run `doctor` before taking a backup", path.display())]
+    BadAuthFile {
+        /// The authentication file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Writing the zip failed.
+    #[error("could not write the backup archive {}: {detail}; check free space and try again",
+            path.display())]
+    Zip {
+        /// The archive being written (its temporary name).
+        path: PathBuf,
+        /// What the zip writer reported.
+        detail: String,
+    },
+    /// Reading a source file or writing an output file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The database snapshot failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Lowercase hex of some bytes.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes of a hex string of exactly `N` bytes (either case).
+pub(crate) fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let text = text.as_bytes();
+    if text.len() != 2 * N {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = [0u8; N];
+    for (i, pair) in text.chunks_exact(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_rejects_bad_text() {
+        assert_eq!(to_hex(&[0x00, 0xab, 0x7f]), "00ab7f");
+        assert_eq!(from_hex::<3>("00AB7f"), Some([0x00, 0xab, 0x7f]));
+        assert_eq!(from_hex::<3>("00ab7"), None);
+        assert_eq!(from_hex::<2>("zz00"), None);
+        assert_eq!(from_hex::<1>("é"), None);
+    }
+}

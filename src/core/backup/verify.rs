@@ -1,0 +1,266 @@
+//! Verifying a backup: every check by name, each passed, failed or skipped
+//! with its reason.
+//!
+//! The archive is untrusted input. The side files are checked against the
+//! archive's bytes; the zip is then opened and its names and sizes checked
+//! before anything is decompressed, and decompression stops at the sizes
+//! the headers declared. Only `passwords.db` is ever written to disk, under
+//! a fixed name in a private temporary directory, never under a name taken
+//! from the archive.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::inspect;
+use super::signing;
+use super::{Manifest, to_hex};
+use crate::core::fsio;
+use crate::core::paths::sibling;
+
+/// The names of the checks, in the order they run.
+pub mod checks {
+    /// The `.sha256` file beside the archive matches its bytes.
+    pub const SHA256_SIDE_FILE: &str = "sha256 side file";
+    /// The `.sig` file is a valid signature by the given public key.
+    pub const SIGNATURE: &str = "signature";
+    /// The zip's central directory can be read.
+    pub const ZIP_STRUCTURE: &str = "zip structure";
+    /// Entry names are safe: relative, no `..`, no links, no duplicates.
+    pub const ARCHIVE_PATHS: &str = "archive paths";
+    /// Declared and actual sizes stay within limits (no zip bomb).
+    pub const SIZE_LIMITS: &str = "size limits";
+    /// The manifest lists exactly the archive's files, with their hashes.
+    pub const MANIFEST: &str = "manifest";
+    /// The database snapshot passes SQLite's integrity check.
+    pub const DATABASE_INTEGRITY: &str = "database integrity";
+}
+
+/// The largest side file (`.sha256`, `.sig`, public key) read.
+const MAX_SIDE_FILE_BYTES: u64 = 64 * 1024;
+
+/// How one check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// The check ran and found nothing wrong.
+    Passed,
+    /// The check found a problem; the archive must not be trusted.
+    Failed,
+    /// The check did not run (no key given, or an earlier check failed).
+    Skipped,
+}
+
+/// One named check and what it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyCheck {
+    /// One of the names in [`checks`].
+    pub name: &'static str,
+    /// How it ended.
+    pub status: CheckStatus,
+    /// What was found, or why it failed or was skipped.
+    pub detail: String,
+}
+
+/// Sizes a verifier accepts; anything larger is refused before it is
+/// decompressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest uncompressed size of one entry.
+    pub max_entry_bytes: u64,
+    /// Largest uncompressed size of all entries together.
+    pub max_total_bytes: u64,
+    /// Most entries in one archive.
+    pub max_entries: usize,
+    /// Highest uncompressed-to-compressed ratio of an entry larger than
+    /// [`Limits::ratio_floor_bytes`]. Deflate's own ceiling is about 1032.
+    pub max_ratio: u64,
+    /// Entries up to this size are exempt from the ratio check (small
+    /// files of zeros compress well and are harmless).
+    pub ratio_floor_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        const GIB: u64 = 1024 * 1024 * 1024;
+        Self {
+            max_entry_bytes: 4 * GIB,
+            max_total_bytes: 4 * GIB,
+            max_entries: 10_000,
+            max_ratio: 100,
+            ratio_floor_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What verifying one archive found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The archive checked.
+    pub archive: PathBuf,
+    /// Every check, in the order of [`checks`].
+    pub checks: Vec<VerifyCheck>,
+    /// The manifest, when the manifest check passed.
+    pub manifest: Option<Manifest>,
+    /// The fingerprint of the public key the signature was checked with.
+    pub key_fingerprint: Option<String>,
+}
+
+impl VerifyReport {
+    /// Whether no check failed. A skipped signature check (no public key
+    /// given) does not count as a failure; callers that require a
+    /// signature check [`VerifyReport::check`] for it.
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.status != CheckStatus::Failed)
+    }
+
+    /// The check with this name.
+    pub fn check(&self, name: &str) -> Option<&VerifyCheck> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// The checks that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &VerifyCheck> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == CheckStatus::Failed)
+    }
+
+    fn push(&mut self, name: &'static str, outcome: Result<String, String>) -> bool {
+        let (status, detail) = match outcome {
+            Ok(detail) => (CheckStatus::Passed, detail),
+            Err(detail) => (CheckStatus::Failed, detail),
+        };
+        self.checks.push(VerifyCheck {
+            name,
+            status,
+            detail,
+        });
+        status == CheckStatus::Passed
+    }
+
+    fn skip(&mut self, name: &'static str, why: &str) {
+        self.checks.push(VerifyCheck {
+            name,
+            status: CheckStatus::Skipped,
+            detail: why.to_owned(),
+        });
+    }
+}
+
+/// Verifies a backup with the default [`Limits`]. `public_key` is a
+/// `backup_signing.pub` file; without it the signature check is skipped.
+pub fn verify(path: &Path, public_key: Option<&Path>) -> VerifyReport {
+    verify_with(path, public_key, &Limits::default())
+}
+
+/// Verifies a backup with the given size limits.
+pub fn verify_with(path: &Path, public_key: Option<&Path>, limits: &Limits) -> VerifyReport {
+    let mut report = VerifyReport {
+        archive: path.to_path_buf(),
+        checks: Vec::new(),
+        manifest: None,
+        key_fingerprint: None,
+    };
+    let digest = signing::hash_file(path)
+        .map(|(digest, _)| digest)
+        .map_err(|e| e.to_string());
+    report.push(checks::SHA256_SIDE_FILE, check_side_file(path, &digest));
+    match public_key {
+        None => report.skip(
+            checks::SIGNATURE,
+            "no public key was given; pass the vault's backup_signing.pub to check who made \
+             this backup",
+        ),
+        Some(key) => {
+            let outcome = check_signature(path, key, &digest, &mut report.key_fingerprint);
+            report.push(checks::SIGNATURE, outcome);
+        }
+    }
+    inspect::check_archive(path, limits, &mut report);
+    report
+}
+
+/// Adds the outcome of an archive check (used by [`inspect`]).
+pub(super) fn record(
+    report: &mut VerifyReport,
+    name: &'static str,
+    outcome: Result<String, String>,
+) -> bool {
+    report.push(name, outcome)
+}
+
+/// Marks the remaining archive checks skipped.
+pub(super) fn skip_rest(report: &mut VerifyReport, names: &[&'static str], why: &str) {
+    for name in names {
+        report.skip(name, why);
+    }
+}
+
+fn check_side_file(path: &Path, digest: &Result<[u8; 32], String>) -> Result<String, String> {
+    let side = sibling(path, ".sha256");
+    let text = read_small(&side)?;
+    let (expected, named) = signing::parse_sha256_line(&text)
+        .map_err(|e| format!("{} is not a sha256sum line: {e}", side.display()))?;
+    let own_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    if own_name.as_deref() != Some(named.as_str()) {
+        return Err(format!(
+            "{} names {named:?}, not this archive; the files were renamed or mixed up",
+            side.display()
+        ));
+    }
+    let actual = digest.as_ref().map_err(Clone::clone)?;
+    if !crate::core::crypto::ct_eq(actual, &expected) {
+        return Err(format!(
+            "the archive's SHA-256 is {}, but {} says {}; the archive was changed or damaged",
+            to_hex(actual),
+            side.display(),
+            to_hex(&expected)
+        ));
+    }
+    Ok(format!("SHA-256 {} matches", to_hex(actual)))
+}
+
+fn check_signature(
+    path: &Path,
+    public_key: &Path,
+    digest: &Result<[u8; 32], String>,
+    fingerprint: &mut Option<String>,
+) -> Result<String, String> {
+    let key = signing::parse_public_key(&read_small(public_key)?)
+        .map_err(|e| format!("{} is not a backup public key: {e}", public_key.display()))?;
+    let shown = signing::fingerprint(&key);
+    *fingerprint = Some(shown.clone());
+    let sig_path = sibling(path, ".sig");
+    let signature = signing::parse_signature(&read_small(&sig_path)?)
+        .map_err(|e| format!("{} is not a backup signature: {e}", sig_path.display()))?;
+    let digest = digest.as_ref().map_err(Clone::clone)?;
+    if signing::verify_digest(&key, digest, &signature) {
+        Ok(format!("signed by the key with fingerprint {shown}"))
+    } else {
+        Err(format!(
+            "the signature does not match this archive and the key with fingerprint {shown}; \
+             the archive was changed, or it was signed by another vault"
+        ))
+    }
+}
+
+/// Reads a small text file, refusing links, non-files and large files.
+fn read_small(path: &Path) -> Result<String, String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("{} is missing", path.display())
+        } else {
+            format!("could not inspect {}: {e}", path.display())
+        }
+    })?;
+    fsio::check_regular(path, &meta).map_err(|e| e.to_string())?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("could not open {}: {e}", path.display()))?;
+    let mut text = String::new();
+    file.take(MAX_SIDE_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("could not read {} as text: {e}", path.display()))?;
+    if text.len() as u64 > MAX_SIDE_FILE_BYTES {
+        return Err(format!("{} is too large to be a side file", path.display()));
+    }
+    Ok(text)
+}

@@ -1,0 +1,28 @@
+//! What a backup needs from an unlocked vault: a consistent copy of the
+//! database and the key that signs the archive.
+
+use std::path::Path;
+
+use super::Vault;
+use crate::core::crypto;
+use crate::core::secret::Key256;
+use crate::core::store::StoreError;
+
+/// HKDF label of the backup signing key: its own purpose, so the seed says
+/// nothing about the data key or any other subkey.
+const BACKUP_SIGNING_LABEL: &[u8] = b"secure-password-manager/backup-signing/v1";
+
+impl Vault {
+    /// Writes a consistent, owner-only copy of the database to `path`
+    /// (which must not exist), even while other connections write.
+    pub fn snapshot_to(&self, path: &Path) -> Result<(), StoreError> {
+        self.store.snapshot_to(path)
+    }
+
+    /// The 32-byte Ed25519 seed that signs this vault's backups, derived
+    /// with HKDF from the active data key. It changes when the data key is
+    /// rotated, so the published public key must be replaced then.
+    pub fn backup_signing_key(&self) -> Key256 {
+        crypto::hkdf_subkey(self.keys.active_key().expose(), BACKUP_SIGNING_LABEL)
+    }
+}
