@@ -98,6 +98,10 @@ pub enum Command {
     /// Manage the breach-check cache.
     #[command(subcommand)]
     Breach(BreachCommand),
+    /// Write a signed, checksummed backup archive of the vault.
+    Backup(BackupArgs),
+    /// Check a backup archive: checksum, signature, paths, sizes, manifest, database.
+    VerifyBackup(VerifyBackupArgs),
     /// Open the window (what running without a command does).
     Gui,
 }
@@ -399,6 +403,37 @@ pub struct AuditArgs {
     /// Exclude an entry from a rule, or include it again.
     #[command(subcommand)]
     pub action: Option<AuditAction>,
+}
+
+/// `backup` flags.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Write the archive into DIR (default: the backups directory).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Include the log files.
+    #[arg(long)]
+    pub include_logs: bool,
+    /// Include breach_cache.json.
+    #[arg(long)]
+    pub include_breach_cache: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `verify-backup` flags.
+#[derive(Debug, Args)]
+pub struct VerifyBackupArgs {
+    /// The backup archive (`backup_….zip`).
+    pub file: PathBuf,
+    /// The signing key to check against (default: this vault's
+    /// backup_signing.pub).
+    #[arg(long, value_name = "PATH")]
+    pub public_key: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `breach` subcommands.

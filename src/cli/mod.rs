@@ -25,7 +25,7 @@ use crate::core::settings::Settings;
 use crate::core::vault::VaultError;
 use crate::event;
 use args::{Cli, Command};
-use commands::{admin, audit, entries, exchange};
+use commands::{admin, audit, backup, entries, exchange};
 use context::Ctx;
 
 /// Exit status for success.
@@ -130,6 +130,8 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Export(a) => exchange::export(ctx, a),
         Command::Audit(a) => audit::audit(ctx, a),
         Command::Breach(args::BreachCommand::Refresh) => audit::refresh(ctx),
+        Command::Backup(a) => backup::backup(ctx, a),
+        Command::VerifyBackup(a) => backup::verify_backup(ctx, a),
         Command::Gui => crate::ui::run(ctx.paths.clone()).map_err(anyhow::Error::from),
         Command::Settings(c) => admin::settings(ctx, c),
         Command::Doctor(a) => admin::doctor(&ctx.paths, a.json),

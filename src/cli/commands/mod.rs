@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod backup;
 pub mod entries;
 pub mod entry_input;
 pub mod exchange;
