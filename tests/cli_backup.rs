@@ -84,3 +84,25 @@ fn a_damaged_backup_is_refused_with_the_failed_check() {
         run.stderr
     );
 }
+
+#[test]
+fn backup_status_reports_the_newest_backup_and_whether_it_verifies() {
+    let v = TestVault::new();
+    let none = v.run(&["backup", "status"], "").expect_code(1);
+    assert!(none.stderr.contains("no backup in"), "{}", none.stderr);
+
+    v.add(&["--title", "Mail"], "pw-mail");
+    v.add(&["--title", "Bank"], "pw-bank");
+    v.run_unlocked(&["backup"], &[]).ok();
+    let status = v.run(&["backup", "status", "--json"], "").ok().json();
+    assert_eq!(status["verified"], true, "{status}");
+    assert_eq!(status["entries"], 2);
+    assert!(status["size"].as_u64().unwrap() > 0);
+    let archive = std::path::PathBuf::from(status["last_backup"].as_str().unwrap());
+    assert!(archive.starts_with(v.path().join("backups")), "{archive:?}");
+
+    // A damaged newest backup turns the daily check red.
+    std::fs::write(&archive, b"not a zip").unwrap();
+    let bad = v.run(&["backup", "status"], "").expect_code(1);
+    assert!(bad.stdout.contains("DOES NOT VERIFY"), "{}", bad.stdout);
+}

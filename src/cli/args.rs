@@ -407,7 +407,11 @@ pub struct AuditArgs {
 
 /// `backup` flags.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BackupArgs {
+    /// `backup status`.
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
     /// Write the archive into DIR (default: the backups directory).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -420,6 +424,21 @@ pub struct BackupArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `backup` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// The newest backup in the backups directory: time, size, and whether
+    /// it verifies (the runbook's daily check; exit 1 when it does not).
+    Status {
+        /// Look in DIR instead of the backups directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `verify-backup` flags.

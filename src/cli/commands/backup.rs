@@ -3,7 +3,7 @@
 use anyhow::bail;
 use serde::Serialize;
 
-use crate::cli::args::{BackupArgs, VerifyBackupArgs};
+use crate::cli::args::{BackupAction, BackupArgs, VerifyBackupArgs};
 use crate::cli::context::{Access, Ctx};
 use crate::cli::output::{self, say};
 use crate::core::backup::{self, BackupOptions, CheckStatus, signing};
@@ -18,6 +18,9 @@ struct BackupJson<'a> {
 
 /// `backup`.
 pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
+    if let Some(BackupAction::Status { dir, json }) = args.action {
+        return status(ctx, dir, json);
+    }
     let out_dir = args.output.unwrap_or_else(|| ctx.paths.backups_dir());
     let vault = ctx.unlock(Access::Read)?;
     let options = BackupOptions {
@@ -46,6 +49,66 @@ pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
         output::printable(&info.path.display().to_string()),
         info.key_fingerprint
     );
+    Ok(())
+}
+
+/// `backup status`: needs no master password.
+fn status(ctx: &Ctx, dir: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| ctx.paths.backups_dir());
+    // Archive names carry their UTC time, so the greatest name is the newest.
+    let newest = std::fs::read_dir(&dir)
+        .ok()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("backup_") && n.ends_with(".zip"))
+        })
+        .max();
+    let Some(newest) = newest else {
+        if json {
+            output::print_json(&serde_json::json!({"dir": dir, "last_backup": null}));
+        }
+        bail!(
+            "no backup in {}; run `password-manager backup`",
+            dir.display()
+        );
+    };
+    let size = std::fs::metadata(&newest).map(|m| m.len()).unwrap_or(0);
+    let key = ctx.paths.data_dir.join(signing::PUBLIC_KEY_FILE);
+    let report = backup::verify(&newest, key.exists().then_some(key.as_path()));
+    let created = report.manifest.as_ref().map(|m| m.created_at.clone());
+    if json {
+        output::print_json(&serde_json::json!({
+            "dir": dir,
+            "last_backup": newest,
+            "created_at": created,
+            "size": size,
+            "entries": report.manifest.as_ref().map(|m| m.entry_count),
+            "verified": report.ok(),
+        }));
+    } else {
+        say!(
+            "Last backup: {} ({}, {size} bytes): {}.",
+            output::printable(&newest.display().to_string()),
+            created.as_deref().unwrap_or("time unknown"),
+            if report.ok() {
+                "verified"
+            } else {
+                "DOES NOT VERIFY"
+            }
+        );
+    }
+    if !report.ok() {
+        let failed: Vec<&str> = report.failures().map(|c| c.name).collect();
+        bail!(
+            "the last backup failed verification ({})",
+            failed.join(", ")
+        );
+    }
     Ok(())
 }
 
