@@ -106,3 +106,50 @@ fn backup_status_reports_the_newest_backup_and_whether_it_verifies() {
     let bad = v.run(&["backup", "status"], "").expect_code(1);
     assert!(bad.stdout.contains("DOES NOT VERIFY"), "{}", bad.stdout);
 }
+
+#[test]
+fn prune_keeps_what_the_retention_settings_say_and_removes_side_files() {
+    let v = TestVault::new();
+    let dir = v.path().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Ten daily backups with their side files, 2026-11-01 .. 2026-11-10.
+    for day in 1..=10 {
+        let name = format!("backup_202611{day:02}_020000.zip");
+        for suffix in ["", ".sha256", ".sig"] {
+            std::fs::write(dir.join(format!("{name}{suffix}")), b"x").unwrap();
+        }
+    }
+    v.run_unlocked(&["settings", "set", "backup.keep_daily", "3"], &[])
+        .ok();
+    v.run_unlocked(&["settings", "set", "backup.keep_weekly", "0"], &[])
+        .ok();
+    v.run_unlocked(&["settings", "set", "backup.keep_monthly", "0"], &[])
+        .ok();
+
+    let dry = v.run(&["backup", "prune", "--dry-run"], "").ok();
+    assert!(
+        dry.stdout.contains("Would delete 7 backups, kept 3"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        30,
+        "a dry run deletes nothing"
+    );
+
+    v.run(&["backup", "prune"], "").ok();
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut expected = Vec::new();
+    for day in 8..=10 {
+        for suffix in ["", ".sha256", ".sig"] {
+            expected.push(format!("backup_202611{day:02}_020000.zip{suffix}"));
+        }
+    }
+    expected.sort();
+    assert_eq!(left, expected);
+}

@@ -439,6 +439,17 @@ pub enum BackupAction {
         #[arg(long)]
         json: bool,
     },
+    /// Keep the newest backup of each of the last backup.keep_daily days,
+    /// keep_weekly weeks and keep_monthly months; delete the rest with
+    /// their side files.
+    Prune {
+        /// Look in DIR instead of the backups directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only show what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `verify-backup` flags.

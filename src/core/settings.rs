@@ -104,6 +104,9 @@ const RULES: &[(&str, Rule)] = &[
     ("breach.cache_ttl_hours", Rule::Int { min: 1, max: 8760 }),
     ("breach.timeout_seconds", Rule::Int { min: 1, max: 120 }),
     ("breach.offline_file", Rule::OptionalPath),
+    ("backup.keep_daily", Rule::Int { min: 1, max: 366 }),
+    ("backup.keep_weekly", Rule::Int { min: 0, max: 520 }),
+    ("backup.keep_monthly", Rule::Int { min: 0, max: 1200 }),
 ];
 
 /// The built-in defaults.
@@ -127,6 +130,7 @@ pub fn defaults() -> Value {
             "pairing_window_seconds": 120
         },
         "audit": { "max_age_days": 365 },
+        "backup": { "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12 },
         "breach": {
             "enabled": true,
             "api_url": "https://api.pwnedpasswords.com/range/",
@@ -287,6 +291,16 @@ impl Settings {
         pointer(&self.effective, "key_management.kdf")
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default()
+    }
+
+    /// `backup.keep_daily`, `keep_weekly`, `keep_monthly`.
+    pub fn backup_retention(&self) -> crate::core::backup::retention::Retention {
+        let count = |key| usize::try_from(self.int(key)).unwrap_or(0);
+        crate::core::backup::retention::Retention {
+            daily: count("backup.keep_daily").max(1),
+            weekly: count("backup.keep_weekly"),
+            monthly: count("backup.keep_monthly"),
+        }
     }
 
     /// `audit.max_age_days`.

@@ -18,8 +18,10 @@ struct BackupJson<'a> {
 
 /// `backup`.
 pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
-    if let Some(BackupAction::Status { dir, json }) = args.action {
-        return status(ctx, dir, json);
+    match args.action {
+        Some(BackupAction::Status { dir, json }) => return status(ctx, dir, json),
+        Some(BackupAction::Prune { dir, dry_run }) => return prune(ctx, dir, dry_run),
+        None => {}
     }
     let out_dir = args.output.unwrap_or_else(|| ctx.paths.backups_dir());
     let vault = ctx.unlock(Access::Read)?;
@@ -48,6 +50,42 @@ pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
         output::printable(&info.path.display().to_string()),
         output::printable(&info.path.display().to_string()),
         info.key_fingerprint
+    );
+    Ok(())
+}
+
+/// `backup prune`: needs no master password.
+fn prune(ctx: &Ctx, dir: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::Result<()> {
+    use crate::core::backup::retention;
+    let dir = dir.unwrap_or_else(|| ctx.paths.backups_dir());
+    let rule = ctx.settings.backup_retention();
+    let (keep, delete) = retention::plan(&retention::list(&dir), rule);
+    for backup in &delete {
+        let name = output::printable(&backup.path.display().to_string());
+        if dry_run {
+            say!("would delete {name}");
+            continue;
+        }
+        for file in retention::with_side_files(&backup.path) {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => bail!(
+                    "could not delete {}: {e}; nothing after it was deleted",
+                    file.display()
+                ),
+            }
+        }
+        say!("deleted {name}");
+    }
+    say!(
+        "{} {}, kept {} (daily {}, weekly {}, monthly {}).",
+        if dry_run { "Would delete" } else { "Deleted" },
+        output::count(delete.len(), "backup", "backups"),
+        keep.len(),
+        rule.daily,
+        rule.weekly,
+        rule.monthly
     );
     Ok(())
 }
