@@ -10,7 +10,7 @@ use egui::{RichText, Ui};
 use zeroize::Zeroize;
 
 use super::theme;
-use super::widgets;
+use super::widgets::{self, capitalized};
 use crate::core::exchange::{self, Format, csv::Mapping};
 use crate::core::vault::{Action, DuplicatePolicy, ImportPlan, ImportReport};
 
@@ -510,13 +510,4 @@ fn done_ui(ui: &mut Ui, report: &ImportReport) -> Option<ImportAction> {
     skipped_and_warnings_ui(ui, &report.skipped, &report.warnings);
     ui.add_space(theme::GAP);
     ui.button("Done").clicked().then_some(ImportAction::Close)
-}
-
-/// "Text" from "text" (core messages start in lower case).
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -88,3 +88,12 @@ pub fn logo_ui(ui: &mut Ui, size: f32) {
     };
     ui.add(egui::Image::new(&texture).fit_to_exact_size(egui::vec2(size, size)));
 }
+
+/// "Text" from "text" (core messages start in lower case).
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

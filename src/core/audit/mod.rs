@@ -460,8 +460,14 @@ fn reused(live: &[&Entry]) -> Vec<Finding> {
             .or_default()
             .push(entry.uuid);
     }
+    shared(groups.values(), Rule::Reused, "same password as")
+}
+
+/// One finding per member of every group of two or more, naming the
+/// others by short id.
+fn shared<'a>(groups: impl Iterator<Item = &'a Vec<Uuid>>, rule: Rule, what: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    for members in groups.values().filter(|m| m.len() > 1) {
+    for members in groups.filter(|m| m.len() > 1) {
         for &uuid in members {
             let others: Vec<String> = members
                 .iter()
@@ -470,8 +476,8 @@ fn reused(live: &[&Entry]) -> Vec<Finding> {
                 .collect();
             out.push(Finding {
                 entry: uuid,
-                rule: Rule::Reused,
-                detail: format!("same password as {}", others.join(", ")),
+                rule,
+                detail: format!("{what} {}", others.join(", ")),
             });
         }
     }
@@ -491,22 +497,11 @@ fn duplicates(live: &[&Entry]) -> Vec<Finding> {
         }
         groups.entry((user, host)).or_default().push(entry.uuid);
     }
-    let mut out = Vec::new();
-    for members in groups.values().filter(|m| m.len() > 1) {
-        for &uuid in members {
-            let others: Vec<String> = members
-                .iter()
-                .filter(|&&m| m != uuid)
-                .map(crate::core::entries::short_id)
-                .collect();
-            out.push(Finding {
-                entry: uuid,
-                rule: Rule::Duplicate,
-                detail: format!("same username and site as {}", others.join(", ")),
-            });
-        }
-    }
-    out
+    shared(
+        groups.values(),
+        Rule::Duplicate,
+        "same username and site as",
+    )
 }
 
 /// Breach findings: one lookup per distinct password.

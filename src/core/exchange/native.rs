@@ -191,26 +191,9 @@ pub fn parse_json(path: &Path, bytes: &[u8], format: Format) -> Result<Parsed, E
         format: format.label(),
         detail,
     };
-    let document: Document = serde_json::from_slice(bytes).map_err(|e| {
-        malformed(format!(
-            "line {}, column {}: {}",
-            e.line(),
-            e.column(),
-            json_problem(&e)
-        ))
-    })?;
-    if document.format != JSON_FORMAT {
-        return Err(malformed(format!(
-            "unexpected format {:?}",
-            document.format
-        )));
-    }
-    if document.version != 1 {
-        return Err(malformed(format!(
-            "version {} is newer than this program reads (1); update the program",
-            document.version
-        )));
-    }
+    let document: Document =
+        serde_json::from_slice(bytes).map_err(|e| malformed(json_error(&e)))?;
+    check_header(&document.format, JSON_FORMAT, document.version).map_err(malformed)?;
 
     let mut parsed = Parsed::new(format);
     for category in &document.categories {
@@ -230,6 +213,30 @@ pub fn parse_json(path: &Path, bytes: &[u8], format: Format) -> Result<Parsed, E
         }
     }
     Ok(parsed)
+}
+
+/// Where and what serde says is wrong, without quoting the document.
+fn json_error(error: &serde_json::Error) -> String {
+    format!(
+        "line {}, column {}: {}",
+        error.line(),
+        error.column(),
+        json_problem(error)
+    )
+}
+
+/// Checks a document's `format` and `version` fields (both formats are at
+/// version 1).
+fn check_header(found: &str, expected: &str, version: u32) -> Result<(), String> {
+    if found != expected {
+        return Err(format!("unexpected format {found:?}"));
+    }
+    if version != 1 {
+        return Err(format!(
+            "version {version} is newer than this program reads (1); update the program"
+        ));
+    }
+    Ok(())
 }
 
 /// What serde says is wrong, without quoting the document (which may hold
@@ -394,26 +401,9 @@ pub fn parse_spmx(
         format: Format::Spmx.label(),
         detail,
     };
-    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
-        malformed(format!(
-            "line {}, column {}: {}",
-            e.line(),
-            e.column(),
-            json_problem(&e)
-        ))
-    })?;
-    if envelope.format != SPMX_FORMAT {
-        return Err(malformed(format!(
-            "unexpected format {:?}",
-            envelope.format
-        )));
-    }
-    if envelope.version != 1 {
-        return Err(malformed(format!(
-            "version {} is newer than this program reads (1); update the program",
-            envelope.version
-        )));
-    }
+    let envelope: Envelope =
+        serde_json::from_slice(bytes).map_err(|e| malformed(json_error(&e)))?;
+    check_header(&envelope.format, SPMX_FORMAT, envelope.version).map_err(malformed)?;
     let k = &envelope.kdf;
     if k.algorithm != "argon2id" || k.version != ARGON2_VERSION || envelope.cipher != CIPHER {
         return Err(malformed(format!(

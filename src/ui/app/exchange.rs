@@ -15,6 +15,7 @@ use crate::core::secret::SecretString;
 use crate::event;
 use crate::ui::export_view::{ExportAction, ExportState};
 use crate::ui::import_view::{ImportAction, ImportState, Stage};
+use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
 
 impl App {
@@ -271,8 +272,4 @@ impl App {
         });
         self.worker.run(ctx, "export", work, failed);
     }
-}
-
-fn capitalized(text: &str) -> String {
-    super::capitalized(text)
 }

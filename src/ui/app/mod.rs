@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use egui::Ui;
 use uuid::Uuid;
 
+mod banner;
 mod exchange;
 mod security;
 
@@ -24,6 +25,7 @@ use super::settings_view::{self, SettingsAction, SettingsView};
 use super::theme;
 use super::toast::{Toasts, Undo};
 use super::unlock::{self, UnlockAction, UnlockState};
+use super::widgets::capitalized;
 use super::worker::{Job, Outcome, Worker};
 use crate::core::entries::{Actor, EntryPatch};
 use crate::core::lock::VaultLock;
@@ -32,6 +34,7 @@ use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
 use crate::core::vault::{self, CreateOptions, Credentials, HistoryPolicy, Vault, VaultError};
 use crate::ui::passwords::CopyWhat;
+use banner::{BannerAction, expiring_soon, expiry_banner_ui};
 
 /// The window's title.
 pub const TITLE: &str = "Secure Password Manager";
@@ -764,67 +767,6 @@ impl App {
         }
         ctx.request_repaint_after(Duration::from_secs(1));
     }
-}
-
-/// Live entries that expired or expire within 7 days; `None` when none do.
-fn expiring_soon(vault: &Vault) -> Option<Vec<Uuid>> {
-    let now = crate::core::time::now_unix();
-    let soon: Vec<Uuid> = vault
-        .entries()
-        .iter()
-        .filter(|e| !e.is_trashed() && (e.is_expired(now) || e.expires_within(now, 7)))
-        .map(|e| e.uuid)
-        .collect();
-    (!soon.is_empty()).then_some(soon)
-}
-
-/// What the expiry banner asks for.
-enum BannerAction {
-    Show,
-    Dismiss,
-}
-
-/// The banner after unlocking that names entries expired or expiring soon.
-fn expiry_banner_ui(ui: &mut Ui, soon: &[Uuid], vault: &Vault) -> Option<BannerAction> {
-    let mut action = None;
-    ui.horizontal(|ui| {
-        let titles: Vec<&str> = soon
-            .iter()
-            .filter_map(|u| vault.get(*u))
-            .take(5)
-            .map(|e| e.title.expose())
-            .collect();
-        let more = soon.len().saturating_sub(titles.len());
-        let mut text = format!(
-            "{} expired or expire within 7 days: {}",
-            if soon.len() == 1 {
-                "1 password has".to_owned()
-            } else {
-                format!("{} passwords have", soon.len())
-            },
-            titles.join(", ")
-        );
-        if more > 0 {
-            text.push_str(&format!(" and {more} more"));
-        }
-        ui.label(egui::RichText::new(text).color(theme::WARNING));
-        if ui.button("Show them").clicked() {
-            action = Some(BannerAction::Show);
-        }
-        if ui.button("Dismiss").clicked() {
-            action = Some(BannerAction::Dismiss);
-        }
-    });
-    action
-}
-
-/// "Text" from "text" (core messages start in lower case).
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn unlock_state(paths: &Paths) -> UnlockState {

@@ -13,6 +13,7 @@ use crate::core::audit::breach::BreachSource;
 use crate::ui::editor::EditorState;
 use crate::ui::passwords::View;
 use crate::ui::security_view::{self, AuditProgress, SecurityAction};
+use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
 
 impl App {
@@ -44,7 +45,7 @@ impl App {
         let job = match main.vault.audit_job(max_age) {
             Ok(job) => job,
             Err(e) => {
-                main.security.error = Some(super::capitalized(&e.to_string()));
+                main.security.error = Some(capitalized(&e.to_string()));
                 return;
             }
         };
@@ -66,7 +67,7 @@ impl App {
                 let Some(main) = app.main() else { return };
                 main.security.running = None;
                 if let Err(e) = main.vault.record_audit(&report) {
-                    main.security.error = Some(super::capitalized(&e.to_string()));
+                    main.security.error = Some(capitalized(&e.to_string()));
                 }
                 main.security.trend = main.vault.audit_trend().unwrap_or_default();
                 main.passwords.set_audit_findings(Some(&report));
@@ -104,7 +105,7 @@ impl App {
                 self.toasts
                     .info(format!("Left out of “{}” from now on.", rule.label()));
             }
-            Err(e) => self.toasts.error(super::capitalized(&e.to_string())),
+            Err(e) => self.toasts.error(capitalized(&e.to_string())),
         }
     }
 
@@ -152,7 +153,7 @@ impl App {
                 .info(format!("Report written to {}.", path.display())),
             Err(e) => self.toasts.error(format!(
                 "The report was not written: {}",
-                super::capitalized(&e.to_string())
+                capitalized(&e.to_string())
             )),
         }
     }
