@@ -20,6 +20,10 @@ pub const LOGIN_LOCKED_OUT: &str = "LOGIN_LOCKED_OUT";
 pub const BACKUP_COMPLETE: &str = "BACKUP_COMPLETE";
 /// A backup failed.
 pub const BACKUP_FAILED: &str = "BACKUP_FAILED";
+/// A backup was restored (or an interrupted restore finished).
+pub const RESTORE_COMPLETE: &str = "RESTORE_COMPLETE";
+/// A restore was refused or failed.
+pub const RESTORE_FAILED: &str = "RESTORE_FAILED";
 /// A breach check could not complete.
 pub const BREACH_CHECK_ERROR: &str = "BREACH_CHECK_ERROR";
 /// A security audit finished.

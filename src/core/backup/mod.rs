@@ -24,6 +24,7 @@
 mod create;
 mod inspect;
 mod manifest;
+pub mod restore;
 pub mod retention;
 pub mod signing;
 mod verify;

@@ -25,4 +25,11 @@ impl Vault {
     pub fn backup_signing_key(&self) -> Key256 {
         crypto::hkdf_subkey(self.keys.active_key().expose(), BACKUP_SIGNING_LABEL)
     }
+
+    /// Decrypts every history record: (records that open, records that
+    /// do not).
+    pub fn check_history(&self) -> Result<(usize, usize), super::VaultError> {
+        let (history, damaged) = self.all_history()?;
+        Ok((history.values().map(Vec::len).sum(), damaged))
+    }
 }
