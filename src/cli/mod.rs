@@ -107,8 +107,11 @@ pub fn run() -> ExitCode {
         key_file: cli.key_file,
         input: input::SecretInput::new(),
         settings: loaded.settings,
+        auto_backup: None,
     };
-    finish(dispatch(&mut ctx, command))
+    let result = dispatch(&mut ctx, command);
+    ctx.finish_auto_backup();
+    finish(result)
 }
 
 /// Lets a closed pipe (`password-manager list | head -1`) end the process

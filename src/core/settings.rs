@@ -104,6 +104,8 @@ const RULES: &[(&str, Rule)] = &[
     ("breach.cache_ttl_hours", Rule::Int { min: 1, max: 8760 }),
     ("breach.timeout_seconds", Rule::Int { min: 1, max: 120 }),
     ("breach.offline_file", Rule::OptionalPath),
+    ("backup.auto", Rule::Bool),
+    ("backup.interval_hours", Rule::Int { min: 1, max: 8760 }),
     ("backup.keep_daily", Rule::Int { min: 1, max: 366 }),
     ("backup.keep_weekly", Rule::Int { min: 0, max: 520 }),
     ("backup.keep_monthly", Rule::Int { min: 0, max: 1200 }),
@@ -130,7 +132,13 @@ pub fn defaults() -> Value {
             "pairing_window_seconds": 120
         },
         "audit": { "max_age_days": 365 },
-        "backup": { "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12 },
+        "backup": {
+            "auto": true,
+            "interval_hours": 24,
+            "keep_daily": 7,
+            "keep_weekly": 4,
+            "keep_monthly": 12
+        },
         "breach": {
             "enabled": true,
             "api_url": "https://api.pwnedpasswords.com/range/",
@@ -300,6 +308,15 @@ impl Settings {
             daily: count("backup.keep_daily").max(1),
             weekly: count("backup.keep_weekly"),
             monthly: count("backup.keep_monthly"),
+        }
+    }
+
+    /// `backup.auto`, `backup.interval_hours` and the retention rule.
+    pub fn backup_auto(&self) -> crate::core::backup::auto::AutoPolicy {
+        crate::core::backup::auto::AutoPolicy {
+            enabled: self.bool("backup.auto"),
+            interval_hours: u32::try_from(self.int("backup.interval_hours")).unwrap_or(24),
+            retention: self.backup_retention(),
         }
     }
 

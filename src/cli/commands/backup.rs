@@ -64,23 +64,19 @@ fn prune(ctx: &Ctx, dir: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::R
     let dir = dir.unwrap_or_else(|| ctx.paths.backups_dir());
     let rule = ctx.settings.backup_retention();
     let (keep, delete) = retention::plan(&retention::list(&dir), rule);
-    for backup in &delete {
-        let name = output::printable(&backup.path.display().to_string());
-        if dry_run {
-            say!("would delete {name}");
-            continue;
+    if dry_run {
+        for backup in &delete {
+            say!(
+                "would delete {}",
+                output::printable(&backup.path.display().to_string())
+            );
         }
-        for file in retention::with_side_files(&backup.path) {
-            match std::fs::remove_file(&file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => bail!(
-                    "could not delete {}: {e}; nothing after it was deleted",
-                    file.display()
-                ),
-            }
+    } else {
+        let deleted = backup::auto::prune(&dir, rule)
+            .map_err(|e| anyhow::anyhow!("{e}; nothing after it was deleted"))?;
+        for path in &deleted {
+            say!("deleted {}", output::printable(&path.display().to_string()));
         }
-        say!("deleted {name}");
     }
     say!(
         "{} {}, kept {} (daily {}, weekly {}, monthly {}).",

@@ -19,7 +19,7 @@ use crate::core::events;
 use crate::core::fsio::{self, FileError};
 use crate::core::paths::{Paths, sibling};
 use crate::core::store;
-use crate::core::vault::Vault;
+use crate::core::vault::{BackupSource, Vault};
 use crate::event;
 
 /// Writes a backup of `vault` into `out_dir` (created owner-only if
@@ -30,6 +30,15 @@ use crate::event;
 /// which are removed when possible.
 pub fn create(
     vault: &Vault,
+    out_dir: &Path,
+    options: &BackupOptions,
+) -> Result<BackupInfo, BackupError> {
+    create_from(&vault.backup_source(), out_dir, options)
+}
+
+/// [`create`] from a [`BackupSource`], on any thread.
+pub fn create_from(
+    vault: &BackupSource,
     out_dir: &Path,
     options: &BackupOptions,
 ) -> Result<BackupInfo, BackupError> {
@@ -49,13 +58,12 @@ pub fn create(
 }
 
 fn write_backup(
-    vault: &Vault,
+    vault: &BackupSource,
     out_dir: &Path,
     options: &BackupOptions,
 ) -> Result<BackupInfo, BackupError> {
     fsio::create_private_dir(out_dir)?;
-    let now = chrono::Utc::now();
-    let target = Target::new(out_dir, &now)?;
+    let (now, target) = free_name(out_dir)?;
     let (temp, manifest) = build_archive(vault, out_dir, options, &target.name, &now)?;
     let (digest, size) = signing::hash_file(temp.path())?;
     let (public_key_path, key_fingerprint) = publish(vault, &target, temp, &digest)?;
@@ -69,6 +77,26 @@ fn write_backup(
         key_fingerprint,
         manifest,
     })
+}
+
+/// The current time and names for it that are free. Archive names have
+/// one-second resolution; a backup taken in the same second as another
+/// (an automatic one, say) waits for the next second rather than fail.
+fn free_name(out_dir: &Path) -> Result<(chrono::DateTime<chrono::Utc>, Target), BackupError> {
+    let mut tries = 0;
+    loop {
+        let now = chrono::Utc::now();
+        match Target::new(out_dir, &now) {
+            Err(BackupError::Exists { .. }) if tries < 2 => {
+                tries += 1;
+                let into_second = u64::from(now.timestamp_subsec_millis());
+                std::thread::sleep(std::time::Duration::from_millis(
+                    1001 - into_second.min(1000),
+                ));
+            }
+            other => return other.map(|target| (now, target)),
+        }
+    }
 }
 
 /// The final names of an archive and its side files.
@@ -104,7 +132,7 @@ impl Target {
 /// Snapshots the database and writes the complete zip under a hidden
 /// temporary name in `out_dir`.
 fn build_archive(
-    vault: &Vault,
+    vault: &BackupSource,
     out_dir: &Path,
     options: &BackupOptions,
     name: &str,
@@ -148,7 +176,7 @@ fn build_archive(
 /// renames the archive into place. Returns the public key's path and
 /// fingerprint.
 fn publish(
-    vault: &Vault,
+    vault: &BackupSource,
     target: &Target,
     temp: NamedTempFile,
     digest: &[u8; 32],

@@ -21,6 +21,7 @@
 //! sizes (declared and actual), the manifest and the database, and only ever
 //! writes into a private temporary directory.
 
+pub mod auto;
 mod create;
 mod inspect;
 mod manifest;
@@ -31,7 +32,7 @@ mod verify;
 
 use std::path::PathBuf;
 
-pub use create::create;
+pub use create::{create, create_from};
 pub use manifest::{MANIFEST_FORMAT, Manifest, ManifestFile};
 pub use verify::{CheckStatus, Limits, VerifyCheck, VerifyReport, checks, verify, verify_with};
 
