@@ -73,15 +73,14 @@ impl Ctx {
     /// beside the command, which waits for it before exiting.
     fn start_auto_backup(&mut self, vault: &Vault) {
         let policy = self.settings.backup_auto();
-        if self.auto_backup.is_some()
-            || !auto::due(&self.paths.backups_dir(), &policy, chrono::Utc::now())
-        {
+        let dir = self.settings.backups_dir(&self.paths);
+        if self.auto_backup.is_some() || !auto::due(&dir, &policy, chrono::Utc::now()) {
             return;
         }
         let source = vault.backup_source();
         let spawned = std::thread::Builder::new()
             .name("auto-backup".to_owned())
-            .spawn(move || auto::run(&source, &policy));
+            .spawn(move || auto::run_in(&source, &dir, &policy));
         match spawned {
             Ok(handle) => self.auto_backup = Some(handle),
             Err(e) => note!("warning: could not start the automatic backup: {e}"),

@@ -49,6 +49,8 @@ enum Rule {
     BreachUrl,
     /// A file path, or empty for none.
     OptionalPath,
+    /// An absolute directory path, or empty for the default.
+    OptionalDir,
 }
 
 /// Every known leaf setting and the values it accepts.
@@ -106,6 +108,7 @@ const RULES: &[(&str, Rule)] = &[
     ("breach.offline_file", Rule::OptionalPath),
     ("backup.auto", Rule::Bool),
     ("backup.interval_hours", Rule::Int { min: 1, max: 8760 }),
+    ("backup.dir", Rule::OptionalDir),
     ("backup.keep_daily", Rule::Int { min: 1, max: 366 }),
     ("backup.keep_weekly", Rule::Int { min: 0, max: 520 }),
     ("backup.keep_monthly", Rule::Int { min: 0, max: 1200 }),
@@ -135,6 +138,7 @@ pub fn defaults() -> Value {
         "backup": {
             "auto": true,
             "interval_hours": 24,
+            "dir": "",
             "keep_daily": 7,
             "keep_weekly": 4,
             "keep_monthly": 12
@@ -320,6 +324,17 @@ impl Settings {
         }
     }
 
+    /// Where backups go: `backup.dir` when set, otherwise the vault's own
+    /// `backups/` directory. The command line, the window and automatic
+    /// backups all ask here, so they never disagree.
+    pub fn backups_dir(&self, paths: &crate::core::paths::Paths) -> PathBuf {
+        self.get("backup.dir")
+            .ok()
+            .and_then(Value::as_str)
+            .filter(|dir| !dir.trim().is_empty())
+            .map_or_else(|| paths.backups_dir(), PathBuf::from)
+    }
+
     /// `audit.max_age_days`.
     pub fn audit_max_age_days(&self) -> u32 {
         u32::try_from(self.int("audit.max_age_days")).unwrap_or(365)
@@ -474,6 +489,12 @@ fn check(rule: &Rule, value: &Value) -> Result<(), String> {
             .as_str()
             .map(|_| ())
             .ok_or_else(|| "expected a file path, or \"\" for none".into()),
+        // Relative paths are refused: each process would resolve one against
+        // its own working directory, and backups would scatter.
+        Rule::OptionalDir => match value.as_str() {
+            Some(dir) if dir.is_empty() || Path::new(dir).is_absolute() => Ok(()),
+            _ => Err("expected an absolute directory path, or \"\" for the default".into()),
+        },
         Rule::Kdf => {
             let params: KdfParams = serde_json::from_value(value.clone()).map_err(|_| {
                 "expected {\"m_cost_kib\": N, \"t_cost\": N, \"p_cost\": N}".to_owned()
@@ -669,5 +690,22 @@ mod tests {
         assert_eq!(s.get("security.lock_on_minimize").unwrap(), &json!(false));
         s.set("key_management.mode", "password-derived").unwrap();
         assert_eq!(s.key_mode(), "password-derived");
+    }
+
+    #[test]
+    fn backups_go_to_the_chosen_absolute_folder_or_the_default() {
+        let paths = crate::core::paths::Paths::portable(Path::new("/vault"));
+        let mut s = Settings::default();
+        assert_eq!(s.backups_dir(&paths), paths.backups_dir());
+        s.set("backup.dir", "/mnt/usb/backups").unwrap();
+        assert_eq!(s.backups_dir(&paths), Path::new("/mnt/usb/backups"));
+        for bad in ["backups", "./here", "1"] {
+            assert!(s.set("backup.dir", bad).is_err(), "{bad}");
+        }
+        s.set("backup.dir", "").unwrap();
+        assert_eq!(s.backups_dir(&paths), paths.backups_dir());
+        let (_dir, loaded) = load_text(r#"{"backup": {"dir": "relative/dir"}}"#);
+        assert_eq!(loaded.settings.backups_dir(&paths), paths.backups_dir());
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     }
 }

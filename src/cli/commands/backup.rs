@@ -27,7 +27,9 @@ pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
         Some(BackupAction::Prune { dir, dry_run }) => return prune(ctx, dir, dry_run),
         None => {}
     }
-    let out_dir = args.output.unwrap_or_else(|| ctx.paths.backups_dir());
+    let out_dir = args
+        .output
+        .unwrap_or_else(|| ctx.settings.backups_dir(&ctx.paths));
     let vault = ctx.unlock(Access::Read)?;
     let options = BackupOptions {
         include_breach_cache: args.include_breach_cache,
@@ -61,7 +63,7 @@ pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
 /// `backup prune`: needs no master password.
 fn prune(ctx: &Ctx, dir: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::Result<()> {
     use crate::core::backup::retention;
-    let dir = dir.unwrap_or_else(|| ctx.paths.backups_dir());
+    let dir = dir.unwrap_or_else(|| ctx.settings.backups_dir(&ctx.paths));
     let rule = ctx.settings.backup_retention();
     let (keep, delete) = retention::plan(&retention::list(&dir), rule);
     if dry_run {
@@ -92,7 +94,7 @@ fn prune(ctx: &Ctx, dir: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::R
 
 /// `backup status`: needs no master password.
 fn status(ctx: &Ctx, dir: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<()> {
-    let dir = dir.unwrap_or_else(|| ctx.paths.backups_dir());
+    let dir = dir.unwrap_or_else(|| ctx.settings.backups_dir(&ctx.paths));
     // Archive names carry their UTC time, so the greatest name is the newest.
     let newest = std::fs::read_dir(&dir)
         .ok()

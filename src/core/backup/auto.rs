@@ -58,9 +58,17 @@ pub fn due(dir: &Path, policy: &AutoPolicy, now: DateTime<Utc>) -> bool {
 /// Takes a backup into the vault's backups directory, then applies the
 /// retention rule there. A failed deletion is reported, the backup kept.
 pub fn run(source: &BackupSource, policy: &AutoPolicy) -> Result<AutoOutcome, BackupError> {
-    let dir = source.paths().backups_dir();
-    let info = create_from(source, &dir, &BackupOptions::default())?;
-    let pruned = prune(&dir, policy.retention)?;
+    run_in(source, &source.paths().backups_dir(), policy)
+}
+
+/// [`run`] into `dir` (the `backup.dir` setting, when one is chosen).
+pub fn run_in(
+    source: &BackupSource,
+    dir: &Path,
+    policy: &AutoPolicy,
+) -> Result<AutoOutcome, BackupError> {
+    let info = create_from(source, dir, &BackupOptions::default())?;
+    let pruned = prune(dir, policy.retention)?;
     Ok(AutoOutcome { info, pruned })
 }
 
