@@ -40,11 +40,13 @@ pub enum Outcome {
     Finished(Finish),
 }
 
-/// Runs one job at a time off the UI thread.
+/// Runs jobs off the UI thread. Several may run at once (a background
+/// backup beside an audit, say); each sends one outcome.
 pub struct Worker {
     sender: SyncSender<Outcome>,
     receiver: Receiver<Outcome>,
-    busy: bool,
+    /// Jobs started whose outcome has not been taken yet.
+    running: usize,
 }
 
 impl Default for Worker {
@@ -53,7 +55,7 @@ impl Default for Worker {
         Self {
             sender,
             receiver,
-            busy: false,
+            running: 0,
         }
     }
 }
@@ -61,7 +63,7 @@ impl Default for Worker {
 impl Worker {
     /// Whether a job is running.
     pub fn busy(&self) -> bool {
-        self.busy
+        self.running > 0
     }
 
     /// Starts `job` on a named thread; the window repaints when it ends.
@@ -92,10 +94,11 @@ impl Worker {
                 let _ = sender.send(Outcome::Opened(outcome));
                 ctx.request_repaint();
             });
-        self.busy = spawned.is_ok();
         if let Err(e) = spawned {
             let error = VaultError::Invalid(format!("could not start the {name} worker: {e}"));
-            let _ = self.sender.try_send(Outcome::Opened(Err(error)));
+            self.send_now(Outcome::Opened(Err(error)));
+        } else {
+            self.running += 1;
         }
     }
 
@@ -117,9 +120,18 @@ impl Worker {
                 let _ = sender.send(Outcome::Finished(work()));
                 ctx.request_repaint();
             });
-        self.busy = spawned.is_ok();
         if spawned.is_err() {
-            let _ = self.sender.try_send(Outcome::Finished(failed));
+            self.send_now(Outcome::Finished(failed));
+        } else {
+            self.running += 1;
+        }
+    }
+
+    /// Queues an outcome from the UI thread itself (a job that could not
+    /// start); it counts as running until it is taken.
+    fn send_now(&mut self, outcome: Outcome) {
+        if self.sender.try_send(outcome).is_ok() {
+            self.running += 1;
         }
     }
 
@@ -127,7 +139,7 @@ impl Worker {
     pub fn poll(&mut self) -> Option<Outcome> {
         match self.receiver.try_recv() {
             Ok(outcome) => {
-                self.busy = false;
+                self.running = self.running.saturating_sub(1);
                 Some(outcome)
             }
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
