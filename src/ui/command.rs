@@ -37,6 +37,10 @@ pub enum Command {
     Export,
     /// Run the security audit.
     RunAudit,
+    /// Write a backup into the backups folder now.
+    BackupNow,
+    /// Pick a backup archive and restore the vault from it.
+    RestoreBackup,
 }
 
 impl Command {
@@ -50,6 +54,7 @@ impl Command {
         Command::CopyPassword,
         Command::CopyUsername,
         Command::RunAudit,
+        Command::BackupNow,
         Command::Lock,
         Command::Quit,
     ];
@@ -72,6 +77,8 @@ impl Command {
             Command::Import => "Import…",
             Command::Export => "Export…",
             Command::RunAudit => "Run audit",
+            Command::BackupNow => "Backup now",
+            Command::RestoreBackup => "Restore…",
         }
     }
 
@@ -95,6 +102,12 @@ impl Command {
             }
             Command::Export => "Save the vault as an encrypted file, a KeePass file, or plain text",
             Command::RunAudit => "Check every password for weakness, reuse, expiry and breaches",
+            Command::BackupNow => {
+                "Write a signed, checksummed backup archive into the backups folder"
+            }
+            Command::RestoreBackup => {
+                "Replace the vault with a backup, after checking it and its master password"
+            }
         }
     }
 
@@ -111,6 +124,7 @@ impl Command {
             Command::CopyUsername => (ctrl_shift, Key::L),
             Command::Lock => (ctrl_shift, Key::K),
             Command::RunAudit => (ctrl_shift, Key::A),
+            Command::BackupNow => (ctrl, Key::B),
             Command::Quit => (ctrl, Key::Q),
             _ => return None,
         };

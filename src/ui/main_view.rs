@@ -2,6 +2,7 @@
 
 use egui::{RichText, Ui};
 
+use super::backup_view::StatusLine;
 use super::command::Command;
 use super::theme;
 
@@ -37,6 +38,7 @@ pub fn menu_bar_ui(ui: &mut Ui, has_selection: bool) -> Option<Command> {
                 (Command::NewEntry, true),
                 (Command::Import, true),
                 (Command::Export, true),
+                (Command::BackupNow, true),
                 (Command::Lock, true),
                 (Command::Quit, true),
             ] {
@@ -63,6 +65,13 @@ pub fn menu_bar_ui(ui: &mut Ui, has_selection: bool) -> Option<Command> {
                 chosen = Some(Command::RunAudit);
             }
         });
+        ui.menu_button("Backup", |ui| {
+            for command in [Command::BackupNow, Command::RestoreBackup] {
+                if command.menu_item(ui, true) {
+                    chosen = Some(command);
+                }
+            }
+        });
         ui.menu_button("Help", |ui| {
             for command in [
                 Command::ShowShortcuts,
@@ -79,11 +88,26 @@ pub fn menu_bar_ui(ui: &mut Ui, has_selection: bool) -> Option<Command> {
 }
 
 /// Draws the status bar.
-pub fn status_bar_ui(ui: &mut Ui, shown: usize, total: usize, clipboard: Option<(&str, u64)>) {
+pub fn status_bar_ui(
+    ui: &mut Ui,
+    shown: usize,
+    total: usize,
+    clipboard: Option<(&str, u64)>,
+    backup: &StatusLine,
+) {
     ui.horizontal(|ui| {
         ui.label(format!("{shown} shown / {total} entries"));
         ui.separator();
         ui.label(RichText::new("Unlocked").color(theme::SUCCESS));
+        ui.separator();
+        if backup.busy {
+            ui.spinner();
+        }
+        let text = RichText::new(&backup.text);
+        ui.label(match backup.color {
+            Some(color) => text.color(color),
+            None => text,
+        });
         if let Some((what, secs)) = clipboard {
             ui.separator();
             ui.label(format!("{what} on the clipboard, cleared in {secs} s"));

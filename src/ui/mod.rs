@@ -6,6 +6,7 @@
 //! KDF at unlock and at vault creation) runs on named worker threads.
 
 pub mod app;
+mod backup_view;
 mod categories_view;
 pub mod clipboard;
 pub mod command;
@@ -17,6 +18,7 @@ mod import_view;
 mod logs_view;
 mod main_view;
 mod passwords;
+mod restore_view;
 mod security_view;
 mod settings_view;
 pub mod theme;

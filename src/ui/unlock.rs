@@ -30,6 +30,8 @@ pub struct UnlockState {
     pub needs_key_file: bool,
     /// Why the last attempt failed.
     pub error: Option<String>,
+    /// News to show above the form (a restore that just finished).
+    pub notice: Option<String>,
     /// Until when unlocking is refused.
     pub locked_until: Option<Instant>,
     /// Whether an unlock is running.
@@ -64,6 +66,10 @@ pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
         ui.heading("Unlock your vault");
         ui.add_space(theme::SECTION_GAP);
         ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+            if let Some(notice) = &state.notice {
+                ui.label(RichText::new(notice).color(theme::SUCCESS));
+                ui.add_space(theme::GAP);
+            }
             let field =
                 widgets::text_field(ui, "Master password", &mut state.password, !state.show);
             if !state.focused_once {

@@ -6,10 +6,13 @@ use std::time::{Duration, Instant};
 use egui::Ui;
 use uuid::Uuid;
 
+mod backup;
 mod banner;
 mod exchange;
+mod restore;
 mod security;
 
+use super::backup_view::{self, BackupContext, BackupView};
 use super::categories_view::{self, CategoriesView, CategoryAction};
 use super::clipboard::{Clipboard, ClipboardBackend};
 use super::command::Command;
@@ -20,6 +23,7 @@ use super::import_view::{self, ImportState};
 use super::logs_view::{self, LogsView};
 use super::main_view::{self, Dialog, DialogOutcome};
 use super::passwords::{self, DetailAction, PasswordsAction, PasswordsState, View};
+use super::restore_view::{self, RestoreContext, RestoreState};
 use super::security_view::{self, SecurityView};
 use super::settings_view::{self, SettingsAction, SettingsView};
 use super::theme;
@@ -34,6 +38,7 @@ use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
 use crate::core::vault::{self, CreateOptions, Credentials, HistoryPolicy, Vault, VaultError};
 use crate::ui::passwords::CopyWhat;
+use backup::BackupStatus;
 use banner::{BannerAction, expiring_soon, expiry_banner_ui};
 
 /// The window's title.
@@ -53,6 +58,7 @@ enum Screen {
 enum Section {
     Passwords,
     Security,
+    Backup,
     Categories,
     Settings,
     Logs,
@@ -70,6 +76,9 @@ struct MainState {
     import: Option<ImportState>,
     export: Option<ExportState>,
     security: SecurityView,
+    backup: BackupView,
+    /// The restore dialog, while open (it holds a staged backup).
+    restore: Option<RestoreState>,
     /// Entries that expired or expire within 7 days, shown once after
     /// unlocking until dismissed.
     expiry_banner: Option<Vec<Uuid>>,
@@ -86,6 +95,10 @@ pub struct App {
     toasts: Toasts,
     last_activity: Instant,
     theme_applied: bool,
+    backups: BackupStatus,
+    /// The key file of the last unlock (a path, not a secret), offered
+    /// again when a backup of this vault is restored.
+    key_file: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -109,6 +122,8 @@ impl App {
             toasts: Toasts::default(),
             last_activity: Instant::now(),
             theme_applied: false,
+            backups: BackupStatus::default(),
+            key_file: None,
         }
     }
 
@@ -147,13 +162,14 @@ impl App {
             theme::apply(ctx, settings_view::theme_choice(&self.settings.theme()));
             self.theme_applied = true;
         }
-        if let Some(outcome) = self.worker.poll() {
+        while let Some(outcome) = self.worker.poll() {
             self.finish_job(outcome);
         }
         self.read_shortcuts(ctx);
         for command in std::mem::take(&mut self.queue) {
             self.run(ctx, command);
         }
+        self.backup_tick(ctx);
         self.clipboard.tick();
         if self.clipboard.countdown().is_some() {
             ctx.request_repaint_after(Duration::from_millis(500));
@@ -203,6 +219,9 @@ impl App {
             .clipboard
             .countdown()
             .map(|(what, left)| (what, left.as_secs() + 1));
+        let backup_line = self.backups.line();
+        let backups_dir = self.settings.backups_dir(&self.paths);
+        let custom_dir = backups_dir != self.paths.backups_dir();
         let Screen::Main(main) = &mut self.screen else {
             return;
         };
@@ -213,13 +232,15 @@ impl App {
         let shown = main.passwords.rows(&main.vault).len();
         let total = main.passwords.live_total;
         egui::Panel::bottom("status").show(ui, |ui| {
-            main_view::status_bar_ui(ui, shown, total, clipboard);
+            main_view::status_bar_ui(ui, shown, total, clipboard, &backup_line);
         });
+        let section_before = main.section;
         egui::Panel::top("sections").show(ui, |ui| {
             ui.horizontal(|ui| {
                 for (section, label) in [
                     (Section::Passwords, "Passwords"),
                     (Section::Security, "Security"),
+                    (Section::Backup, "Backup"),
                     (Section::Categories, "Categories"),
                     (Section::Settings, "Settings"),
                     (Section::Logs, "Logs"),
@@ -236,6 +257,8 @@ impl App {
                 .show(ui, |ui| expiry_banner_ui(ui, banner, &main.vault))
                 .inner;
         }
+        let backup_opened = main.section == Section::Backup && section_before != Section::Backup;
+        let mut backup_action = None;
         let mut category_action = None;
         let mut setting_actions = Vec::new();
         match main.section {
@@ -246,6 +269,17 @@ impl App {
                 egui::CentralPanel::default().show(ui, |ui| {
                     security_action =
                         security_view::security_ui(ui, &mut main.security, &main.vault);
+                });
+            }
+            Section::Backup => {
+                let cx = BackupContext {
+                    last: self.backups.last(),
+                    writing: self.backups.writing(),
+                    dir: &backups_dir,
+                    custom_dir,
+                };
+                egui::CentralPanel::default().show(ui, |ui| {
+                    backup_action = backup_view::backup_ui(ui, &mut main.backup, &cx);
                 });
             }
             Section::Categories => {
@@ -286,6 +320,14 @@ impl App {
             .export
             .as_mut()
             .and_then(|state| export_view::export_ui(&ctx, state));
+        let restore_cx = RestoreContext {
+            data_dir: &self.paths.data_dir,
+            backup_running: self.backups.writing(),
+        };
+        let restore = main
+            .restore
+            .as_mut()
+            .and_then(|state| restore_view::restore_ui(&ctx, state, &restore_cx));
 
         self.queue.extend(menu);
         match action {
@@ -330,6 +372,15 @@ impl App {
         if let Some(action) = export {
             self.export_action(&ctx, action);
         }
+        if backup_opened {
+            self.backup_section_opened();
+        }
+        if let Some(action) = backup_action {
+            self.backup_action(&ctx, action);
+        }
+        if let Some(action) = restore {
+            self.restore_action(&ctx, action);
+        }
     }
 
     fn main(&mut self) -> Option<&mut MainState> {
@@ -351,7 +402,8 @@ impl App {
         let modal_open = main.editor.is_some()
             || main.dialog.is_some()
             || main.import.is_some()
-            || main.export.is_some();
+            || main.export.is_some()
+            || main.restore.is_some();
         let typing = ctx.egui_wants_keyboard_input();
         let mut pressed: Vec<Command> = Command::WITH_SHORTCUTS
             .iter()
@@ -380,6 +432,8 @@ impl App {
             Command::Import => self.open_import(),
             Command::RunAudit => self.run_audit(ctx),
             Command::Export => self.open_export(),
+            Command::BackupNow => self.backup_now(ctx),
+            Command::RestoreBackup => self.pick_restore_file(),
             Command::ShowAbout => self.open_dialog(Dialog::About),
             Command::OpenDataFolder => {
                 let opened = std::process::Command::new("xdg-open")
@@ -627,6 +681,7 @@ impl App {
             state.busy = true;
             state.error = None;
         }
+        self.key_file = key_file.clone();
         let credentials = Credentials { password, key_file };
         let policy = HistoryPolicy::from_settings(&self.settings);
         self.worker.start(
@@ -703,9 +758,12 @@ impl App {
                         trend: vault_trend,
                         ..SecurityView::default()
                     },
+                    backup: BackupView::from_settings(&self.settings),
+                    restore: None,
                     expiry_banner,
                 }));
                 self.last_activity = Instant::now();
+                self.backups.unlocked();
             }
             Err(error) => self.show_open_error(error),
         }
