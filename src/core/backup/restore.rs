@@ -240,6 +240,7 @@ pub fn stage_in(
         .or_else(|| own_key.exists().then_some(own_key));
     let mut report = super::verify(&copy, key.as_deref());
     report.archive = archive.to_path_buf();
+    name_the_original(&mut report, dir.path(), archive);
     let manifest = match (&report.manifest, report.ok()) {
         (Some(manifest), true) => manifest.clone(),
         _ => {
@@ -290,6 +291,16 @@ pub fn stage_in(
         dir,
         names,
     })
+}
+
+/// The checks ran on a private copy in `copy_dir`; their details name the
+/// files the person chose instead, which are the ones they can look at.
+fn name_the_original(report: &mut VerifyReport, copy_dir: &Path, archive: &Path) {
+    let copy_dir = copy_dir.display().to_string();
+    let original_dir = fsio::parent_dir(archive).display().to_string();
+    for check in &mut report.checks {
+        check.detail = check.detail.replace(&copy_dir, &original_dir);
+    }
 }
 
 /// Copies the archive and its side files into `dir` under their own names.
