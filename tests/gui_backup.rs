@@ -36,6 +36,9 @@ fn settle(h: &mut Harness<'_, App>) {
     }
     assert!(!h.state().is_busy(), "the background job did not finish");
     h.run();
+    // A dialog that grew with the result centres itself again over the
+    // next frames; clicks must wait for that.
+    h.run_steps(4);
 }
 
 /// Steps frames until `label` appears somewhere (a toast, say), for at
@@ -252,7 +255,7 @@ fn the_backup_section_lists_the_backup_and_verify_names_every_check() {
     settle(&mut h);
     h.get_by_label(&format!("{} verifies.", file_name(&archive)));
     for check in CHECKS {
-        h.get_by_label(&format!("{check}: passed"));
+        h.get_by_label_contains(&format!("{check}: passed \u{2014} "));
     }
     let manifest = spm::core::backup::verify(&archive, None).manifest.unwrap();
     assert!(
@@ -298,9 +301,9 @@ fn a_restore_asks_checks_confirms_and_keeps_the_previous_files() {
     type_into(&mut h, "Master password of the backup", MASTER);
     click_and_settle(&mut h, "Check the backup");
     for check in CHECKS {
-        h.get_by_label(&format!("{check}: passed"));
+        h.get_by_label_contains(&format!("{check}: passed \u{2014} "));
     }
-    h.get_by_label("unlock: passed");
+    h.get_by_label_contains("unlock: passed \u{2014} opened with the master password");
     h.get_by_label("1 (the trash included)");
     h.get_by_label_contains("Replace the current vault with this backup?");
     click(&mut h, "Cancel");
@@ -382,8 +385,13 @@ fn a_damaged_archive_shows_its_failed_checks_and_cannot_be_restored() {
     h.run();
     type_into(&mut h, "Master password of the backup", MASTER);
     click_and_settle(&mut h, "Check the backup");
-    h.get_by_label("sha256 side file: FAILED");
-    h.get_by_label("signature: FAILED");
+    let side_file = text_of(&h.get_by_label_contains("sha256 side file: FAILED \u{2014} "));
+    assert!(
+        side_file.contains(&archive.parent().unwrap().display().to_string())
+            && !side_file.contains(".restore-staging-"),
+        "names the file that was chosen, not the private copy: {side_file}"
+    );
+    h.get_by_label_contains("signature: FAILED \u{2014} ");
     h.get_by_label_contains("FAILED verification, so nothing can be restored");
     let confirm = h.query_by_label("Replace the current vault");
     assert!(

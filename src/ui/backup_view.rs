@@ -257,32 +257,60 @@ pub struct BackupContext<'a> {
     pub custom_dir: bool,
 }
 
+/// Below this width the archives go under the settings instead of beside
+/// them.
+const TWO_COLUMNS_FROM: f32 = 1000.0;
+
 /// Draws the section; returns what was asked for.
 pub fn backup_ui(
     ui: &mut Ui,
     view: &mut BackupView,
     cx: &BackupContext<'_>,
 ) -> Option<BackupAction> {
-    let mut action = None;
+    let mut chosen = Vec::new();
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.set_max_width(780.0);
         ui.add_space(theme::GAP);
         ui.heading("Backup");
         ui.add_space(theme::GAP);
-        for chosen in [
-            now_ui(ui, view, cx),
-            folder_ui(ui, cx),
-            automatic_ui(ui, view),
-            retention_ui(ui, view),
-            archives_ui(ui, view),
-        ] {
-            if chosen.is_some() {
-                action = chosen;
-            }
+        if ui.available_width() >= TWO_COLUMNS_FROM {
+            // Settings on the left, the archives on the right, so Verify
+            // and Restore… are in view without scrolling.
+            ui.horizontal_top(|ui| {
+                let width = (ui.available_width() - 2.0 * theme::SECTION_GAP) / 2.0;
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    chosen.extend(settings_column_ui(ui, view, cx));
+                });
+                ui.add_space(2.0 * theme::SECTION_GAP);
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    chosen.push(archives_ui(ui, view));
+                });
+            });
+        } else {
+            ui.set_max_width(ui.available_width().min(780.0));
+            chosen.extend(settings_column_ui(ui, view, cx));
+            ui.add_space(theme::SECTION_GAP);
+            chosen.push(archives_ui(ui, view));
         }
         ui.add_space(theme::SECTION_GAP);
     });
-    action
+    chosen.into_iter().flatten().last()
+}
+
+/// Backup now, the last backup, the folder, automatic backups and
+/// retention.
+fn settings_column_ui(
+    ui: &mut Ui,
+    view: &mut BackupView,
+    cx: &BackupContext<'_>,
+) -> [Option<BackupAction>; 4] {
+    [
+        now_ui(ui, view, cx),
+        folder_ui(ui, cx),
+        automatic_ui(ui, view),
+        retention_ui(ui, view),
+    ]
 }
 
 /// Backup now with its options, and the last backup.
@@ -305,6 +333,7 @@ fn now_ui(ui: &mut Ui, view: &mut BackupView, cx: &BackupContext<'_>) -> Option<
         });
     }
 
+    ui.add_space(theme::SECTION_GAP);
     heading_ui(ui, "Last backup");
     let Some(last) = cx.last else {
         ui.label("No backup in this folder yet.");
@@ -342,6 +371,7 @@ fn now_ui(ui: &mut Ui, view: &mut BackupView, cx: &BackupContext<'_>) -> Option<
 
 fn folder_ui(ui: &mut Ui, cx: &BackupContext<'_>) -> Option<BackupAction> {
     let mut action = None;
+    ui.add_space(theme::SECTION_GAP);
     heading_ui(ui, "Backups folder");
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(cx.dir.display().to_string()).monospace());
@@ -359,6 +389,7 @@ fn folder_ui(ui: &mut Ui, cx: &BackupContext<'_>) -> Option<BackupAction> {
 
 fn automatic_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
     let mut action = None;
+    ui.add_space(theme::SECTION_GAP);
     heading_ui(ui, "Automatic backups");
     let text = "Back up when the vault is unlocked and the last backup is older than:";
     if ui.checkbox(&mut view.auto, text).changed() {
@@ -386,6 +417,7 @@ fn automatic_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
 
 fn retention_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
     let mut action = None;
+    ui.add_space(theme::SECTION_GAP);
     heading_ui(ui, "Retention");
     ui.label(
         "Pruning keeps the newest backup of each of the last days, weeks and months below, and \
@@ -460,23 +492,30 @@ fn archives_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
         ui.label("None yet.");
     } else {
         let now = chrono::Utc::now().naive_utc();
-        egui::Grid::new("backup-list")
-            .num_columns(3)
-            .spacing([24.0, 4.0])
-            .striped(true)
+        // A year of retention is a few dozen archives; the buttons stay put.
+        egui::ScrollArea::vertical()
+            .id_salt("backup-list-scroll")
+            .max_height(280.0)
+            .auto_shrink([false, true])
             .show(ui, |ui| {
-                for listed in &view.list {
-                    let selected = view.selected.as_ref() == Some(&listed.path);
-                    let name = RichText::new(&listed.name).monospace();
-                    if ui.selectable_label(selected, name).clicked() {
-                        view.selected = Some(listed.path.clone());
-                    }
-                    let at = listed.at;
-                    let age = ago((now - at).num_seconds());
-                    ui.label(format!("{} ({age})", local_time(at)));
-                    ui.label(human_size(listed.size));
-                    ui.end_row();
-                }
+                egui::Grid::new("backup-list")
+                    .num_columns(3)
+                    .spacing([24.0, 4.0])
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for listed in &view.list {
+                            let selected = view.selected.as_ref() == Some(&listed.path);
+                            let name = RichText::new(&listed.name).monospace();
+                            if ui.selectable_label(selected, name).clicked() {
+                                view.selected = Some(listed.path.clone());
+                            }
+                            let at = listed.at;
+                            let age = ago((now - at).num_seconds());
+                            ui.label(format!("{} ({age})", local_time(at)));
+                            ui.label(human_size(listed.size));
+                            ui.end_row();
+                        }
+                    });
             });
     }
     ui.add_space(theme::GAP);
@@ -507,6 +546,9 @@ fn archives_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
             action = Some(BackupAction::RestoreFromFile);
         }
     });
+    if view.selected.is_none() && !view.list.is_empty() {
+        ui.label(RichText::new("Select a backup to verify it or restore from it.").small());
+    }
     if view.verifying.is_some() {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -533,8 +575,9 @@ fn archives_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
     action
 }
 
-/// Every named check: "name: passed" with the status colored, and its
-/// detail underneath.
+/// Every named check, one line each: "name: passed" with the status
+/// colored, then its detail in small print (one sentence for a screen
+/// reader, too).
 pub fn checks_ui(ui: &mut Ui, checks: &[VerifyCheck]) {
     for check in checks {
         check_ui(ui, check.name, check.status, &check.detail);
@@ -548,23 +591,28 @@ pub fn check_ui(ui: &mut Ui, name: &str, status: CheckStatus, detail: &str) {
         CheckStatus::Failed => ("FAILED", theme::DANGER),
         CheckStatus::Skipped => ("skipped", ui.visuals().weak_text_color()),
     };
-    let font = egui::TextStyle::Body.resolve(ui.style());
+    let body = egui::TextStyle::Body.resolve(ui.style());
+    let small = egui::TextStyle::Small.resolve(ui.style());
     let plain = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
     let mut job = LayoutJob::default();
     job.append(
         &format!("{name}: "),
         0.0,
-        TextFormat::simple(font.clone(), plain),
+        TextFormat::simple(body.clone(), plain),
     );
-    job.append(word, 0.0, TextFormat::simple(font, color));
-    ui.label(job);
-    ui.indent(name, |ui| {
-        ui.add(egui::Label::new(RichText::new(detail).small()).wrap());
-    });
+    job.append(word, 0.0, TextFormat::simple(body, color));
+    // Small print shares the line's baseline (TextFormat aligns to the
+    // bottom by default).
+    job.append(
+        &format!(" \u{2014} {detail}"),
+        0.0,
+        TextFormat::simple(small, weak),
+    );
+    ui.add(egui::Label::new(job).wrap());
 }
 
 fn heading_ui(ui: &mut Ui, title: &str) {
-    ui.add_space(theme::SECTION_GAP);
     ui.label(RichText::new(title).strong());
     ui.separator();
 }

@@ -111,6 +111,9 @@ pub fn restore_ui(
             ui.label(RichText::new(state.archive.display().to_string()).monospace());
         });
         ui.add_space(theme::GAP);
+        // What scrolls when the window is short: everything but the
+        // question and the buttons.
+        let room = (ctx.content_rect().height() - 300.0).max(120.0);
         action = match &state.stage {
             RestoreStage::Ask => ask_ui(ui, state),
             RestoreStage::Checking => {
@@ -120,12 +123,15 @@ pub fn restore_ui(
                 });
                 None
             }
-            RestoreStage::Refused(report) => refused_ui(ui, report),
-            RestoreStage::Ready(staged) => ready_ui(ui, staged, cx),
+            RestoreStage::Refused(report) => refused_ui(ui, report, room),
+            RestoreStage::Ready(staged) => ready_ui(ui, staged, cx, room),
         };
     });
+    // Escape closes it, a click beside it does not: a stray click should
+    // not throw away a backup that took a key derivation to open.
     let checking = matches!(state.stage, RestoreStage::Checking);
-    if modal.should_close() && !checking && action.is_none() {
+    let beside = modal.backdrop_response.clicked();
+    if modal.should_close() && !beside && !checking && action.is_none() {
         action = Some(RestoreAction::Close);
     }
     action
@@ -186,90 +192,32 @@ fn ask_ui(ui: &mut Ui, state: &mut RestoreState) -> Option<RestoreAction> {
     action
 }
 
-fn refused_ui(ui: &mut Ui, report: &VerifyReport) -> Option<RestoreAction> {
+fn refused_ui(ui: &mut Ui, report: &VerifyReport, room: f32) -> Option<RestoreAction> {
     widgets::error_line(
         ui,
         "This backup FAILED verification, so nothing can be restored from it. The current \
          vault was not changed.",
     );
     ui.add_space(theme::GAP);
-    checks_scroll_ui(ui, |ui| checks_ui(ui, &report.checks));
+    scroll_ui(ui, room, |ui| checks_ui(ui, &report.checks));
     ui.add_space(theme::GAP);
     ui.button("Close").clicked().then_some(RestoreAction::Close)
 }
 
-fn ready_ui(ui: &mut Ui, staged: &Staged, cx: &RestoreContext<'_>) -> Option<RestoreAction> {
+fn ready_ui(
+    ui: &mut Ui,
+    staged: &Staged,
+    cx: &RestoreContext<'_>,
+    room: f32,
+) -> Option<RestoreAction> {
     let mut action = None;
-    checks_scroll_ui(ui, |ui| {
-        checks_ui(ui, &staged.report.checks);
-        let opened = format!(
-            "opened with the master password: {} entries, {} history records",
-            staged.entries, staged.history
-        );
-        check_ui(ui, "unlock", CheckStatus::Passed, &opened);
-    });
-    ui.add_space(theme::GAP);
-
-    let manifest = &staged.manifest;
-    let taken = crate::core::time::parse_rfc3339(&manifest.created_at)
-        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map_or_else(
-            || manifest.created_at.clone(),
-            |t| local_time(t.naive_utc()),
-        );
-    egui::Grid::new("restore-facts")
-        .num_columns(2)
-        .spacing([16.0, 4.0])
-        .show(ui, |ui| {
-            for (what, value) in [
-                ("Taken", taken),
-                (
-                    "Made by",
-                    format!(
-                        "version {} (schema {})",
-                        manifest.product_version, manifest.schema_version
-                    ),
-                ),
-                (
-                    "Entries",
-                    format!("{} (the trash included)", staged.entries),
-                ),
-                ("History records", staged.history.to_string()),
-            ] {
-                ui.label(RichText::new(what).strong());
-                ui.label(value);
-                ui.end_row();
-            }
-        });
-    if staged.logs_left > 0 {
-        ui.label(format!(
-            "The archive's {} log files stay in the archive; the current log is kept.",
-            staged.logs_left
-        ));
-    }
-    if !staged.signature_checked {
-        ui.add_space(theme::GAP);
-        ui.add(
-            egui::Label::new(
-                RichText::new(format!(
-                    "The signature was NOT checked: there is no public key to check it \
-                     against, so this archive could come from anyone who knows the backup's \
-                     master password. The restored vault signs with the key fingerprint {}; \
-                     compare it with the fingerprint you recorded.",
-                    staged.vault_key_fingerprint
-                ))
-                .color(theme::WARNING),
-            )
-            .wrap(),
-        );
-    }
-
+    scroll_ui(ui, room, |ui| facts_ui(ui, staged));
     ui.add_space(theme::SECTION_GAP);
-    let kept = cx.data_dir.join(format!("{PRE_RESTORE_PREFIX}…"));
     ui.label(
         RichText::new(format!(
-            "Replace the current vault with this backup? The current files are kept in {}.",
-            kept.display()
+            "Replace the current vault with this backup? The current files are kept in \
+             {PRE_RESTORE_PREFIX}… (a new folder in {}).",
+            cx.data_dir.display()
         ))
         .strong(),
     );
@@ -290,10 +238,76 @@ fn ready_ui(ui: &mut Ui, staged: &Staged, cx: &RestoreContext<'_>) -> Option<Res
     action
 }
 
-/// The checks in a scrolling box, so a long list leaves the buttons in view.
-fn checks_scroll_ui(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
+/// What the staged backup proved and holds: every check, the unlock, its
+/// date, version and counts, and a warning when the signature went
+/// unchecked.
+fn facts_ui(ui: &mut Ui, staged: &Staged) {
+    checks_ui(ui, &staged.report.checks);
+    let opened = format!(
+        "opened with the master password: {} entries, {} history records",
+        staged.entries, staged.history
+    );
+    check_ui(ui, "unlock", CheckStatus::Passed, &opened);
+    ui.add_space(theme::GAP);
+
+    let manifest = &staged.manifest;
+    let taken = crate::core::time::parse_rfc3339(&manifest.created_at)
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or_else(
+            || manifest.created_at.clone(),
+            |t| local_time(t.naive_utc()),
+        );
+    let made_by = format!(
+        "version {} (schema {})",
+        manifest.product_version, manifest.schema_version
+    );
+    egui::Grid::new("restore-facts")
+        .num_columns(2)
+        .spacing([16.0, 2.0])
+        .show(ui, |ui| {
+            for (what, value) in [
+                ("Taken", taken),
+                ("Made by", made_by),
+                (
+                    "Entries",
+                    format!("{} (the trash included)", staged.entries),
+                ),
+                ("History records", staged.history.to_string()),
+            ] {
+                ui.label(RichText::new(what).strong());
+                ui.label(value);
+                ui.end_row();
+            }
+        });
+    match staged.logs_left {
+        0 => {}
+        1 => {
+            ui.label("The archive's log file stays in the archive; the current log is kept.");
+        }
+        n => {
+            ui.label(format!(
+                "The archive's {n} log files stay in the archive; the current log is kept."
+            ));
+        }
+    }
+    if !staged.signature_checked {
+        ui.add_space(theme::GAP);
+        let warning = format!(
+            "The signature was NOT checked: there is no public key to check it against, so \
+             this archive could come from anyone who knows the backup's master password. The \
+             restored vault signs with the key fingerprint {}; compare it with the \
+             fingerprint you recorded.",
+            staged.vault_key_fingerprint
+        );
+        ui.add(egui::Label::new(RichText::new(warning).color(theme::WARNING)).wrap());
+    }
+}
+
+/// A box that scrolls when the window is too short for what it holds, so
+/// the question and the buttons stay in view.
+fn scroll_ui(ui: &mut Ui, max_height: f32, add: impl FnOnce(&mut Ui)) {
     egui::ScrollArea::vertical()
-        .max_height(320.0)
+        .max_height(max_height)
         .auto_shrink([false, true])
         .show(ui, add);
 }

@@ -110,7 +110,7 @@ impl App {
                             state.ask_key_file = true;
                         }
                         state.stage = RestoreStage::Ask;
-                        state.error = Some(capitalized(&e.to_string()));
+                        state.error = Some(format!("{}.", capitalized(&e.to_string())));
                     }
                 }
             })
