@@ -446,3 +446,40 @@ fn automatic_backups_go_to_the_chosen_folder() {
     h.get_by_label(&chosen.path().display().to_string());
     h.get_by_label("Use the default folder");
 }
+
+#[test]
+fn a_vault_with_a_key_file_restores_with_the_key_file_it_was_unlocked_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("vault.key");
+    std::fs::write(&key_file, [7u8; 64]).unwrap();
+    let paths = Paths::portable(dir.path());
+    let options = spm::core::vault::CreateOptions {
+        key_file: Some(key_file.clone()),
+        ..common::fast_options(KeyMode::FileKey)
+    };
+    drop(Vault::create(&paths, &MASTER.into(), &options, None).unwrap());
+    std::fs::write(dir.path().join("settings.json"), MANUAL_ONLY).unwrap();
+
+    let mut h = harness(dir.path());
+    h.run();
+    type_into(&mut h, "Key file", key_file.to_str().unwrap());
+    unlock(&mut h, MASTER);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    wait_for_label(&mut h, "Backup written");
+    settle(&mut h);
+    let archive = archives(&dir.path().join("backups")).pop().unwrap();
+
+    backup_tab(&mut h);
+    on_listed(&mut h, &archive, "Restore…");
+    assert_eq!(
+        h.get_by_label("Key file").value().as_deref(),
+        key_file.to_str(),
+        "the key file of the unlock is offered again"
+    );
+    type_into(&mut h, "Master password of the backup", MASTER);
+    click_and_settle(&mut h, "Check the backup");
+    h.get_by_label_contains("unlock: passed");
+    click_and_settle(&mut h, "Replace the current vault");
+    h.get_by_label_contains("Backup restored: 0 entries.");
+}
