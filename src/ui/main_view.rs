@@ -2,7 +2,7 @@
 
 use egui::{RichText, Ui};
 
-use super::backup_view::StatusLine;
+use super::backup_status::StatusLine;
 use super::command::Command;
 use super::theme;
 

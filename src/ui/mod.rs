@@ -6,6 +6,7 @@
 //! KDF at unlock and at vault creation) runs on named worker threads.
 
 pub mod app;
+mod backup_status;
 mod backup_view;
 mod categories_view;
 pub mod clipboard;

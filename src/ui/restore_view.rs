@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use egui::{RichText, Ui};
 use zeroize::Zeroize;
 
-use super::backup_view::{check_ui, checks_ui, local_time};
+use super::backup_status::local_time;
+use super::backup_view::{check_ui, checks_ui};
 use super::theme;
 use super::widgets;
 use crate::core::backup::restore::{PRE_RESTORE_PREFIX, Staged};

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::{App, Screen};
 use crate::core::backup::{self, BackupOptions, auto, signing};
-use crate::ui::backup_view::{self, BackupAction, Check, LastBackup, StatusLine};
+use crate::ui::backup_status::{self, Check, LastBackup, StatusLine};
+use crate::ui::backup_view::BackupAction;
 use crate::ui::settings_view::SettingsAction;
 use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
@@ -51,7 +52,7 @@ impl BackupStatus {
     /// The status bar's line.
     pub(super) fn line(&self) -> StatusLine {
         let now = chrono::Utc::now().naive_utc();
-        backup_view::status_line(self.last.as_ref(), self.writing, now)
+        backup_status::status_line(self.last.as_ref(), self.writing, now)
     }
 
     /// The newest backup, for the section.
@@ -90,7 +91,7 @@ impl App {
     /// every archive for the section. A new newest archive gets verified.
     fn relist(&mut self) {
         let dir = self.settings.backups_dir(&self.paths);
-        let listed = backup_view::list_backups(&dir);
+        let listed = backup_status::list_backups(&dir);
         self.backups.listed_at = Some(Instant::now());
         self.backups.last = match (listed.first(), self.backups.last.take()) {
             (Some(newest), Some(last)) if last.listed.path == newest.path => Some(LastBackup {
