@@ -64,6 +64,8 @@ printf '%s\n' "$master" | "$bin" --data-dir "$vault" edit GitHub --favorite \
   --notes 'Recovery codes are in the safe.' --tag dev --tag code --expires 2027-03-01 >/dev/null
 printf '%s\nrotated-Pass-7\n' "$master" | "$bin" --data-dir "$vault" edit GitHub --password \
   --reason breach >/dev/null
+# A second backup beside the automatic one the first `add` took.
+printf '%s\n' "$master" | "$bin" --data-dir "$vault" backup --include-logs >/dev/null
 
 open_app "$vault"
 shot unlock
@@ -78,12 +80,28 @@ sleep 1
 shot editor
 xdotool key --window "$win" Escape
 sleep 0.5
-xdotool mousemove 205 45 click 1
+xdotool mousemove 392 45 click 1
 sleep 1
 shot settings
-xdotool mousemove 306 45 click 1
+xdotool mousemove 462 45 click 1
 sleep 1.5
 shot logs
+
+# Backup: the section, then the restore dialog for the newest archive once
+# it has been checked with the backup's master password.
+xdotool mousemove 217 45 click 1
+sleep 1.5
+shot backup
+xdotool mousemove 780 166 click 1
+sleep 0.5
+xdotool mousemove 774 236 click 1
+sleep 1
+xdotool type --window "$win" --delay 15 "$master"
+xdotool key --window "$win" Return
+sleep 3
+shot restore
+xdotool key --window "$win" Escape
+sleep 0.5
 
 # File > Import… with a browser's CSV, at the preview.
 cat > "$work/Chrome Passwords.csv" <<'CSV'
