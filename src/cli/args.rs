@@ -19,7 +19,10 @@ for without echo. When standard input is not a terminal, each secret the
 command needs is one line of it, in order: the master password first, then
 (for add and edit) the entry's password, then the TOTP URI when --totp is
 given as -, then each --hidden-field value; for import and merge, the
-file's password; for export, the export passphrase.";
+file's password; for export, the export passphrase; for backup --encrypt,
+the new backup passphrase; for verify-backup of an encrypted (.zip.enc)
+archive, the backup passphrase (the only line, as it needs no master
+password).";
 
 /// Secure Password Manager: an encrypted, local-first password vault.
 #[derive(Debug, Parser)]
@@ -100,7 +103,8 @@ pub enum Command {
     Breach(BreachCommand),
     /// Write a signed, checksummed backup archive of the vault.
     Backup(BackupArgs),
-    /// Check a backup archive: checksum, signature, paths, sizes, manifest, database.
+    /// Check a backup archive: checksum, signatures, decryption, paths, sizes, manifest,
+    /// database.
     VerifyBackup(VerifyBackupArgs),
     /// Open the window (what running without a command does).
     Gui,
@@ -421,6 +425,10 @@ pub struct BackupArgs {
     /// Include breach_cache.json.
     #[arg(long)]
     pub include_breach_cache: bool,
+    /// Encrypt the archive under a backup passphrase (asked for after the
+    /// master password) into backup_….zip.enc.
+    #[arg(long)]
+    pub encrypt: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -455,7 +463,8 @@ pub enum BackupAction {
 /// `verify-backup` flags.
 #[derive(Debug, Args)]
 pub struct VerifyBackupArgs {
-    /// The backup archive (`backup_….zip`).
+    /// The backup archive (`backup_….zip`, or `backup_….zip.enc`, which asks
+    /// for its backup passphrase).
     pub file: PathBuf,
     /// The signing key to check against (default: this vault's
     /// backup_signing.pub).

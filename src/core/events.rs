@@ -20,6 +20,9 @@ pub const LOGIN_LOCKED_OUT: &str = "LOGIN_LOCKED_OUT";
 pub const BACKUP_COMPLETE: &str = "BACKUP_COMPLETE";
 /// A backup failed.
 pub const BACKUP_FAILED: &str = "BACKUP_FAILED";
+/// A backup was written, but an optional part of it (the GPG signature)
+/// was not; the message says why and what to do.
+pub const BACKUP_WARNING: &str = "BACKUP_WARNING";
 /// A breach check could not complete.
 pub const BREACH_CHECK_ERROR: &str = "BREACH_CHECK_ERROR";
 /// A security audit finished.

@@ -49,6 +49,8 @@ enum Rule {
     BreachUrl,
     /// A file path, or empty for none.
     OptionalPath,
+    /// A GPG key id, fingerprint or e-mail address, or empty for none.
+    GpgKeyId,
 }
 
 /// Every known leaf setting and the values it accepts.
@@ -107,6 +109,7 @@ const RULES: &[(&str, Rule)] = &[
     ("backup.keep_daily", Rule::Int { min: 1, max: 366 }),
     ("backup.keep_weekly", Rule::Int { min: 0, max: 520 }),
     ("backup.keep_monthly", Rule::Int { min: 0, max: 1200 }),
+    ("backup.gpg_key_id", Rule::GpgKeyId),
 ];
 
 /// The built-in defaults.
@@ -130,7 +133,7 @@ pub fn defaults() -> Value {
             "pairing_window_seconds": 120
         },
         "audit": { "max_age_days": 365 },
-        "backup": { "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12 },
+        "backup": { "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12, "gpg_key_id": "" },
         "breach": {
             "enabled": true,
             "api_url": "https://api.pwnedpasswords.com/range/",
@@ -203,7 +206,7 @@ impl Settings {
 
     /// Changes one setting; `raw` is JSON (`true`, `30`) or plain text.
     pub fn set(&mut self, key: &str, raw: &str) -> Result<(), SettingsError> {
-        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::from(raw));
+        let mut value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::from(raw));
         let Some((_, rule)) = RULES.iter().find(|(k, _)| *k == key) else {
             return match pointer(&defaults(), key) {
                 Some(Value::Object(section)) => Err(SettingsError::Section {
@@ -217,6 +220,11 @@ impl Settings {
                 _ => Err(unknown(key)),
             };
         };
+        // A key id of digits alone (or digits and one E) parses as a JSON
+        // number, but is meant as text.
+        if matches!(rule, Rule::GpgKeyId) && !value.is_string() {
+            value = Value::from(raw);
+        }
         check(rule, &value).map_err(|expected| SettingsError::Invalid {
             key: key.to_owned(),
             value: value.to_string(),
@@ -301,6 +309,15 @@ impl Settings {
             weekly: count("backup.keep_weekly"),
             monthly: count("backup.keep_monthly"),
         }
+    }
+
+    /// `backup.gpg_key_id`, when set: the GPG key that signs each backup.
+    pub fn backup_gpg_key_id(&self) -> Option<String> {
+        self.get("backup.gpg_key_id")
+            .ok()
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
     }
 
     /// `audit.max_age_days`.
@@ -457,6 +474,14 @@ fn check(rule: &Rule, value: &Value) -> Result<(), String> {
             .as_str()
             .map(|_| ())
             .ok_or_else(|| "expected a file path, or \"\" for none".into()),
+        Rule::GpgKeyId => match value.as_str() {
+            Some(id) if id.is_empty() || crate::core::backup::gpg::valid_key_id(id) => Ok(()),
+            _ => Err(
+                "expected a GPG key id, fingerprint or e-mail address (letters, digits and \
+                 @ . _ + - only, not starting with -), or \"\" for none"
+                    .into(),
+            ),
+        },
         Rule::Kdf => {
             let params: KdfParams = serde_json::from_value(value.clone()).map_err(|_| {
                 "expected {\"m_cost_kib\": N, \"t_cost\": N, \"p_cost\": N}".to_owned()
@@ -652,5 +677,25 @@ mod tests {
         assert_eq!(s.get("security.lock_on_minimize").unwrap(), &json!(false));
         s.set("key_management.mode", "password-derived").unwrap();
         assert_eq!(s.key_mode(), "password-derived");
+    }
+
+    #[test]
+    fn a_gpg_key_id_is_text_of_safe_characters() {
+        let mut s = Settings::default();
+        assert_eq!(s.backup_gpg_key_id(), None);
+        s.set("backup.gpg_key_id", "ABCDEF0123456789").unwrap();
+        assert_eq!(s.backup_gpg_key_id().as_deref(), Some("ABCDEF0123456789"));
+        // Digits alone stay text rather than becoming a number.
+        s.set("backup.gpg_key_id", "12345678").unwrap();
+        assert_eq!(s.backup_gpg_key_id().as_deref(), Some("12345678"));
+        s.set("backup.gpg_key_id", "me+backup@example.org").unwrap();
+        for bad in ["--homedir", "-x", "a b", "x;y", "\"$(id)\""] {
+            assert!(s.set("backup.gpg_key_id", bad).is_err(), "{bad}");
+        }
+        s.set("backup.gpg_key_id", "").unwrap();
+        assert_eq!(s.backup_gpg_key_id(), None);
+        let (_dir, loaded) = load_text(r#"{"backup": {"gpg_key_id": "--batch"}}"#);
+        assert_eq!(loaded.settings.backup_gpg_key_id(), None);
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     }
 }
