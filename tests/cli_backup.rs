@@ -153,3 +153,69 @@ fn prune_keeps_what_the_retention_settings_say_and_removes_side_files() {
     expected.sort();
     assert_eq!(left, expected);
 }
+
+/// The archives in the vault's backups directory, by name.
+fn archives(v: &TestVault) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(v.path().join("backups"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".zip"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_writing_command_takes_an_automatic_backup_when_one_is_due() {
+    let v = TestVault::new();
+    assert!(archives(&v).is_empty());
+    // Reading does not back up; the first write does, and it verifies.
+    v.run_unlocked(&["list"], &[]).ok();
+    assert!(archives(&v).is_empty());
+    v.add(&["--title", "Mail"], "pw-mail");
+    let first = archives(&v);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let status = v.run(&["backup", "status", "--json"], "").ok().json();
+    assert_eq!(status["verified"], true, "{status}");
+    assert!(v.log().contains("BACKUP_COMPLETE"));
+
+    // Not due again within backup.interval_hours.
+    v.add(&["--title", "Bank"], "pw-bank");
+    assert_eq!(archives(&v), first);
+
+    // Make the newest look two days old: the next write backs up again and
+    // applies the retention rule to what is there.
+    let dir = v.path().join("backups");
+    for suffix in ["", ".sha256", ".sig"] {
+        std::fs::rename(
+            dir.join(format!("{}{suffix}", first[0])),
+            dir.join(format!("backup_20200101_000000.zip{suffix}")),
+        )
+        .unwrap();
+    }
+    for day in 2..=9 {
+        std::fs::write(dir.join(format!("backup_202001{day:02}_000000.zip")), b"x").unwrap();
+    }
+    v.run(&["settings", "set", "backup.keep_weekly", "0"], "")
+        .ok();
+    v.run(&["settings", "set", "backup.keep_monthly", "0"], "")
+        .ok();
+    v.add(&["--title", "Shop"], "pw-shop");
+    let after = archives(&v);
+    assert_eq!(after.len(), 7, "keep_daily 7: {after:?}");
+    assert!(!after.contains(&"backup_20200101_000000.zip".to_owned()));
+    assert!(!dir.join("backup_20200101_000000.zip.sig").exists());
+    let newest = after.last().unwrap();
+    assert!(!newest.starts_with("backup_2020"), "{after:?}");
+}
+
+#[test]
+fn backup_auto_false_turns_automatic_backups_off() {
+    let v = TestVault::new();
+    v.run(&["settings", "set", "backup.auto", "false"], "").ok();
+    v.add(&["--title", "Mail"], "pw-mail");
+    assert!(archives(&v).is_empty());
+}

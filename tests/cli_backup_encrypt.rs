@@ -277,6 +277,11 @@ fn an_empty_backup_passphrase_is_refused_and_nothing_is_written() {
 #[test]
 fn status_and_prune_count_encrypted_backups() {
     let v = vault_with_entries();
+    // Only the backups this test makes: no automatic ones beside them.
+    v.run(&["settings", "set", "backup.auto", "false"], "").ok();
+    for archive in names_in(&v.path().join("backups")) {
+        std::fs::remove_file(v.path().join("backups").join(archive)).unwrap();
+    }
     v.run_unlocked(&["backup", "--encrypt"], &[PASSPHRASE]).ok();
     let status = v.run(&["backup", "status", "--json"], "").ok().json();
     assert_eq!(status["encrypted"], true, "{status}");

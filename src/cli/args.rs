@@ -72,8 +72,9 @@ pub enum Command {
     Edit(EditArgs),
     /// Move an entry to the trash.
     Rm(IdArg),
-    /// Bring an entry back from the trash.
-    Restore(IdArg),
+    /// Restore a backup archive (`restore FILE`), or bring an entry back
+    /// from the trash (`restore ID`).
+    Restore(RestoreArgs),
     /// Manage the trash.
     #[command(subcommand)]
     Trash(TrashCommand),
@@ -260,9 +261,35 @@ pub struct IdArg {
     pub id: String,
 }
 
+/// `restore` flags.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup archive (`backup_….zip`), or an entry id or exact title to
+    /// bring back from the trash. An existing file ending in `.zip` or
+    /// `.zip.enc` is a backup.
+    pub target: String,
+    /// Restore into DIR (a portable data directory) instead of this
+    /// vault's directories: the runbook's restore drill.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// The signing key to check the backup against (default: the target's
+    /// backup_signing.pub, if it has one).
+    #[arg(long, value_name = "PATH")]
+    pub public_key: Option<PathBuf>,
+    /// Replace an existing vault without asking (required when not on a
+    /// terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `trash` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TrashCommand {
+    /// Bring an entry back from the trash.
+    Restore(IdArg),
     /// Delete every entry in the trash for good.
     Empty(YesArg),
     /// Delete one trashed entry for good.
@@ -470,6 +497,10 @@ pub struct VerifyBackupArgs {
     /// backup_signing.pub).
     #[arg(long, value_name = "PATH")]
     pub public_key: Option<PathBuf>,
+    /// Also open the vault inside with its master password (and the
+    /// global --key-file, if it needs one) and count its entries.
+    #[arg(long)]
+    pub unlock: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -4,6 +4,8 @@ use crate::cli::output::note;
 use std::path::PathBuf;
 
 use crate::cli::input::SecretInput;
+use crate::core::backup::BackupError;
+use crate::core::backup::auto::{self, AutoOutcome};
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;
@@ -19,7 +21,12 @@ pub struct Ctx {
     pub input: SecretInput,
     /// Loaded settings.
     pub settings: Settings,
+    /// An automatic backup running beside a writing command.
+    pub auto_backup: Option<AutoBackup>,
 }
+
+/// An automatic backup on its own thread.
+pub type AutoBackup = std::thread::JoinHandle<Result<AutoOutcome, BackupError>>;
 
 /// Whether the command changes the vault (and so needs the writer lock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +63,44 @@ impl Ctx {
         for notice in vault.notices() {
             note!("warning: {notice}");
         }
+        if access == Access::Write {
+            self.start_auto_backup(&vault);
+        }
         Ok(vault)
+    }
+
+    /// Starts an automatic backup when one is due (`backup.auto`); it runs
+    /// beside the command, which waits for it before exiting.
+    fn start_auto_backup(&mut self, vault: &Vault) {
+        let policy = self.settings.backup_auto();
+        if self.auto_backup.is_some()
+            || !auto::due(&self.paths.backups_dir(), &policy, chrono::Utc::now())
+        {
+            return;
+        }
+        let source = vault.backup_source();
+        let spawned = std::thread::Builder::new()
+            .name("auto-backup".to_owned())
+            .spawn(move || auto::run(&source, &policy));
+        match spawned {
+            Ok(handle) => self.auto_backup = Some(handle),
+            Err(e) => note!("warning: could not start the automatic backup: {e}"),
+        }
+    }
+
+    /// Waits for an automatic backup started by this command and reports
+    /// a failure (a success is only logged).
+    pub fn finish_auto_backup(&mut self) {
+        let Some(handle) = self.auto_backup.take() else {
+            return;
+        };
+        match handle.join() {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => note!(
+                "warning: the automatic backup failed: {e}; run `password-manager backup` to \
+                 retry, or set backup.auto to false"
+            ),
+            Err(_) => note!("warning: the automatic backup stopped unexpectedly"),
+        }
     }
 }

@@ -86,6 +86,14 @@ pub fn run() -> ExitCode {
         logging::start_once(&paths);
     }
 
+    // A restore killed while switching files is finished before anything
+    // reads them.
+    match crate::core::backup::restore::finish_interrupted(&paths) {
+        Ok(Some(done)) => note!("{done}"),
+        Ok(None) => {}
+        Err(e) => note!("warning: {e}"),
+    }
+
     let loaded = match Settings::load(&paths.settings()) {
         Ok(l) => l,
         Err(e) => return finish(Err(e.into())),
@@ -99,8 +107,11 @@ pub fn run() -> ExitCode {
         key_file: cli.key_file,
         input: input::SecretInput::new(),
         settings: loaded.settings,
+        auto_backup: None,
     };
-    finish(dispatch(&mut ctx, command))
+    let result = dispatch(&mut ctx, command);
+    ctx.finish_auto_backup();
+    finish(result)
 }
 
 /// Lets a closed pipe (`password-manager list | head -1`) end the process
@@ -121,7 +132,17 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Show(a) => entries::show(ctx, a),
         Command::Edit(a) => entries::edit(ctx, a),
         Command::Rm(a) => entries::remove(ctx, &a.id),
-        Command::Restore(a) => entries::restore(ctx, &a.id),
+        Command::Restore(a) if backup::names_backup(&a) => backup::restore(ctx, a),
+        Command::Restore(a) => {
+            if a.target_dir.is_some() || a.public_key.is_some() {
+                return Err(UsageError(format!(
+                    "{} is not a backup archive (an existing .zip or .zip.enc file)",
+                    a.target
+                ))
+                .into());
+            }
+            entries::restore(ctx, &a.target)
+        }
         Command::Trash(c) => entries::trash(ctx, c),
         Command::History(a) => entries::history(ctx, a),
         Command::Categories(a) => entries::categories(ctx, a.json),
@@ -203,7 +224,13 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(LockError::Busy { .. }) = error.downcast_ref::<LockError>() {
         return EXIT_BUSY;
     }
-    match error.downcast_ref::<VaultError>() {
+    let vault_error = error.downcast_ref::<VaultError>().or_else(|| {
+        match error.downcast_ref::<crate::core::backup::restore::RestoreError>() {
+            Some(crate::core::backup::restore::RestoreError::Unlock { cause }) => Some(cause),
+            _ => None,
+        }
+    });
+    match vault_error {
         Some(VaultError::WrongPassword { .. })
         | Some(VaultError::KeyFileRequired)
         | Some(VaultError::KeyFileNotUsed)

@@ -23,6 +23,10 @@ pub const BACKUP_FAILED: &str = "BACKUP_FAILED";
 /// A backup was written, but an optional part of it (the GPG signature)
 /// was not; the message says why and what to do.
 pub const BACKUP_WARNING: &str = "BACKUP_WARNING";
+/// A backup was restored (or an interrupted restore finished).
+pub const RESTORE_COMPLETE: &str = "RESTORE_COMPLETE";
+/// A restore was refused or failed.
+pub const RESTORE_FAILED: &str = "RESTORE_FAILED";
 /// A breach check could not complete.
 pub const BREACH_CHECK_ERROR: &str = "BREACH_CHECK_ERROR";
 /// A security audit finished.

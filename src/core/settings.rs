@@ -106,6 +106,8 @@ const RULES: &[(&str, Rule)] = &[
     ("breach.cache_ttl_hours", Rule::Int { min: 1, max: 8760 }),
     ("breach.timeout_seconds", Rule::Int { min: 1, max: 120 }),
     ("breach.offline_file", Rule::OptionalPath),
+    ("backup.auto", Rule::Bool),
+    ("backup.interval_hours", Rule::Int { min: 1, max: 8760 }),
     ("backup.keep_daily", Rule::Int { min: 1, max: 366 }),
     ("backup.keep_weekly", Rule::Int { min: 0, max: 520 }),
     ("backup.keep_monthly", Rule::Int { min: 0, max: 1200 }),
@@ -133,7 +135,14 @@ pub fn defaults() -> Value {
             "pairing_window_seconds": 120
         },
         "audit": { "max_age_days": 365 },
-        "backup": { "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12, "gpg_key_id": "" },
+        "backup": {
+            "auto": true,
+            "interval_hours": 24,
+            "keep_daily": 7,
+            "keep_weekly": 4,
+            "keep_monthly": 12,
+            "gpg_key_id": ""
+        },
         "breach": {
             "enabled": true,
             "api_url": "https://api.pwnedpasswords.com/range/",
@@ -318,6 +327,15 @@ impl Settings {
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty())
             .map(str::to_owned)
+    }
+
+    /// `backup.auto`, `backup.interval_hours` and the retention rule.
+    pub fn backup_auto(&self) -> crate::core::backup::auto::AutoPolicy {
+        crate::core::backup::auto::AutoPolicy {
+            enabled: self.bool("backup.auto"),
+            interval_hours: u32::try_from(self.int("backup.interval_hours")).unwrap_or(24),
+            retention: self.backup_retention(),
+        }
     }
 
     /// `audit.max_age_days`.

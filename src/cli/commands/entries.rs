@@ -210,6 +210,7 @@ pub fn restore(ctx: &mut Ctx, id: &str) -> anyhow::Result<()> {
 /// `trash empty` and `trash purge`.
 pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
     let yes = match &command {
+        TrashCommand::Restore(a) => return restore(ctx, &a.id),
         TrashCommand::Empty(y) => y.yes,
         TrashCommand::Purge { yes, .. } => yes.yes,
     };
@@ -221,6 +222,7 @@ pub fn trash(ctx: &mut Ctx, command: TrashCommand) -> anyhow::Result<()> {
     }
     let mut vault = ctx.unlock(Access::Write)?;
     match command {
+        TrashCommand::Restore(_) => unreachable!("handled above"),
         TrashCommand::Empty(_) => {
             let count = vault
                 .query(&Filter {

@@ -20,7 +20,7 @@ use crate::core::events;
 use crate::core::fsio::{self, FileError};
 use crate::core::paths::{Paths, sibling};
 use crate::core::store;
-use crate::core::vault::Vault;
+use crate::core::vault::{BackupSource, Vault};
 use crate::event;
 
 /// Writes a backup of `vault` into `out_dir` (created owner-only if
@@ -33,6 +33,15 @@ use crate::event;
 /// ever exists inside the private staging directory.
 pub fn create(
     vault: &Vault,
+    out_dir: &Path,
+    options: &BackupOptions,
+) -> Result<BackupInfo, BackupError> {
+    create_from(&vault.backup_source(), out_dir, options)
+}
+
+/// [`create`] from a [`BackupSource`], on any thread.
+pub fn create_from(
+    vault: &BackupSource,
     out_dir: &Path,
     options: &BackupOptions,
 ) -> Result<BackupInfo, BackupError> {
@@ -62,13 +71,12 @@ pub fn create(
 }
 
 fn write_backup(
-    vault: &Vault,
+    vault: &BackupSource,
     out_dir: &Path,
     options: &BackupOptions,
 ) -> Result<BackupInfo, BackupError> {
     fsio::create_private_dir(out_dir)?;
-    let now = chrono::Utc::now();
-    let target = Target::new(out_dir, &now, options.encryption.is_some())?;
+    let (now, target) = free_name(out_dir, options.encryption.is_some())?;
 
     // The snapshot (and an encrypted backup's plain zip) is staged next to
     // the archive (same file system, so no small tmpfs fills up) in a
@@ -142,6 +150,29 @@ fn gpg_warning(archive: &Path, key: &str, error: &gpg::GpgError) -> String {
     format!("{name} has no GPG signature: {error}; {advice}. The backup itself is complete")
 }
 
+/// The current time and names for it that are free. Archive names have
+/// one-second resolution; a backup taken in the same second as another
+/// (an automatic one, say) waits for the next second rather than fail.
+fn free_name(
+    out_dir: &Path,
+    encrypted: bool,
+) -> Result<(chrono::DateTime<chrono::Utc>, Target), BackupError> {
+    let mut tries = 0;
+    loop {
+        let now = chrono::Utc::now();
+        match Target::new(out_dir, &now, encrypted) {
+            Err(BackupError::Exists { .. }) if tries < 2 => {
+                tries += 1;
+                let into_second = u64::from(now.timestamp_subsec_millis());
+                std::thread::sleep(std::time::Duration::from_millis(
+                    1001 - into_second.min(1000),
+                ));
+            }
+            other => return other.map(|target| (now, target)),
+        }
+    }
+}
+
 /// The final names of an archive and its side files.
 struct Target {
     name: String,
@@ -196,7 +227,7 @@ fn hidden_temp(dir: &Path, name: &str) -> Result<NamedTempFile, FileError> {
 /// Snapshots the database into `staging` and writes the complete zip under
 /// a hidden temporary name in `zip_dir`.
 fn build_archive(
-    vault: &Vault,
+    vault: &BackupSource,
     staging: &Path,
     zip_dir: &Path,
     options: &BackupOptions,
@@ -229,7 +260,7 @@ fn build_archive(
 /// renames the archive into place. Returns the public key's path and
 /// fingerprint.
 fn publish(
-    vault: &Vault,
+    vault: &BackupSource,
     target: &Target,
     temp: NamedTempFile,
     digest: &[u8; 32],

@@ -285,6 +285,76 @@ fn copy_entry(
     Ok(size)
 }
 
+/// Extracts the entries `dest` gives a path for into new owner-only files,
+/// checking names and sizes again and each file's SHA-256 against
+/// `manifest` (the archive may have changed since it was verified).
+/// Returns (archive name, extracted file) pairs; entries `dest` maps to
+/// `None` stay in the archive.
+pub(super) fn extract(
+    path: &Path,
+    limits: &Limits,
+    manifest: &Manifest,
+    dest: impl Fn(&str) -> Result<Option<std::path::PathBuf>, String>,
+) -> Result<Vec<(String, std::path::PathBuf)>, String> {
+    let mut zip = open_archive(path)?;
+    let entries = list_entries(&mut zip, limits)?;
+    for entry in &entries {
+        check_declared(entry, limits)?;
+    }
+    let mut extracted = Vec::new();
+    for entry in entries.iter().filter(|e| e.name != MANIFEST_NAME) {
+        let name = &entry.name;
+        let Some(target) = dest(name)? else {
+            continue;
+        };
+        let listed = manifest
+            .file(name)
+            .ok_or_else(|| format!("{name:?} is in the archive but not in {MANIFEST_NAME}"))?;
+        let file = fsio::create_new_private(&target).map_err(|e| e.to_string())?;
+        let mut sink = HashSink {
+            hasher: sha2::Sha256::new(),
+            kept: None,
+        };
+        let mut tee = Tee {
+            out: BufWriter::new(file),
+            sink: &mut sink,
+        };
+        copy_entry(&mut zip, entry, &mut tee)?;
+        let written = |e: io::Error| format!("could not write {}: {e}", target.display());
+        let file = tee.out.into_inner().map_err(|e| written(e.into_error()))?;
+        file.sync_all().map_err(written)?;
+        if !listed
+            .sha256
+            .eq_ignore_ascii_case(&to_hex(&sink.hasher.finalize()))
+        {
+            return Err(format!(
+                "the SHA-256 of {name:?} no longer matches {MANIFEST_NAME}; the archive changed \
+                 while it was being restored"
+            ));
+        }
+        extracted.push((name.clone(), target));
+    }
+    Ok(extracted)
+}
+
+/// Writes to a file and a hashing sink at once.
+struct Tee<'a, W: Write> {
+    out: W,
+    sink: &'a mut HashSink,
+}
+
+impl<W: Write> Write for Tee<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sink.write_all(&buf[..n])?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// Hashes what is written, keeping the bytes only when asked to.
 struct HashSink {
     hasher: sha2::Sha256,

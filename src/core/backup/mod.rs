@@ -29,10 +29,12 @@
 //! writes into a private temporary directory; an encrypted archive is first
 //! decrypted into one.
 
+pub mod auto;
 mod create;
 pub mod gpg;
 mod inspect;
 mod manifest;
+pub mod restore;
 pub mod retention;
 pub mod sealed;
 pub mod signing;
@@ -40,7 +42,7 @@ mod verify;
 
 use std::path::{Path, PathBuf};
 
-pub use create::create;
+pub use create::{create, create_from};
 pub use manifest::{MANIFEST_FORMAT, Manifest, ManifestFile};
 pub use sealed::{DecryptedArchive, SealedError, decrypt_to_temp};
 pub use verify::{

@@ -186,6 +186,30 @@ pub fn verify_archive(
     passphrase: Option<&SecretString>,
     limits: &Limits,
 ) -> VerifyReport {
+    let encrypted = super::is_encrypted(path);
+    let decrypted = match (encrypted, passphrase) {
+        (true, Some(passphrase)) => Some(sealed::decrypt_to_temp(path, passphrase)),
+        _ => None,
+    };
+    let opened = decrypted.as_ref().map(|result| {
+        result
+            .as_ref()
+            .map(|plain| (plain.zip_path(), plain.size()))
+            .map_err(ToString::to_string)
+    });
+    verify_opened(path, public_key, opened, limits)
+}
+
+/// [`verify_archive`] for an encrypted archive already decrypted (or not)
+/// by the caller: `opened` is the plain zip and its size, the decryption
+/// error, or `None` when there was no passphrase. Restore decrypts once,
+/// into its own staging directory, and checks that copy.
+pub(super) fn verify_opened(
+    path: &Path,
+    public_key: Option<&Path>,
+    opened: Option<Result<(&Path, u64), String>>,
+    limits: &Limits,
+) -> VerifyReport {
     let mut report = VerifyReport {
         archive: path.to_path_buf(),
         checks: Vec::new(),
@@ -218,25 +242,23 @@ pub fn verify_archive(
         inspect::check_archive(path, limits, &mut report);
         return report;
     }
-    let Some(passphrase) = passphrase else {
+    let Some(opened) = opened else {
         report.skip(
             checks::DECRYPTION,
             "no backup passphrase was given, so the encrypted contents were not checked",
         );
         return skip_contents(report, "the archive was not decrypted");
     };
-    match sealed::decrypt_to_temp(path, passphrase) {
-        Ok(plain) => {
-            let detail = format!(
-                "decrypted with the backup passphrase: {} bytes, every chunk intact",
-                plain.size()
-            );
+    match opened {
+        Ok((zip, size)) => {
+            let detail =
+                format!("decrypted with the backup passphrase: {size} bytes, every chunk intact");
             report.push(checks::DECRYPTION, Ok(detail));
-            inspect::check_archive(plain.zip_path(), limits, &mut report);
+            inspect::check_archive(zip, limits, &mut report);
             report
         }
         Err(e) => {
-            report.push(checks::DECRYPTION, Err(e.to_string()));
+            report.push(checks::DECRYPTION, Err(e));
             skip_contents(report, "the archive could not be decrypted")
         }
     }

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use super::Vault;
 use crate::core::crypto;
+use crate::core::paths::Paths;
 use crate::core::secret::Key256;
-use crate::core::store::StoreError;
+use crate::core::store::{Store, StoreError};
 
 /// HKDF label of the backup signing key: its own purpose, so the seed says
 /// nothing about the data key or any other subkey.
@@ -24,5 +25,54 @@ impl Vault {
     /// rotated, so the published public key must be replaced then.
     pub fn backup_signing_key(&self) -> Key256 {
         crypto::hkdf_subkey(self.keys.active_key().expose(), BACKUP_SIGNING_LABEL)
+    }
+
+    /// What a backup needs, detached from this vault so it can be taken on
+    /// another thread while the vault stays in use.
+    pub fn backup_source(&self) -> BackupSource {
+        BackupSource {
+            paths: self.paths.clone(),
+            seed: self.backup_signing_key(),
+        }
+    }
+
+    /// Decrypts every history record: (records that open, records that
+    /// do not).
+    pub fn check_history(&self) -> Result<(usize, usize), super::VaultError> {
+        let (history, damaged) = self.all_history()?;
+        Ok((history.values().map(Vec::len).sum(), damaged))
+    }
+}
+
+/// The vault's paths and backup signing seed: everything a backup needs,
+/// safe to move to a worker thread. The snapshot is taken through a
+/// connection of its own, so the vault keeps working meanwhile.
+pub struct BackupSource {
+    paths: Paths,
+    seed: Key256,
+}
+
+impl std::fmt::Debug for BackupSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupSource")
+            .field("data_dir", &self.paths.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BackupSource {
+    /// The vault's paths.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// Writes a consistent, owner-only copy of the database to `path`.
+    pub fn snapshot_to(&self, path: &Path) -> Result<(), StoreError> {
+        Store::open(&self.paths.db())?.snapshot_to(path)
+    }
+
+    /// The seed of the backup signing key ([`Vault::backup_signing_key`]).
+    pub fn backup_signing_key(&self) -> Key256 {
+        self.seed.clone()
     }
 }

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
+pub use backup::BackupSource;
 pub use error::{VaultError, human_duration};
 pub use import::{Action, DuplicatePolicy, ImportPlan, ImportReport};
 pub use lookup::{Filter, Scope};
