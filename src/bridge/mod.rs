@@ -14,6 +14,8 @@
 
 pub mod api;
 pub mod guard;
+pub mod limit;
+pub mod link;
 pub mod server;
 
 use std::net::{IpAddr, SocketAddr};
