@@ -34,19 +34,11 @@ fn start(read_timeout: Duration) -> Server {
     let mut config = ServerConfig::loopback(LOCALHOST, 0);
     config.read_timeout = read_timeout;
     config.workers = 4;
-    // The port is only known once bound; the handler reads it per request.
-    let port = Arc::new(std::sync::atomic::AtomicU16::new(0));
-    let seen = port.clone();
-    let server = Server::start(
+    Server::start(
         &config,
-        Arc::new(move |request| {
-            let port = seen.load(std::sync::atomic::Ordering::SeqCst);
-            api::route(request, port, &Echo)
-        }),
+        Arc::new(|request, port| api::route(request, port, &Echo)),
     )
-    .unwrap();
-    port.store(server.addr().port(), std::sync::atomic::Ordering::SeqCst);
-    server
+    .unwrap()
 }
 
 /// Sends raw bytes and returns (status, body).
@@ -195,7 +187,7 @@ fn a_stalled_request_is_cut_off_by_the_read_timeout() {
 fn a_taken_port_and_a_public_host_are_clear_errors() {
     let server = start(Duration::from_secs(5));
     let taken = ServerConfig::loopback(LOCALHOST, server.addr().port());
-    let error = Server::start(&taken, Arc::new(|_| api::not_found())).unwrap_err();
+    let error = Server::start(&taken, Arc::new(|_, _| api::not_found())).unwrap_err();
     assert!(matches!(error, BridgeError::PortInUse { .. }), "{error}");
     let message = error.to_string();
     assert!(
@@ -205,7 +197,7 @@ fn a_taken_port_and_a_public_host_are_clear_errors() {
     assert!(message.contains("browser_bridge.port"), "{message}");
 
     let public = ServerConfig::loopback("0.0.0.0".parse().unwrap(), 0);
-    let error = Server::start(&public, Arc::new(|_| api::not_found())).unwrap_err();
+    let error = Server::start(&public, Arc::new(|_, _| api::not_found())).unwrap_err();
     assert!(matches!(error, BridgeError::NotLoopback { .. }), "{error}");
     assert!(error.to_string().contains("browser_bridge.host"));
 }

@@ -30,13 +30,20 @@ impl RateLimiter {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let window = Duration::from_secs(1);
         if seen.len() >= MAX_ORIGINS && !seen.contains_key(origin) {
-            seen.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < window));
+            seen.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
             if seen.len() >= MAX_ORIGINS {
                 return false;
             }
         }
         let times = seen.entry(origin.to_owned()).or_default();
-        while times.front().is_some_and(|t| now.duration_since(*t) >= window) {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
             times.pop_front();
         }
         if times.len() >= self.per_second {
@@ -59,7 +66,10 @@ mod tests {
             assert!(limiter.allow("https://a.example", start));
         }
         assert!(!limiter.allow("https://a.example", start));
-        assert!(limiter.allow("https://b.example", start), "origins are apart");
+        assert!(
+            limiter.allow("https://b.example", start),
+            "origins are apart"
+        );
         let later = start + Duration::from_millis(999);
         assert!(!limiter.allow("https://a.example", later));
         let next_second = start + Duration::from_secs(1);

@@ -41,8 +41,9 @@ impl ServerConfig {
     }
 }
 
-/// Answers one request (called from any worker).
-pub type Handler = Arc<dyn Fn(&ApiRequest) -> ApiResponse + Send + Sync>;
+/// Answers one request (called from any worker) given the port the
+/// server is bound to (for the Host check).
+pub type Handler = Arc<dyn Fn(&ApiRequest, u16) -> ApiResponse + Send + Sync>;
 
 /// A running server; [`Server::stop`] (or dropping it) ends it.
 pub struct Server {
@@ -171,9 +172,9 @@ fn header(request: &tiny_http::Request, name: &str) -> Option<String> {
         .map(|h| h.value.as_str().to_owned())
 }
 
-fn serve(mut request: tiny_http::Request, handler: &Handler, _port: u16) {
+fn serve(mut request: tiny_http::Request, handler: &Handler, port: u16) {
     let answer = match read(&mut request) {
-        Ok(api) => handler(&api),
+        Ok(api) => handler(&api, port),
         Err(early) => early,
     };
     let _ = request.respond(to_http(answer));
