@@ -29,3 +29,4 @@
 
 pub mod origin;
 pub mod store;
+pub mod tokens;
