@@ -27,6 +27,7 @@
 //! Nothing here logs a token, a pairing code or an entry URL: tokens are
 //! named by their random id, approvals by the origin and a hash of the id.
 
+pub mod approvals;
 pub mod origin;
 pub mod store;
 pub mod tokens;
