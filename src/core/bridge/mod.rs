@@ -29,5 +29,6 @@
 
 pub mod approvals;
 pub mod origin;
+pub mod pairing;
 pub mod store;
 pub mod tokens;
