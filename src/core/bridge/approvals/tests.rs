@@ -196,9 +196,9 @@ fn a_damaged_file_is_an_error_naming_it() {
         assert!(message.contains("each site asks again"), "{message}");
         assert!(store.lookup(&origin("https://example.com"), NOW).is_err());
     }
-    let twice = r#"{"version": 1, "approvals": [
-        {"origin": "https://example.com", "decision": "allow", "at": 1, "by_token": null, "expires": null},
-        {"origin": "https://example.com", "decision": "deny", "at": 2, "by_token": null, "expires": null}]}"#;
+    let one = r#"{"origin": "https://example.com", "decision": "allow", "at": 1,
+        "by_token": null, "expires": null}"#;
+    let twice = format!(r#"{{"version": 1, "approvals": [{one}, {one}]}}"#);
     std::fs::write(&path, twice).unwrap();
     assert!(
         ApprovalStore::load(&path)

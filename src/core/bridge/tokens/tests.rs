@@ -215,20 +215,39 @@ fn a_damaged_file_refuses_every_token_with_advice() {
     let err = TokenStore::load(&path).unwrap_err().to_string();
     assert!(err.contains("unknown field `scopes`"), "{err}");
 
-    let bad_records = [
-        r#"{"id": "zz", "hash": "HASH", "browser": "b", "fingerprint": "f", "created": 1, "last_used": null, "expires": 2}"#,
-        r#"{"id": "0011223344556677", "hash": "00", "browser": "b", "fingerprint": "f", "created": 1, "last_used": null, "expires": 2}"#,
-        r#"{"id": "0011223344556677", "hash": "HASH", "browser": "b\u0007", "fingerprint": "f", "created": 1, "last_used": null, "expires": 2}"#,
-        r#"{"id": "0011223344556677", "hash": "HASH", "browser": "b", "fingerprint": "f g", "created": 1, "last_used": null, "expires": 2}"#,
+    let good = serde_json::json!({
+        "id": "0011223344556677", "hash": "ab".repeat(32), "browser": "b", "fingerprint": "f",
+        "created": 1, "last_used": null, "expires": 2
+    });
+    let file = |record: &serde_json::Value| {
+        serde_json::json!({"version": 1, "tokens": [record]}).to_string()
+    };
+    std::fs::write(&path, file(&good)).unwrap();
+    assert_eq!(TokenStore::load(&path).unwrap().list().len(), 1);
+    let edits = [
+        ("id", serde_json::json!("zz")),
+        ("id", serde_json::json!("0011223344556677AA")),
+        ("hash", serde_json::json!("00")),
+        ("hash", serde_json::json!("AB".repeat(32))),
+        ("browser", serde_json::json!("b\u{7}")),
+        ("fingerprint", serde_json::json!("f g")),
     ];
-    let hash = "ab".repeat(32);
-    for record in bad_records {
-        let record = record.replace("HASH", &hash);
-        std::fs::write(&path, format!(r#"{{"version": 1, "tokens": [{record}]}}"#)).unwrap();
+    for (field, value) in edits {
+        let mut record = good.clone();
+        record[field] = value;
+        std::fs::write(&path, file(&record)).unwrap();
         let err = TokenStore::load(&path).unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt { .. }), "{record}: {err}");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{field}: {err}");
         assert!(err.to_string().contains("token 1"), "{err}");
     }
+    let twice = serde_json::json!({"version": 1, "tokens": [good, good]}).to_string();
+    std::fs::write(&path, twice).unwrap();
+    assert!(
+        TokenStore::load(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("repeats")
+    );
 }
 
 #[test]
