@@ -35,6 +35,14 @@ pub const SECURITY_AUDIT_RESULT: &str = "SECURITY_AUDIT_RESULT";
 pub const BROWSER_BRIDGE_TOKEN_ISSUED: &str = "BROWSER_BRIDGE_TOKEN_ISSUED";
 /// A browser bridge token was revoked.
 pub const BROWSER_BRIDGE_TOKEN_REVOKED: &str = "BROWSER_BRIDGE_TOKEN_REVOKED";
+/// A browser bridge pairing window was opened (its expiry follows).
+pub const BROWSER_BRIDGE_PAIRING_OPENED: &str = "BROWSER_BRIDGE_PAIRING_OPENED";
+/// A pairing code was accepted and the window used up.
+pub const BROWSER_BRIDGE_PAIRING_ACCEPTED: &str = "BROWSER_BRIDGE_PAIRING_ACCEPTED";
+/// A pairing code was refused (the reason follows; never the code).
+pub const BROWSER_BRIDGE_PAIRING_FAILED: &str = "BROWSER_BRIDGE_PAIRING_FAILED";
+/// A pairing window was closed, by hand or after too many wrong codes.
+pub const BROWSER_BRIDGE_PAIRING_CLOSED: &str = "BROWSER_BRIDGE_PAIRING_CLOSED";
 /// A bridge request was approved.
 pub const APPROVAL_GRANTED: &str = "APPROVAL_GRANTED";
 /// A bridge request was denied.

@@ -99,6 +99,10 @@ const RULES: &[(&str, Rule)] = &[
         "browser_bridge.pairing_window_seconds",
         Rule::Int { min: 10, max: 600 },
     ),
+    (
+        "browser_bridge.approval_ttl_days",
+        Rule::Int { min: 0, max: 3650 },
+    ),
     ("audit.max_age_days", Rule::Int { min: 1, max: 3650 }),
     ("breach.enabled", Rule::Bool),
     ("breach.api_url", Rule::BreachUrl),
@@ -132,7 +136,8 @@ pub fn defaults() -> Value {
             "host": "127.0.0.1",
             "port": 43110,
             "token_ttl_hours": 24,
-            "pairing_window_seconds": 120
+            "pairing_window_seconds": 120,
+            "approval_ttl_days": 90
         },
         "audit": { "max_age_days": 365 },
         "backup": {
@@ -336,6 +341,12 @@ impl Settings {
             interval_hours: u32::try_from(self.int("backup.interval_hours")).unwrap_or(24),
             retention: self.backup_retention(),
         }
+    }
+
+    /// `browser_bridge.approval_ttl_days`: how long a remembered bridge
+    /// approval lasts, in days; 0 keeps it until it is forgotten.
+    pub fn bridge_approval_ttl_days(&self) -> u32 {
+        u32::try_from(self.int("browser_bridge.approval_ttl_days")).unwrap_or(90)
     }
 
     /// `audit.max_age_days`.
@@ -695,6 +706,22 @@ mod tests {
         assert_eq!(s.get("security.lock_on_minimize").unwrap(), &json!(false));
         s.set("key_management.mode", "password-derived").unwrap();
         assert_eq!(s.key_mode(), "password-derived");
+    }
+
+    #[test]
+    fn bridge_approvals_last_90_days_unless_set_from_0_to_3650() {
+        let mut s = Settings::default();
+        assert_eq!(s.bridge_approval_ttl_days(), 90);
+        s.set("browser_bridge.approval_ttl_days", "0").unwrap();
+        assert_eq!(s.bridge_approval_ttl_days(), 0);
+        s.set("browser_bridge.approval_ttl_days", "3650").unwrap();
+        for bad in ["-1", "3651", "\"x\"", "1.5"] {
+            assert!(
+                s.set("browser_bridge.approval_ttl_days", bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(s.bridge_approval_ttl_days(), 3650);
     }
 
     #[test]
