@@ -6,6 +6,7 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
+use crate::core::bridge::origin::PageOrigin;
 use crate::core::secret::SecretString;
 
 /// One login handed to the extension.
@@ -33,8 +34,8 @@ impl std::fmt::Debug for Credential {
 
 /// A login the extension asks to save.
 pub struct StoreItem {
-    /// The page origin (canonical).
-    pub origin: String,
+    /// The page the login belongs to.
+    pub page: PageOrigin,
     /// A title; the host when absent.
     pub title: Option<String>,
     /// The username.
@@ -51,7 +52,7 @@ pub struct StoreItem {
 impl std::fmt::Debug for StoreItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreItem")
-            .field("origin", &self.origin)
+            .field("origin", &self.page.as_str())
             .field("update", &self.update)
             .finish_non_exhaustive()
     }
@@ -102,15 +103,15 @@ pub enum VaultReply<T> {
 pub enum VaultCall {
     /// How many live entries match an origin.
     Count {
-        /// The canonical page origin.
-        origin: String,
+        /// The page.
+        origin: PageOrigin,
         /// Where the answer goes.
         reply: SyncSender<VaultReply<usize>>,
     },
     /// The matching entries, exact host matches first.
     Query {
-        /// The canonical page origin.
-        origin: String,
+        /// The page.
+        origin: PageOrigin,
         /// Where the answer goes.
         reply: SyncSender<VaultReply<Vec<Credential>>>,
     },

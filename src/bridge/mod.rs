@@ -13,9 +13,11 @@
 //! This module lives outside `src/core/` because it names an HTTP crate.
 
 pub mod api;
+pub mod endpoints;
 pub mod guard;
 pub mod limit;
 pub mod link;
+pub mod owner;
 pub mod server;
 
 use std::net::{IpAddr, SocketAddr};

@@ -102,6 +102,10 @@ pub enum Command {
     /// Manage the breach-check cache.
     #[command(subcommand)]
     Breach(BreachCommand),
+    /// The Browser Bridge: serve it without a window, pair browsers,
+    /// review tokens and approvals.
+    #[command(subcommand)]
+    Bridge(BridgeCommand),
     /// Write a signed, checksummed backup archive of the vault.
     Backup(BackupArgs),
     /// Check a backup archive: checksum, signatures, decryption, paths, sizes, manifest,
@@ -504,6 +508,69 @@ pub struct VerifyBackupArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `bridge` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BridgeCommand {
+    /// Unlock the vault and serve the bridge until stopped (for headless
+    /// machines). Approval prompts are asked on the terminal, or read one
+    /// line each from standard input after the master password
+    /// (once, remember, deny, never).
+    Serve {
+        /// Listen on PORT instead of browser_bridge.port (0: any free port,
+        /// printed on the first line).
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+        /// Deny every origin without a remembered decision instead of asking.
+        #[arg(long)]
+        deny_unremembered: bool,
+    },
+    /// Open a pairing window and print its 6-digit code.
+    Pair {
+        /// Print the code as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List paired browsers' tokens (never the tokens themselves).
+    Tokens {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one token, or every token.
+    Revoke {
+        /// The token's id (from `bridge tokens`).
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Revoke every token.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// List remembered approvals, or approve an origin ahead of time.
+    Approvals {
+        /// `allow ORIGIN`.
+        #[command(subcommand)]
+        action: Option<ApprovalsAction>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the remembered decision for an origin.
+    Forget {
+        /// The page origin (`https://example.com`).
+        origin: String,
+    },
+}
+
+/// `bridge approvals` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsAction {
+    /// Remember an approval for ORIGIN before any request.
+    Allow {
+        /// The page origin (`https://example.com`).
+        origin: String,
+    },
 }
 
 /// `breach` subcommands.

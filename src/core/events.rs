@@ -43,6 +43,8 @@ pub const BROWSER_BRIDGE_PAIRING_ACCEPTED: &str = "BROWSER_BRIDGE_PAIRING_ACCEPT
 pub const BROWSER_BRIDGE_PAIRING_FAILED: &str = "BROWSER_BRIDGE_PAIRING_FAILED";
 /// A pairing window was closed, by hand or after too many wrong codes.
 pub const BROWSER_BRIDGE_PAIRING_CLOSED: &str = "BROWSER_BRIDGE_PAIRING_CLOSED";
+/// The browser extension reported an event of its own (logged only).
+pub const BROWSER_EXTENSION_REPORT: &str = "BROWSER_EXTENSION_REPORT";
 /// A bridge request was approved.
 pub const APPROVAL_GRANTED: &str = "APPROVAL_GRANTED";
 /// A bridge request was denied.

@@ -349,6 +349,35 @@ impl Settings {
         u32::try_from(self.int("browser_bridge.approval_ttl_days")).unwrap_or(90)
     }
 
+    /// `browser_bridge.enabled`.
+    pub fn bridge_enabled(&self) -> bool {
+        self.bool("browser_bridge.enabled")
+    }
+
+    /// `browser_bridge.host` as an address (`localhost` is 127.0.0.1).
+    pub fn bridge_host(&self) -> std::net::IpAddr {
+        let text = pointer(&self.effective, "browser_bridge.host").and_then(Value::as_str);
+        match text {
+            Some("::1") => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            _ => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        }
+    }
+
+    /// `browser_bridge.port`.
+    pub fn bridge_port(&self) -> u16 {
+        u16::try_from(self.int("browser_bridge.port")).unwrap_or(43110)
+    }
+
+    /// `browser_bridge.token_ttl_hours`.
+    pub fn bridge_token_ttl_hours(&self) -> u32 {
+        u32::try_from(self.int("browser_bridge.token_ttl_hours")).unwrap_or(24)
+    }
+
+    /// `browser_bridge.pairing_window_seconds`.
+    pub fn bridge_pairing_window_seconds(&self) -> u32 {
+        u32::try_from(self.int("browser_bridge.pairing_window_seconds")).unwrap_or(120)
+    }
+
     /// `audit.max_age_days`.
     pub fn audit_max_age_days(&self) -> u32 {
         u32::try_from(self.int("audit.max_age_days")).unwrap_or(365)
