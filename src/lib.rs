@@ -17,6 +17,7 @@
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod breach;
+pub mod bridge;
 pub mod cli;
 pub mod core;
 pub mod ui;

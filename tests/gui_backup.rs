@@ -483,3 +483,62 @@ fn a_vault_with_a_key_file_restores_with_the_key_file_it_was_unlocked_with() {
     click_and_settle(&mut h, "Replace the current vault");
     h.get_by_label_contains("Backup restored: 0 entries.");
 }
+
+#[test]
+fn an_encrypted_backup_is_restored_with_its_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_with(dir.path(), &["Alpha"], MANUAL_ONLY);
+    // An encrypted backup of the one-entry vault, made beside the window.
+    let archive = {
+        let paths = Paths::portable(dir.path());
+        let credentials = Credentials {
+            password: MASTER.into(),
+            key_file: None,
+        };
+        let vault = Vault::unlock(&paths, &credentials, None, Default::default()).unwrap();
+        let options = spm::core::backup::BackupOptions {
+            encryption: Some(spm::core::backup::Encryption::new(
+                "backup passphrase 7".into(),
+            )),
+            ..Default::default()
+        };
+        spm::core::backup::create(&vault, &dir.path().join("backups"), &options)
+            .unwrap()
+            .path
+    };
+    let mut h = opened(dir.path());
+    click(&mut h, "New entry");
+    h.get_by_role_and_label(Role::TextInput, "Title").focus();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "Title")
+        .type_text("Later");
+    h.run();
+    click(&mut h, "Save");
+
+    backup_tab(&mut h);
+    on_listed(&mut h, &archive, "Restore…");
+    type_into(&mut h, "Master password of the backup", MASTER);
+    // Without the passphrase the check cannot start; a wrong one is named.
+    type_into(
+        &mut h,
+        "Backup passphrase (the archive is encrypted)",
+        "wrong passphrase",
+    );
+    click_and_settle(&mut h, "Check the backup");
+    h.get_by_label_contains("decryption: FAILED");
+    assert!(h.query_by_label("Replace the current vault").is_none());
+    click(&mut h, "Close");
+
+    on_listed(&mut h, &archive, "Restore…");
+    type_into(&mut h, "Master password of the backup", MASTER);
+    type_into(
+        &mut h,
+        "Backup passphrase (the archive is encrypted)",
+        "backup passphrase 7",
+    );
+    click_and_settle(&mut h, "Check the backup");
+    h.get_by_label_contains("decryption: passed");
+    click_and_settle(&mut h, "Replace the current vault");
+    unlock(&mut h, MASTER);
+    assert_eq!(titles(&h), ["Alpha"]);
+}

@@ -433,3 +433,65 @@ fn sigkill_at_random_moments_of_a_restore_leaves_the_old_or_the_new_vault() {
          switched {switched} times"
     );
 }
+
+#[test]
+fn an_encrypted_backup_restores_with_its_passphrase_and_is_refused_without_it() {
+    let v = TestVault::new();
+    v.add(&["--title", "Secret"], "pw-secret");
+    let out = tempfile::tempdir().unwrap();
+    let run = v
+        .run_unlocked(
+            &[
+                "backup",
+                "--encrypt",
+                "-o",
+                out.path().to_str().unwrap(),
+                "--json",
+            ],
+            &["backup passphrase 9"],
+        )
+        .ok();
+    let archive = PathBuf::from(run.json()["path"].as_str().unwrap());
+    assert!(
+        archive.to_string_lossy().ends_with(".zip.enc"),
+        "{archive:?}"
+    );
+    let clean = tempfile::tempdir().unwrap();
+    let drill = clean.path().join("drill");
+    let drill_arg = drill.to_str().unwrap();
+    let args = [
+        "restore",
+        archive.to_str().unwrap(),
+        "--target-dir",
+        drill_arg,
+    ];
+
+    let wrong = run_in(
+        clean.path(),
+        &args,
+        &format!("wrong passphrase\n{MASTER}\n"),
+    )
+    .expect_code(1);
+    assert!(
+        wrong.stdout.contains("FAILED   decryption"),
+        "{}",
+        wrong.stdout
+    );
+    assert!(!drill.join("auth.json").exists());
+
+    let run = run_in(
+        clean.path(),
+        &args,
+        &format!("backup passphrase 9\n{MASTER}\n"),
+    )
+    .ok();
+    assert!(run.stdout.contains("passed   decryption"), "{}", run.stdout);
+    assert!(run.stdout.contains("Restored 1 entry"), "{}", run.stdout);
+    assert_eq!(titles(&drill), ["Secret"]);
+    // The plain zip never stays anywhere in the target.
+    let plain: Vec<_> = all_files(&drill)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".zip"))
+        .collect();
+    assert!(plain.is_empty(), "{plain:?}");
+}

@@ -19,7 +19,10 @@ for without echo. When standard input is not a terminal, each secret the
 command needs is one line of it, in order: the master password first, then
 (for add and edit) the entry's password, then the TOTP URI when --totp is
 given as -, then each --hidden-field value; for import and merge, the
-file's password; for export, the export passphrase.";
+file's password; for export, the export passphrase; for backup --encrypt,
+the new backup passphrase; for verify-backup of an encrypted (.zip.enc)
+archive, the backup passphrase (the only line, as it needs no master
+password).";
 
 /// Secure Password Manager: an encrypted, local-first password vault.
 #[derive(Debug, Parser)]
@@ -99,9 +102,14 @@ pub enum Command {
     /// Manage the breach-check cache.
     #[command(subcommand)]
     Breach(BreachCommand),
+    /// The Browser Bridge: serve it without a window, pair browsers,
+    /// review tokens and approvals.
+    #[command(subcommand)]
+    Bridge(BridgeCommand),
     /// Write a signed, checksummed backup archive of the vault.
     Backup(BackupArgs),
-    /// Check a backup archive: checksum, signature, paths, sizes, manifest, database.
+    /// Check a backup archive: checksum, signatures, decryption, paths, sizes, manifest,
+    /// database.
     VerifyBackup(VerifyBackupArgs),
     /// Open the window (what running without a command does).
     Gui,
@@ -448,6 +456,10 @@ pub struct BackupArgs {
     /// Include breach_cache.json.
     #[arg(long)]
     pub include_breach_cache: bool,
+    /// Encrypt the archive under a backup passphrase (asked for after the
+    /// master password) into backup_….zip.enc.
+    #[arg(long)]
+    pub encrypt: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -482,7 +494,8 @@ pub enum BackupAction {
 /// `verify-backup` flags.
 #[derive(Debug, Args)]
 pub struct VerifyBackupArgs {
-    /// The backup archive (`backup_….zip`).
+    /// The backup archive (`backup_….zip`, or `backup_….zip.enc`, which asks
+    /// for its backup passphrase).
     pub file: PathBuf,
     /// The signing key to check against (default: this vault's
     /// backup_signing.pub).
@@ -495,6 +508,69 @@ pub struct VerifyBackupArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `bridge` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BridgeCommand {
+    /// Unlock the vault and serve the bridge until stopped (for headless
+    /// machines). Approval prompts are asked on the terminal, or read one
+    /// line each from standard input after the master password
+    /// (once, remember, deny, never).
+    Serve {
+        /// Listen on PORT instead of browser_bridge.port (0: any free port,
+        /// printed on the first line).
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+        /// Deny every origin without a remembered decision instead of asking.
+        #[arg(long)]
+        deny_unremembered: bool,
+    },
+    /// Open a pairing window and print its 6-digit code.
+    Pair {
+        /// Print the code as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List paired browsers' tokens (never the tokens themselves).
+    Tokens {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one token, or every token.
+    Revoke {
+        /// The token's id (from `bridge tokens`).
+        #[arg(required_unless_present = "all")]
+        id: Option<String>,
+        /// Revoke every token.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// List remembered approvals, or approve an origin ahead of time.
+    Approvals {
+        /// `allow ORIGIN`.
+        #[command(subcommand)]
+        action: Option<ApprovalsAction>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the remembered decision for an origin.
+    Forget {
+        /// The page origin (`https://example.com`).
+        origin: String,
+    },
+}
+
+/// `bridge approvals` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsAction {
+    /// Remember an approval for ORIGIN before any request.
+    Allow {
+        /// The page origin (`https://example.com`).
+        origin: String,
+    },
 }
 
 /// `breach` subcommands.

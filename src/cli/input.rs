@@ -5,6 +5,7 @@ use std::io::{self, BufRead, IsTerminal, Read, Write};
 use anyhow::{Context, bail};
 use zeroize::Zeroize;
 
+use crate::cli::UsageError;
 use crate::core::secret::SecretString;
 
 /// Longest secret line accepted from standard input (64 KiB).
@@ -66,6 +67,28 @@ impl SecretInput {
             let again = self.secret("Repeat the master password", "repeated master password")?;
             if !first.ct_eq(&again) {
                 bail!("the two master passwords differ; nothing was created");
+            }
+        }
+        Ok(first)
+    }
+
+    /// Reads a new backup passphrase (for `backup --encrypt`): twice on a
+    /// terminal, once from a pipe (the line after the master password).
+    /// An empty passphrase is refused.
+    pub fn new_backup_passphrase(&mut self) -> anyhow::Result<SecretString> {
+        let what = "backup passphrase";
+        let first = self.secret("New backup passphrase", what)?;
+        if first.is_empty() {
+            bail!(UsageError(
+                "the backup passphrase cannot be empty; nothing was written".to_owned()
+            ));
+        }
+        if self.interactive {
+            let again = self.secret("Repeat the backup passphrase", what)?;
+            if !first.ct_eq(&again) {
+                bail!(UsageError(
+                    "the two backup passphrases differ; nothing was written".to_owned()
+                ));
             }
         }
         Ok(first)

@@ -20,6 +20,9 @@ pub const LOGIN_LOCKED_OUT: &str = "LOGIN_LOCKED_OUT";
 pub const BACKUP_COMPLETE: &str = "BACKUP_COMPLETE";
 /// A backup failed.
 pub const BACKUP_FAILED: &str = "BACKUP_FAILED";
+/// A backup was written, but an optional part of it (the GPG signature)
+/// was not; the message says why and what to do.
+pub const BACKUP_WARNING: &str = "BACKUP_WARNING";
 /// A backup was restored (or an interrupted restore finished).
 pub const RESTORE_COMPLETE: &str = "RESTORE_COMPLETE";
 /// A restore was refused or failed.
@@ -32,6 +35,16 @@ pub const SECURITY_AUDIT_RESULT: &str = "SECURITY_AUDIT_RESULT";
 pub const BROWSER_BRIDGE_TOKEN_ISSUED: &str = "BROWSER_BRIDGE_TOKEN_ISSUED";
 /// A browser bridge token was revoked.
 pub const BROWSER_BRIDGE_TOKEN_REVOKED: &str = "BROWSER_BRIDGE_TOKEN_REVOKED";
+/// A browser bridge pairing window was opened (its expiry follows).
+pub const BROWSER_BRIDGE_PAIRING_OPENED: &str = "BROWSER_BRIDGE_PAIRING_OPENED";
+/// A pairing code was accepted and the window used up.
+pub const BROWSER_BRIDGE_PAIRING_ACCEPTED: &str = "BROWSER_BRIDGE_PAIRING_ACCEPTED";
+/// A pairing code was refused (the reason follows; never the code).
+pub const BROWSER_BRIDGE_PAIRING_FAILED: &str = "BROWSER_BRIDGE_PAIRING_FAILED";
+/// A pairing window was closed, by hand or after too many wrong codes.
+pub const BROWSER_BRIDGE_PAIRING_CLOSED: &str = "BROWSER_BRIDGE_PAIRING_CLOSED";
+/// The browser extension reported an event of its own (logged only).
+pub const BROWSER_EXTENSION_REPORT: &str = "BROWSER_EXTENSION_REPORT";
 /// A bridge request was approved.
 pub const APPROVAL_GRANTED: &str = "APPROVAL_GRANTED";
 /// A bridge request was denied.

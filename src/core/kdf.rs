@@ -288,6 +288,47 @@ pub fn derive(
     })
 }
 
+/// Most Argon2id work a file may ask for before its passphrase is tried:
+/// memory times passes, in bytes (64 passes over 1 GiB, as for KDBX files).
+/// Each limit of [`KdfParams::validate`] alone still allows 4 GiB times 100
+/// passes, minutes of work demanded by a file nobody has checked yet.
+pub const MAX_FILE_KDF_WORK_BYTES: u64 = 64 << 30;
+
+/// Refuses parameters read from a file (an export, an encrypted backup)
+/// that ask for more work than [`MAX_FILE_KDF_WORK_BYTES`].
+pub fn check_file_work(params: &KdfParams) -> Result<(), KdfError> {
+    let work = u64::from(params.m_cost_kib) * 1024 * u64::from(params.t_cost);
+    if work > MAX_FILE_KDF_WORK_BYTES {
+        return Err(KdfError::Params(format!(
+            "{} passes over {} MiB is more work than any file of this program asks for",
+            params.t_cost,
+            params.m_cost_kib / 1024
+        )));
+    }
+    Ok(())
+}
+
+/// Runs Argon2id once over the NFC form of a file passphrase (an export's or
+/// an encrypted backup's, never the master password) and returns the 32-byte
+/// output, for the caller to split with [`crypto::hkdf_subkey`].
+pub fn stretch_passphrase(
+    passphrase: &SecretString,
+    salt: &[u8],
+    params: &KdfParams,
+) -> Result<Key256, KdfError> {
+    params.validate()?;
+    check_memory(params)?;
+    let normalized = normalize_password(passphrase);
+    let argon_params = Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
+        .map_err(|e| KdfError::Argon2(e.to_string()))?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params);
+    let mut output = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(normalized.expose().as_bytes(), salt, &mut output[..])
+        .map_err(|e| KdfError::Argon2(e.to_string()))?;
+    Ok(Key256::from_bytes(*output))
+}
+
 /// Shortest key file accepted when a vault is created.
 pub const MIN_KEY_FILE_BYTES: usize = 32;
 

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod bridge;
 pub mod crypto;
 pub mod doctor;
 pub mod entries;

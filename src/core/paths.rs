@@ -147,6 +147,10 @@ impl Paths {
     pub fn approval_store(&self) -> PathBuf {
         self.data_dir.join("approval_store.json")
     }
+    /// The open browser bridge pairing window, if any.
+    pub fn bridge_pairing(&self) -> PathBuf {
+        self.data_dir.join("bridge_pairing.json")
+    }
     /// The log directory.
     pub fn log_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
@@ -228,6 +232,7 @@ impl Paths {
             self.totp_config(),
             self.bridge_tokens(),
             self.approval_store(),
+            self.bridge_pairing(),
             self.settings(),
             self.breach_cache(),
             self.lock_file(),

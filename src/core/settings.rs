@@ -51,6 +51,8 @@ enum Rule {
     OptionalPath,
     /// An absolute directory path, or empty for the default.
     OptionalDir,
+    /// A GPG key id, fingerprint or e-mail address, or empty for none.
+    GpgKeyId,
 }
 
 /// Every known leaf setting and the values it accepts.
@@ -99,6 +101,10 @@ const RULES: &[(&str, Rule)] = &[
         "browser_bridge.pairing_window_seconds",
         Rule::Int { min: 10, max: 600 },
     ),
+    (
+        "browser_bridge.approval_ttl_days",
+        Rule::Int { min: 0, max: 3650 },
+    ),
     ("audit.max_age_days", Rule::Int { min: 1, max: 3650 }),
     ("breach.enabled", Rule::Bool),
     ("breach.api_url", Rule::BreachUrl),
@@ -112,6 +118,7 @@ const RULES: &[(&str, Rule)] = &[
     ("backup.keep_daily", Rule::Int { min: 1, max: 366 }),
     ("backup.keep_weekly", Rule::Int { min: 0, max: 520 }),
     ("backup.keep_monthly", Rule::Int { min: 0, max: 1200 }),
+    ("backup.gpg_key_id", Rule::GpgKeyId),
 ];
 
 /// The built-in defaults.
@@ -132,7 +139,8 @@ pub fn defaults() -> Value {
             "host": "127.0.0.1",
             "port": 43110,
             "token_ttl_hours": 24,
-            "pairing_window_seconds": 120
+            "pairing_window_seconds": 120,
+            "approval_ttl_days": 90
         },
         "audit": { "max_age_days": 365 },
         "backup": {
@@ -141,7 +149,8 @@ pub fn defaults() -> Value {
             "dir": "",
             "keep_daily": 7,
             "keep_weekly": 4,
-            "keep_monthly": 12
+            "keep_monthly": 12,
+            "gpg_key_id": ""
         },
         "breach": {
             "enabled": true,
@@ -215,7 +224,7 @@ impl Settings {
 
     /// Changes one setting; `raw` is JSON (`true`, `30`) or plain text.
     pub fn set(&mut self, key: &str, raw: &str) -> Result<(), SettingsError> {
-        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::from(raw));
+        let mut value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::from(raw));
         let Some((_, rule)) = RULES.iter().find(|(k, _)| *k == key) else {
             return match pointer(&defaults(), key) {
                 Some(Value::Object(section)) => Err(SettingsError::Section {
@@ -229,6 +238,11 @@ impl Settings {
                 _ => Err(unknown(key)),
             };
         };
+        // A key id of digits alone (or digits and one E) parses as a JSON
+        // number, but is meant as text.
+        if matches!(rule, Rule::GpgKeyId) && !value.is_string() {
+            value = Value::from(raw);
+        }
         check(rule, &value).map_err(|expected| SettingsError::Invalid {
             key: key.to_owned(),
             value: value.to_string(),
@@ -315,6 +329,15 @@ impl Settings {
         }
     }
 
+    /// `backup.gpg_key_id`, when set: the GPG key that signs each backup.
+    pub fn backup_gpg_key_id(&self) -> Option<String> {
+        self.get("backup.gpg_key_id")
+            .ok()
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+    }
+
     /// `backup.auto`, `backup.interval_hours` and the retention rule.
     pub fn backup_auto(&self) -> crate::core::backup::auto::AutoPolicy {
         crate::core::backup::auto::AutoPolicy {
@@ -333,6 +356,41 @@ impl Settings {
             .and_then(Value::as_str)
             .filter(|dir| !dir.trim().is_empty())
             .map_or_else(|| paths.backups_dir(), PathBuf::from)
+    }
+
+    /// `browser_bridge.approval_ttl_days`: how long a remembered bridge
+    /// approval lasts, in days; 0 keeps it until it is forgotten.
+    pub fn bridge_approval_ttl_days(&self) -> u32 {
+        u32::try_from(self.int("browser_bridge.approval_ttl_days")).unwrap_or(90)
+    }
+
+    /// `browser_bridge.enabled`.
+    pub fn bridge_enabled(&self) -> bool {
+        self.bool("browser_bridge.enabled")
+    }
+
+    /// `browser_bridge.host` as an address (`localhost` is 127.0.0.1).
+    pub fn bridge_host(&self) -> std::net::IpAddr {
+        let text = pointer(&self.effective, "browser_bridge.host").and_then(Value::as_str);
+        match text {
+            Some("::1") => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            _ => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        }
+    }
+
+    /// `browser_bridge.port`.
+    pub fn bridge_port(&self) -> u16 {
+        u16::try_from(self.int("browser_bridge.port")).unwrap_or(43110)
+    }
+
+    /// `browser_bridge.token_ttl_hours`.
+    pub fn bridge_token_ttl_hours(&self) -> u32 {
+        u32::try_from(self.int("browser_bridge.token_ttl_hours")).unwrap_or(24)
+    }
+
+    /// `browser_bridge.pairing_window_seconds`.
+    pub fn bridge_pairing_window_seconds(&self) -> u32 {
+        u32::try_from(self.int("browser_bridge.pairing_window_seconds")).unwrap_or(120)
     }
 
     /// `audit.max_age_days`.
@@ -494,6 +552,14 @@ fn check(rule: &Rule, value: &Value) -> Result<(), String> {
         Rule::OptionalDir => match value.as_str() {
             Some(dir) if dir.is_empty() || Path::new(dir).is_absolute() => Ok(()),
             _ => Err("expected an absolute directory path, or \"\" for the default".into()),
+        },
+        Rule::GpgKeyId => match value.as_str() {
+            Some(id) if id.is_empty() || crate::core::backup::gpg::valid_key_id(id) => Ok(()),
+            _ => Err(
+                "expected a GPG key id, fingerprint or e-mail address (letters, digits and \
+                 @ . _ + - only, not starting with -), or \"\" for none"
+                    .into(),
+            ),
         },
         Rule::Kdf => {
             let params: KdfParams = serde_json::from_value(value.clone()).map_err(|_| {
@@ -706,6 +772,42 @@ mod tests {
         assert_eq!(s.backups_dir(&paths), paths.backups_dir());
         let (_dir, loaded) = load_text(r#"{"backup": {"dir": "relative/dir"}}"#);
         assert_eq!(loaded.settings.backups_dir(&paths), paths.backups_dir());
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    }
+
+    #[test]
+    fn bridge_approvals_last_90_days_unless_set_from_0_to_3650() {
+        let mut s = Settings::default();
+        assert_eq!(s.bridge_approval_ttl_days(), 90);
+        s.set("browser_bridge.approval_ttl_days", "0").unwrap();
+        assert_eq!(s.bridge_approval_ttl_days(), 0);
+        s.set("browser_bridge.approval_ttl_days", "3650").unwrap();
+        for bad in ["-1", "3651", "\"x\"", "1.5"] {
+            assert!(
+                s.set("browser_bridge.approval_ttl_days", bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(s.bridge_approval_ttl_days(), 3650);
+    }
+
+    #[test]
+    fn a_gpg_key_id_is_text_of_safe_characters() {
+        let mut s = Settings::default();
+        assert_eq!(s.backup_gpg_key_id(), None);
+        s.set("backup.gpg_key_id", "ABCDEF0123456789").unwrap();
+        assert_eq!(s.backup_gpg_key_id().as_deref(), Some("ABCDEF0123456789"));
+        // Digits alone stay text rather than becoming a number.
+        s.set("backup.gpg_key_id", "12345678").unwrap();
+        assert_eq!(s.backup_gpg_key_id().as_deref(), Some("12345678"));
+        s.set("backup.gpg_key_id", "me+backup@example.org").unwrap();
+        for bad in ["--homedir", "-x", "a b", "x;y", "\"$(id)\""] {
+            assert!(s.set("backup.gpg_key_id", bad).is_err(), "{bad}");
+        }
+        s.set("backup.gpg_key_id", "").unwrap();
+        assert_eq!(s.backup_gpg_key_id(), None);
+        let (_dir, loaded) = load_text(r#"{"backup": {"gpg_key_id": "--batch"}}"#);
+        assert_eq!(loaded.settings.backup_gpg_key_id(), None);
         assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     }
 }

@@ -34,6 +34,8 @@ pub struct RestoreState {
     /// The archive to restore.
     pub archive: PathBuf,
     password: String,
+    /// The backup passphrase of an encrypted (`.zip.enc`) archive.
+    passphrase: String,
     show: bool,
     /// The key file, when the backup needs one.
     pub key_file: String,
@@ -49,6 +51,7 @@ pub struct RestoreState {
 impl Drop for RestoreState {
     fn drop(&mut self) {
         self.password.zeroize();
+        self.passphrase.zeroize();
     }
 }
 
@@ -59,6 +62,7 @@ impl RestoreState {
         Self {
             archive,
             password: String::new(),
+            passphrase: String::new(),
             show: false,
             key_file: key_file
                 .map(|p| p.display().to_string())
@@ -79,6 +83,8 @@ pub enum RestoreAction {
         password: SecretString,
         /// Its key file, if it needs one.
         key_file: Option<PathBuf>,
+        /// The passphrase of an encrypted archive.
+        passphrase: Option<SecretString>,
     },
     /// Open the file picker for the key file.
     ChooseKeyFile,
@@ -156,6 +162,15 @@ fn ask_ui(ui: &mut Ui, state: &mut RestoreState) -> Option<RestoreAction> {
         state.focused_once = true;
     }
     let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let encrypted = crate::core::backup::is_encrypted(&state.archive);
+    if encrypted {
+        widgets::text_field(
+            ui,
+            "Backup passphrase (the archive is encrypted)",
+            &mut state.passphrase,
+            !state.show,
+        );
+    }
     ui.checkbox(&mut state.show, "Show password");
     if state.ask_key_file {
         ui.add_space(theme::GAP);
@@ -173,16 +188,19 @@ fn ask_ui(ui: &mut Ui, state: &mut RestoreState) -> Option<RestoreAction> {
         widgets::error_line(ui, error);
     }
     ui.add_space(theme::GAP);
-    let ready = !state.password.is_empty();
+    let ready = !state.password.is_empty() && (!encrypted || !state.passphrase.is_empty());
     ui.horizontal(|ui| {
         let check = widgets::primary_button(ui, "Check the backup", ready).clicked();
         if (check || entered) && ready {
             let key_file = Some(state.key_file.trim())
                 .filter(|k| state.ask_key_file && !k.is_empty())
                 .map(PathBuf::from);
+            let passphrase =
+                encrypted.then(|| SecretString::new(std::mem::take(&mut state.passphrase)));
             action = Some(RestoreAction::Check {
                 password: SecretString::new(std::mem::take(&mut state.password)),
                 key_file,
+                passphrase,
             });
             state.focused_once = false;
         }

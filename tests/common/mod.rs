@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -117,6 +118,16 @@ impl TestVault {
         run_in(self.path(), args, stdin)
     }
 
+    /// Runs like [`TestVault::run`] with extra environment variables for
+    /// the child process only (`GNUPGHOME`, `PATH`).
+    pub fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &OsStr)]) -> Run {
+        let mut cmd = command(self.path(), args);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        run_command(cmd, stdin)
+    }
+
     /// Runs with the master password as the first stdin line.
     pub fn run_unlocked(&self, args: &[&str], more_stdin: &[&str]) -> Run {
         let mut input = format!("{MASTER}\n");
@@ -201,7 +212,11 @@ pub fn other_first_char(text: &str) -> String {
 
 /// Runs the binary with `--data-dir dir`.
 pub fn run_in(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = command(dir, args)
+    run_command(command(dir, args), stdin)
+}
+
+fn run_command(mut cmd: Command, stdin: &str) -> Run {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

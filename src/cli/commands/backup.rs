@@ -5,11 +5,14 @@ use serde::Serialize;
 
 use crate::cli::args::{BackupAction, BackupArgs, RestoreArgs, VerifyBackupArgs};
 use crate::cli::context::{Access, Ctx};
-use crate::cli::output::{self, say};
-use crate::core::backup::restore::{self, RestoreError, Staged};
-use crate::core::backup::{self, BackupOptions, CheckStatus, VerifyReport, signing};
+use crate::cli::output::{self, note, say};
+use crate::core::backup::restore::{self, RestoreError, RestoreKeys, Staged};
+use crate::core::backup::{
+    self, BackupOptions, CheckStatus, Encryption, VerifyReport, retention, signing,
+};
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
+use crate::core::time;
 use crate::core::vault::{self, Credentials, VaultError};
 
 #[derive(Serialize)]
@@ -18,6 +21,9 @@ struct BackupJson<'a> {
     size: u64,
     entries: u64,
     key_fingerprint: &'a str,
+    encrypted: bool,
+    gpg_signature: Option<&'a std::path::Path>,
+    warnings: &'a [String],
 }
 
 /// `backup`.
@@ -31,38 +37,59 @@ pub fn backup(ctx: &mut Ctx, args: BackupArgs) -> anyhow::Result<()> {
         .output
         .unwrap_or_else(|| ctx.settings.backups_dir(&ctx.paths));
     let vault = ctx.unlock(Access::Read)?;
+    let encryption = if args.encrypt {
+        Some(Encryption::new(ctx.input.new_backup_passphrase()?))
+    } else {
+        None
+    };
     let options = BackupOptions {
         include_breach_cache: args.include_breach_cache,
         include_logs: args.include_logs,
+        encryption,
+        gpg_key_id: ctx.settings.backup_gpg_key_id(),
     };
     let info = backup::create(&vault, &out_dir, &options)?;
+    for warning in &info.warnings {
+        note!("warning: {}", output::printable(warning));
+    }
     if args.json {
         output::print_json(&BackupJson {
             path: &info.path,
             size: info.size,
             entries: info.manifest.entry_count,
             key_fingerprint: &info.key_fingerprint,
+            encrypted: info.encrypted,
+            gpg_signature: info.gpg_signature_path.as_deref(),
+            warnings: &info.warnings,
         });
         return Ok(());
     }
+    let shown = output::printable(&info.path.display().to_string());
     say!(
-        "Backup written: {} ({} bytes, {}).",
-        output::printable(&info.path.display().to_string()),
+        "Backup written: {shown} ({} bytes, {}{}).",
         info.size,
-        output::count(info.manifest.entry_count as usize, "entry", "entries")
+        output::count(info.manifest.entry_count as usize, "entry", "entries"),
+        if info.encrypted {
+            ", encrypted with the backup passphrase"
+        } else {
+            ""
+        }
     );
     say!(
-        "Checksum in {}.sha256, signature in {}.sig; signing key fingerprint {}.",
-        output::printable(&info.path.display().to_string()),
-        output::printable(&info.path.display().to_string()),
+        "Checksum in {shown}.sha256, signature in {shown}.sig; signing key fingerprint {}.",
         info.key_fingerprint
     );
+    if let Some(asc) = &info.gpg_signature_path {
+        say!(
+            "GPG signature in {}.",
+            output::printable(&asc.display().to_string())
+        );
+    }
     Ok(())
 }
 
 /// `backup prune`: needs no master password.
 fn prune(ctx: &Ctx, dir: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::Result<()> {
-    use crate::core::backup::retention;
     let dir = dir.unwrap_or_else(|| ctx.settings.backups_dir(&ctx.paths));
     let rule = ctx.settings.backup_retention();
     let (keep, delete) = retention::plan(&retention::list(&dir), rule);
@@ -92,23 +119,12 @@ fn prune(ctx: &Ctx, dir: Option<std::path::PathBuf>, dry_run: bool) -> anyhow::R
     Ok(())
 }
 
-/// `backup status`: needs no master password.
+/// `backup status`: needs no master password. An encrypted backup's
+/// contents are not checked (that needs its passphrase), only its checksum
+/// and signatures.
 fn status(ctx: &Ctx, dir: Option<std::path::PathBuf>, json: bool) -> anyhow::Result<()> {
     let dir = dir.unwrap_or_else(|| ctx.settings.backups_dir(&ctx.paths));
-    // Archive names carry their UTC time, so the greatest name is the newest.
-    let newest = std::fs::read_dir(&dir)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("backup_") && n.ends_with(".zip"))
-        })
-        .max();
-    let Some(newest) = newest else {
+    let Some(newest) = retention::list(&dir).pop() else {
         if json {
             output::print_json(&serde_json::json!({"dir": dir, "last_backup": null}));
         }
@@ -117,30 +133,37 @@ fn status(ctx: &Ctx, dir: Option<std::path::PathBuf>, json: bool) -> anyhow::Res
             dir.display()
         );
     };
-    let size = std::fs::metadata(&newest).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&newest.path)
+        .map(|m| m.len())
+        .unwrap_or(0);
     let key = ctx.paths.data_dir.join(signing::PUBLIC_KEY_FILE);
-    let report = backup::verify(&newest, key.exists().then_some(key.as_path()));
-    let created = report.manifest.as_ref().map(|m| m.created_at.clone());
+    let report = backup::verify(&newest.path, key.exists().then_some(key.as_path()));
+    // An encrypted archive's manifest is out of reach; its name has the time.
+    let created = report.manifest.as_ref().map_or_else(
+        || time::format_rfc3339(newest.at.and_utc().timestamp()),
+        |m| m.created_at.clone(),
+    );
+    let shown = output::printable(&newest.path.display().to_string());
     if json {
         output::print_json(&serde_json::json!({
             "dir": dir,
-            "last_backup": newest,
+            "last_backup": newest.path,
             "created_at": created,
             "size": size,
             "entries": report.manifest.as_ref().map(|m| m.entry_count),
+            "encrypted": report.encrypted,
             "verified": report.ok(),
         }));
     } else {
-        say!(
-            "Last backup: {} ({}, {size} bytes): {}.",
-            output::printable(&newest.display().to_string()),
-            created.as_deref().unwrap_or("time unknown"),
-            if report.ok() {
-                "verified"
-            } else {
-                "DOES NOT VERIFY"
-            }
-        );
+        let verdict = match (report.ok(), report.encrypted) {
+            (false, _) => "DOES NOT VERIFY".to_owned(),
+            (true, false) => "verified".to_owned(),
+            (true, true) => format!(
+                "encrypted; checksum and signature verified (check its contents with \
+                 `password-manager verify-backup {shown}` and the backup passphrase)"
+            ),
+        };
+        say!("Last backup: {shown} ({created}, {size} bytes): {verdict}.");
     }
     if !report.ok() {
         let failed: Vec<&str> = report.failures().map(|c| c.name).collect();
@@ -221,15 +244,25 @@ fn public_key_for(paths: &Paths, flag: Option<&std::path::Path>) -> Option<std::
 /// `verify-backup`: needs no master password unless `--unlock`.
 pub fn verify_backup(ctx: &mut Ctx, args: VerifyBackupArgs) -> anyhow::Result<()> {
     let key = public_key_for(&ctx.paths, args.public_key.as_deref());
-    let (report, unlock) = if args.unlock {
-        verify_and_unlock(ctx, &args, key.as_deref())?
+    // Asked before any check runs, so a prompt never interrupts the output.
+    let passphrase = if backup::is_encrypted(&args.file) {
+        Some(ctx.input.secret("Backup passphrase", "backup passphrase")?)
     } else {
-        (backup::verify(&args.file, key.as_deref()), None)
+        None
     };
+    let (report, unlock) = if args.unlock {
+        verify_and_unlock(ctx, &args, key.as_deref(), passphrase.as_ref())?
+    } else {
+        let report =
+            backup::verify_with_passphrase(&args.file, key.as_deref(), passphrase.as_ref());
+        (report, None)
+    };
+    drop(passphrase);
     let json = args.json.then(|| {
         serde_json::json!({
             "file": args.file,
             "ok": report.ok() && unlock.as_ref().is_none_or(|u| u.0 == CheckStatus::Passed),
+            "encrypted": report.encrypted,
             "key_fingerprint": report.key_fingerprint,
         })
     });
@@ -260,8 +293,9 @@ fn verify_and_unlock(
     ctx: &mut Ctx,
     args: &VerifyBackupArgs,
     key: Option<&std::path::Path>,
+    passphrase: Option<&crate::core::secret::SecretString>,
 ) -> anyhow::Result<(VerifyReport, Option<(CheckStatus, String)>)> {
-    let report = backup::verify(&args.file, key);
+    let report = backup::verify_with_passphrase(&args.file, key, passphrase);
     if !report.ok() {
         let why = "the archive failed verification".to_owned();
         return Ok((report, Some((CheckStatus::Skipped, why))));
@@ -274,7 +308,11 @@ fn verify_and_unlock(
         key_file: ctx.key_file.clone(),
     };
     let target = Paths::portable(scratch.path());
-    match restore::stage_in(&args.file, key, &credentials, &target, scratch.path()) {
+    let keys = RestoreKeys {
+        credentials: &credentials,
+        passphrase,
+    };
+    match restore::stage_in(&args.file, key, &keys, &target, scratch.path()) {
         Ok(staged) => {
             let detail = format!(
                 "opened with the master password: {}, {}",
@@ -332,6 +370,12 @@ pub fn restore(ctx: &mut Ctx, args: RestoreArgs) -> anyhow::Result<()> {
     // Hold the vault from the start: nobody writes while the backup is
     // checked, and a busy vault fails before any password is asked.
     let lock = VaultLock::acquire(&target.lock_file()).map_err(VaultError::from)?;
+    // The passphrase opens the archive, the master password the vault in it.
+    let passphrase = if backup::is_encrypted(&file) {
+        Some(ctx.input.secret("Backup passphrase", "backup passphrase")?)
+    } else {
+        None
+    };
     let credentials = Credentials {
         password: ctx
             .input
@@ -339,7 +383,11 @@ pub fn restore(ctx: &mut Ctx, args: RestoreArgs) -> anyhow::Result<()> {
         key_file: ctx.key_file.clone(),
     };
     let key = public_key_for(&target, args.public_key.as_deref());
-    let staged = match restore::stage(&file, key.as_deref(), &credentials, &target) {
+    let keys = RestoreKeys {
+        credentials: &credentials,
+        passphrase: passphrase.as_ref(),
+    };
+    let staged = match restore::stage(&file, key.as_deref(), &keys, &target) {
         Ok(staged) => staged,
         Err(e) => {
             crate::event!(

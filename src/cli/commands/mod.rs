@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod backup;
+pub mod bridge;
 pub mod entries;
 pub mod entry_input;
 pub mod exchange;

@@ -14,6 +14,7 @@ use zip::write::{SimpleFileOptions, ZipWriter};
 use super::signing::{self, PUBLIC_KEY_FILE};
 use super::{BackupError, BackupInfo, BackupOptions, DB_NAME, MANIFEST_NAME, to_hex};
 use super::{MANIFEST_FORMAT, Manifest, ManifestFile};
+use super::{gpg, sealed};
 use crate::core::auth::AuthFile;
 use crate::core::events;
 use crate::core::fsio::{self, FileError};
@@ -23,11 +24,13 @@ use crate::core::vault::{BackupSource, Vault};
 use crate::event;
 
 /// Writes a backup of `vault` into `out_dir` (created owner-only if
-/// missing) and logs `BACKUP_COMPLETE` or `BACKUP_FAILED`.
+/// missing) and logs `BACKUP_COMPLETE` or `BACKUP_FAILED`, and
+/// `BACKUP_WARNING` for each warning.
 ///
 /// The archive appears under its final name only once it and both side
 /// files are complete; a failure leaves at most hidden temporary files,
-/// which are removed when possible.
+/// which are removed when possible. An encrypted backup's plain zip only
+/// ever exists inside the private staging directory.
 pub fn create(
     vault: &Vault,
     out_dir: &Path,
@@ -44,14 +47,24 @@ pub fn create_from(
 ) -> Result<BackupInfo, BackupError> {
     let result = write_backup(vault, out_dir, options);
     match &result {
-        Ok(info) => event!(
-            info,
-            events::BACKUP_COMPLETE,
-            "backup written to {}: {} bytes, {} entries",
-            info.path.display(),
-            info.size,
-            info.manifest.entry_count
-        ),
+        Ok(info) => {
+            event!(
+                info,
+                events::BACKUP_COMPLETE,
+                "backup written to {}: {} bytes, {} entries, {}",
+                info.path.display(),
+                info.size,
+                info.manifest.entry_count,
+                if info.encrypted {
+                    "encrypted with a backup passphrase"
+                } else {
+                    "not encrypted"
+                }
+            );
+            for warning in &info.warnings {
+                event!(warn, events::BACKUP_WARNING, "{warning}");
+            }
+        }
         Err(e) => event!(error, events::BACKUP_FAILED, "backup failed: {e}"),
     }
     result
@@ -63,10 +76,48 @@ fn write_backup(
     options: &BackupOptions,
 ) -> Result<BackupInfo, BackupError> {
     fsio::create_private_dir(out_dir)?;
-    let (now, target) = free_name(out_dir)?;
-    let (temp, manifest) = build_archive(vault, out_dir, options, &target.name, &now)?;
+    let (now, target) = free_name(out_dir, options.encryption.is_some())?;
+
+    // The snapshot (and an encrypted backup's plain zip) is staged next to
+    // the archive (same file system, so no small tmpfs fills up) in a
+    // private directory removed on drop.
+    let staging = tempfile::Builder::new()
+        .prefix(".backup-staging-")
+        .tempdir_in(out_dir)
+        .map_err(|e| FileError::io(out_dir, "create a staging directory in", e))?;
+    let archive = match &options.encryption {
+        None => build_archive(vault, staging.path(), out_dir, options, &target.name, &now)?,
+        Some(encryption) => {
+            let (zip, manifest) =
+                build_archive(vault, staging.path(), staging.path(), options, "zip", &now)?;
+            let sealed = hidden_temp(out_dir, &target.name)?;
+            sealed::seal_file(
+                zip.path(),
+                sealed.as_file(),
+                sealed.path(),
+                &encryption.passphrase,
+                &encryption.kdf,
+            )?;
+            (sealed, manifest)
+        }
+    };
+    let (temp, manifest) = archive;
+    drop(staging);
+
     let (digest, size) = signing::hash_file(temp.path())?;
     let (public_key_path, key_fingerprint) = publish(vault, &target, temp, &digest)?;
+    let mut warnings = Vec::new();
+    let gpg_signature_path =
+        options
+            .gpg_key_id
+            .as_deref()
+            .and_then(|key| match gpg::sign(&target.path, key) {
+                Ok(path) => Some(path),
+                Err(e) => {
+                    warnings.push(gpg_warning(&target.path, key, &e));
+                    None
+                }
+            });
     Ok(BackupInfo {
         path: target.path,
         sha256_path: target.sha256_path,
@@ -76,17 +127,40 @@ fn write_backup(
         sha256: to_hex(&digest),
         key_fingerprint,
         manifest,
+        encrypted: options.encryption.is_some(),
+        gpg_signature_path,
+        warnings,
     })
+}
+
+/// What to tell the user when the GPG signature could not be written.
+fn gpg_warning(archive: &Path, key: &str, error: &gpg::GpgError) -> String {
+    let name = archive.file_name().unwrap_or_default().to_string_lossy();
+    let advice = match error {
+        gpg::GpgError::NotInstalled => {
+            "install gnupg (the `gpg` program) to sign backups with GPG, or clear \
+             backup.gpg_key_id to stop trying"
+                .to_owned()
+        }
+        _ => format!(
+            "check that backup.gpg_key_id ({key}) names a secret key listed by \
+             `gpg --list-secret-keys` that can sign without a passphrase prompt"
+        ),
+    };
+    format!("{name} has no GPG signature: {error}; {advice}. The backup itself is complete")
 }
 
 /// The current time and names for it that are free. Archive names have
 /// one-second resolution; a backup taken in the same second as another
 /// (an automatic one, say) waits for the next second rather than fail.
-fn free_name(out_dir: &Path) -> Result<(chrono::DateTime<chrono::Utc>, Target), BackupError> {
+fn free_name(
+    out_dir: &Path,
+    encrypted: bool,
+) -> Result<(chrono::DateTime<chrono::Utc>, Target), BackupError> {
     let mut tries = 0;
     loop {
         let now = chrono::Utc::now();
-        match Target::new(out_dir, &now) {
+        match Target::new(out_dir, &now, encrypted) {
             Err(BackupError::Exists { .. }) if tries < 2 => {
                 tries += 1;
                 let into_second = u64::from(now.timestamp_subsec_millis());
@@ -109,8 +183,13 @@ struct Target {
 
 impl Target {
     /// Names for a backup taken at `now`; none of them may exist yet.
-    fn new(out_dir: &Path, now: &chrono::DateTime<chrono::Utc>) -> Result<Self, BackupError> {
-        let name = format!("backup_{}.zip", now.format("%Y%m%d_%H%M%S"));
+    fn new(
+        out_dir: &Path,
+        now: &chrono::DateTime<chrono::Utc>,
+        encrypted: bool,
+    ) -> Result<Self, BackupError> {
+        let extension = if encrypted { sealed::EXTENSION } else { "" };
+        let name = format!("backup_{}.zip{extension}", now.format("%Y%m%d_%H%M%S"));
         let path = out_dir.join(&name);
         let target = Self {
             sha256_path: sibling(&path, ".sha256"),
@@ -118,7 +197,13 @@ impl Target {
             path,
             name,
         };
-        for existing in [&target.path, &target.sha256_path, &target.signature_path] {
+        let asc = gpg::signature_path(&target.path);
+        for existing in [
+            &target.path,
+            &target.sha256_path,
+            &target.signature_path,
+            &asc,
+        ] {
             if std::fs::symlink_metadata(existing).is_ok() {
                 return Err(BackupError::Exists {
                     path: existing.clone(),
@@ -129,25 +214,29 @@ impl Target {
     }
 }
 
-/// Snapshots the database and writes the complete zip under a hidden
-/// temporary name in `out_dir`.
+/// A new hidden, owner-only temporary file in `dir`, named after `name`.
+fn hidden_temp(dir: &Path, name: &str) -> Result<NamedTempFile, FileError> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(fsio::FILE_MODE))
+        .tempfile_in(dir)
+        .map_err(|e| FileError::io(dir, "create a temporary archive in", e))
+}
+
+/// Snapshots the database into `staging` and writes the complete zip under
+/// a hidden temporary name in `zip_dir`.
 fn build_archive(
     vault: &BackupSource,
-    out_dir: &Path,
+    staging: &Path,
+    zip_dir: &Path,
     options: &BackupOptions,
     name: &str,
     now: &chrono::DateTime<chrono::Utc>,
 ) -> Result<(NamedTempFile, Manifest), BackupError> {
     let paths = vault.paths();
     let auth = read_auth(paths)?;
-
-    // The snapshot is staged next to the archive (same file system, so
-    // no small tmpfs fills up) in a private directory removed on drop.
-    let staging = tempfile::Builder::new()
-        .prefix(".backup-staging-")
-        .tempdir_in(out_dir)
-        .map_err(|e| FileError::io(out_dir, "create a staging directory in", e))?;
-    let snapshot = staging.path().join(DB_NAME);
+    let snapshot = staging.join(DB_NAME);
     vault.snapshot_to(&snapshot)?;
     let summary = store::summarize_file(&snapshot)?;
     let sources = collect_sources(paths, options, &auth, &snapshot)?;
@@ -162,12 +251,7 @@ fn build_archive(
         entry_count: summary.entry_rows,
         files: Vec::new(),
     };
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(fsio::FILE_MODE))
-        .tempfile_in(out_dir)
-        .map_err(|e| FileError::io(out_dir, "create a temporary archive in", e))?;
+    let temp = hidden_temp(zip_dir, name)?;
     write_zip(temp.as_file(), temp.path(), &sources, &mut manifest)?;
     Ok((temp, manifest))
 }

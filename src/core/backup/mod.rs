@@ -17,26 +17,42 @@
 //! with its size and SHA-256. Records in the database stay sealed: a backup
 //! is exactly as secret as the vault it came from.
 //!
+//! With `--encrypt` the finished zip is sealed under a backup passphrase
+//! into `backup_YYYYMMDD_HHMMSS.zip.enc` (see [`sealed`] for the layout); the
+//! plain zip exists only in a private staging directory while that runs.
+//! The side files then name and cover the encrypted file, so its checksum
+//! and signature can be checked without the passphrase. When the setting
+//! `backup.gpg_key_id` names a key, gpg adds `<archive>.asc` (see [`gpg`]).
+//!
 //! Verification ([`verify`]) never trusts the archive: it checks names,
 //! sizes (declared and actual), the manifest and the database, and only ever
-//! writes into a private temporary directory.
+//! writes into a private temporary directory; an encrypted archive is first
+//! decrypted into one.
 
 pub mod auto;
 mod create;
+pub mod gpg;
 mod inspect;
 mod manifest;
 pub mod restore;
 pub mod retention;
+pub mod sealed;
 pub mod signing;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use create::{create, create_from};
 pub use manifest::{MANIFEST_FORMAT, Manifest, ManifestFile};
-pub use verify::{CheckStatus, Limits, VerifyCheck, VerifyReport, checks, verify, verify_with};
+pub use sealed::{DecryptedArchive, SealedError, decrypt_to_temp};
+pub use verify::{
+    CheckStatus, Limits, VerifyCheck, VerifyReport, checks, verify, verify_archive, verify_with,
+    verify_with_passphrase,
+};
 
 use crate::core::fsio::FileError;
+use crate::core::kdf::KdfParams;
+use crate::core::secret::SecretString;
 use crate::core::store::StoreError;
 
 /// The name of the database snapshot inside an archive.
@@ -44,19 +60,53 @@ pub const DB_NAME: &str = "passwords.db";
 /// The name of the manifest inside an archive.
 pub const MANIFEST_NAME: &str = "manifest.json";
 
-/// What goes into a backup beyond the vault itself.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What goes into a backup beyond the vault itself, and how it is
+/// protected.
+#[derive(Debug, Clone, Default)]
 pub struct BackupOptions {
     /// Include `breach_cache.json` (cached breach-check answers).
     pub include_breach_cache: bool,
     /// Include the files of the log directory.
     pub include_logs: bool,
+    /// Encrypt the archive (`.zip.enc`) under a backup passphrase.
+    pub encryption: Option<Encryption>,
+    /// Also sign the archive with this GPG key (`.asc`), if gpg is there.
+    pub gpg_key_id: Option<String>,
+}
+
+/// The backup passphrase and the Argon2id settings to encrypt with.
+#[derive(Clone)]
+pub struct Encryption {
+    /// The passphrase (not the master password, unless the user chose so).
+    pub passphrase: SecretString,
+    /// Argon2id settings written into the archive's header.
+    pub kdf: KdfParams,
+}
+
+impl Encryption {
+    /// Encryption under `passphrase` with the default Argon2id settings
+    /// (64 MiB, 3 passes, 4 lanes, as for `.spmx` exports).
+    pub fn new(passphrase: SecretString) -> Self {
+        Self {
+            passphrase,
+            kdf: KdfParams::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Encryption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encryption")
+            .field("passphrase", &"..")
+            .field("kdf", &self.kdf)
+            .finish()
+    }
 }
 
 /// What a finished backup wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupInfo {
-    /// The archive.
+    /// The archive (`.zip`, or `.zip.enc` when encrypted).
     pub path: PathBuf,
     /// The `sha256sum` side file.
     pub sha256_path: PathBuf,
@@ -73,6 +123,13 @@ pub struct BackupInfo {
     pub key_fingerprint: String,
     /// The manifest stored in the archive.
     pub manifest: Manifest,
+    /// Whether the archive is encrypted under a backup passphrase.
+    pub encrypted: bool,
+    /// The GPG signature (`.asc`), when one was written.
+    pub gpg_signature_path: Option<PathBuf>,
+    /// Things that went wrong without spoiling the backup (no gpg, a GPG
+    /// key that could not sign), one sentence each, saying what to do.
+    pub warnings: Vec<String>,
 }
 
 /// A backup could not be written. Nothing that looks like a complete
@@ -118,6 +175,18 @@ pub enum BackupError {
     /// The database snapshot failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Encrypting the archive failed.
+    #[error(transparent)]
+    Sealed(#[from] SealedError),
+}
+
+/// Whether the archive at `path` is an encrypted backup: its name ends in
+/// `.enc`, or it begins with the encrypted format's magic bytes.
+pub fn is_encrypted(path: &Path) -> bool {
+    path.as_os_str()
+        .to_string_lossy()
+        .ends_with(sealed::EXTENSION)
+        || sealed::has_magic(path)
 }
 
 /// Lowercase hex of some bytes.
@@ -142,6 +211,17 @@ pub(crate) fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_print_no_passphrase() {
+        let options = BackupOptions {
+            encryption: Some(Encryption::new("hunter2-marker".into())),
+            ..BackupOptions::default()
+        };
+        let printed = format!("{options:?} {options:#?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("Encryption"), "{printed}");
+    }
 
     #[test]
     fn hex_round_trips_and_rejects_bad_text() {

@@ -32,14 +32,16 @@ impl Default for Retention {
 /// A backup archive found in a directory, with the time in its name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Found {
-    /// When it was made (UTC, from `backup_<YYYYMMDD_HHMMSS>.zip`).
+    /// When it was made (UTC, from `backup_<YYYYMMDD_HHMMSS>.zip[.enc]`).
     pub at: NaiveDateTime,
     /// The archive.
     pub path: PathBuf,
 }
 
-/// The time in a backup archive's file name, if it is one of ours.
+/// The time in a backup archive's file name (plain `.zip` or encrypted
+/// `.zip.enc`), if it is one of ours.
 pub fn time_of(name: &str) -> Option<NaiveDateTime> {
+    let name = name.strip_suffix(super::sealed::EXTENSION).unwrap_or(name);
     let stamp = name.strip_prefix("backup_")?.strip_suffix(".zip")?;
     NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok()
 }
@@ -121,6 +123,10 @@ mod tests {
     #[test]
     fn names_carry_their_time() {
         assert!(time_of("backup_20261204_193000.zip").is_some());
+        assert!(time_of("backup_20261204_193000.zip.enc").is_some());
+        assert_eq!(time_of("backup_20261204_193000.zip.sha256"), None);
+        assert_eq!(time_of("backup_20261204_193000.zip.enc.sig"), None);
+        assert_eq!(time_of("backup_20261204_193000.enc"), None);
         assert_eq!(time_of("backup_2026.zip"), None);
         assert_eq!(time_of("notes.zip"), None);
     }
@@ -175,6 +181,46 @@ mod tests {
         kept_sorted.sort();
         assert_eq!(kept_sorted, expected);
         assert_eq!(keep.len() + delete.len(), all.len());
+    }
+
+    #[test]
+    fn encrypted_archives_are_listed_with_plain_ones_and_keep_their_side_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "backup_20261101_020000.zip",
+            "backup_20261102_020000.zip.enc",
+            "backup_20261102_020000.zip.enc.sha256",
+            "backup_20261102_020000.zip.enc.asc",
+            ".backup_20261103_020000.zip.enc.x.tmp",
+            "notes.enc",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let found: Vec<String> = list(dir.path())
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "backup_20261101_020000.zip",
+                "backup_20261102_020000.zip.enc"
+            ]
+        );
+        let sides = with_side_files(&dir.path().join("backup_20261102_020000.zip.enc"));
+        let names: Vec<String> = sides
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "backup_20261102_020000.zip.enc",
+                "backup_20261102_020000.zip.enc.sha256",
+                "backup_20261102_020000.zip.enc.sig",
+                "backup_20261102_020000.zip.enc.asc",
+            ]
+        );
     }
 
     #[test]

@@ -11,11 +11,12 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::inspect;
 use super::signing;
 use super::{Manifest, to_hex};
+use super::{gpg, inspect, sealed};
 use crate::core::fsio;
 use crate::core::paths::sibling;
+use crate::core::secret::SecretString;
 
 /// The names of the checks, in the order they run.
 pub mod checks {
@@ -23,6 +24,12 @@ pub mod checks {
     pub const SHA256_SIDE_FILE: &str = "sha256 side file";
     /// The `.sig` file is a valid signature by the given public key.
     pub const SIGNATURE: &str = "signature";
+    /// gpg accepts the `.asc` file beside the archive (skipped when there
+    /// is none, or no gpg).
+    pub const GPG_SIGNATURE: &str = "gpg signature";
+    /// An encrypted archive opens with the backup passphrase and every
+    /// chunk is intact (skipped for a plain zip).
+    pub const DECRYPTION: &str = "decryption";
     /// The zip's central directory can be read.
     pub const ZIP_STRUCTURE: &str = "zip structure";
     /// Entry names are safe: relative, no `..`, no links, no duplicates.
@@ -102,6 +109,8 @@ pub struct VerifyReport {
     pub manifest: Option<Manifest>,
     /// The fingerprint of the public key the signature was checked with.
     pub key_fingerprint: Option<String>,
+    /// Whether the archive is encrypted.
+    pub encrypted: bool,
 }
 
 impl VerifyReport {
@@ -152,13 +161,61 @@ pub fn verify(path: &Path, public_key: Option<&Path>) -> VerifyReport {
     verify_with(path, public_key, &Limits::default())
 }
 
-/// Verifies a backup with the given size limits.
+/// Verifies a backup with the given size limits. An encrypted archive's
+/// decryption and archive checks are skipped: use [`verify_archive`].
 pub fn verify_with(path: &Path, public_key: Option<&Path>, limits: &Limits) -> VerifyReport {
+    verify_archive(path, public_key, None, limits)
+}
+
+/// Verifies a backup, plain or encrypted, with the default [`Limits`].
+/// `passphrase` opens an encrypted archive; without it, only its side
+/// files and signatures are checked.
+pub fn verify_with_passphrase(
+    path: &Path,
+    public_key: Option<&Path>,
+    passphrase: Option<&SecretString>,
+) -> VerifyReport {
+    verify_archive(path, public_key, passphrase, &Limits::default())
+}
+
+/// Verifies a backup, plain or encrypted, running every check in the
+/// order of [`checks`].
+pub fn verify_archive(
+    path: &Path,
+    public_key: Option<&Path>,
+    passphrase: Option<&SecretString>,
+    limits: &Limits,
+) -> VerifyReport {
+    let encrypted = super::is_encrypted(path);
+    let decrypted = match (encrypted, passphrase) {
+        (true, Some(passphrase)) => Some(sealed::decrypt_to_temp(path, passphrase)),
+        _ => None,
+    };
+    let opened = decrypted.as_ref().map(|result| {
+        result
+            .as_ref()
+            .map(|plain| (plain.zip_path(), plain.size()))
+            .map_err(ToString::to_string)
+    });
+    verify_opened(path, public_key, opened, limits)
+}
+
+/// [`verify_archive`] for an encrypted archive already decrypted (or not)
+/// by the caller: `opened` is the plain zip and its size, the decryption
+/// error, or `None` when there was no passphrase. Restore decrypts once,
+/// into its own staging directory, and checks that copy.
+pub(super) fn verify_opened(
+    path: &Path,
+    public_key: Option<&Path>,
+    opened: Option<Result<(&Path, u64), String>>,
+    limits: &Limits,
+) -> VerifyReport {
     let mut report = VerifyReport {
         archive: path.to_path_buf(),
         checks: Vec::new(),
         manifest: None,
         key_fingerprint: None,
+        encrypted: super::is_encrypted(path),
     };
     let digest = signing::hash_file(path)
         .map(|(digest, _)| digest)
@@ -175,8 +232,85 @@ pub fn verify_with(path: &Path, public_key: Option<&Path>, limits: &Limits) -> V
             report.push(checks::SIGNATURE, outcome);
         }
     }
-    inspect::check_archive(path, limits, &mut report);
+    check_gpg(path, &mut report);
+
+    if !report.encrypted {
+        report.skip(
+            checks::DECRYPTION,
+            "the archive is a plain zip, not encrypted",
+        );
+        inspect::check_archive(path, limits, &mut report);
+        return report;
+    }
+    let Some(opened) = opened else {
+        report.skip(
+            checks::DECRYPTION,
+            "no backup passphrase was given, so the encrypted contents were not checked",
+        );
+        return skip_contents(report, "the archive was not decrypted");
+    };
+    match opened {
+        Ok((zip, size)) => {
+            let detail =
+                format!("decrypted with the backup passphrase: {size} bytes, every chunk intact");
+            report.push(checks::DECRYPTION, Ok(detail));
+            inspect::check_archive(zip, limits, &mut report);
+            report
+        }
+        Err(e) => {
+            report.push(checks::DECRYPTION, Err(e));
+            skip_contents(report, "the archive could not be decrypted")
+        }
+    }
+}
+
+/// Marks every check of the zip inside skipped.
+fn skip_contents(mut report: VerifyReport, why: &str) -> VerifyReport {
+    use checks::*;
+    let contents = [
+        ZIP_STRUCTURE,
+        ARCHIVE_PATHS,
+        SIZE_LIMITS,
+        MANIFEST,
+        DATABASE_INTEGRITY,
+    ];
+    skip_rest(&mut report, &contents, why);
     report
+}
+
+/// Runs gpg on the `.asc` beside the archive, if there is one.
+fn check_gpg(path: &Path, report: &mut VerifyReport) {
+    let asc = gpg::signature_path(path);
+    if std::fs::symlink_metadata(&asc).is_err() {
+        let why = format!("there is no {} beside the archive", file_name(&asc));
+        return report.skip(checks::GPG_SIGNATURE, &why);
+    }
+    match gpg::verify(&asc, path) {
+        Ok(said) => {
+            report.push(checks::GPG_SIGNATURE, Ok(said));
+        }
+        Err(gpg::GpgError::NotInstalled) => report.skip(
+            checks::GPG_SIGNATURE,
+            &format!(
+                "gpg is not installed, so {} was not checked; install gnupg to check it",
+                file_name(&asc)
+            ),
+        ),
+        Err(e) => {
+            let detail = format!(
+                "{} is not a valid GPG signature of this archive: {e}",
+                file_name(&asc)
+            );
+            report.push(checks::GPG_SIGNATURE, Err(detail));
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Adds the outcome of an archive check (used by [`inspect`]).

@@ -44,9 +44,6 @@ const JSON_FORMAT: &str = "secure-password-manager";
 const SPMX_FORMAT: &str = "secure-password-manager-export";
 const CIPHER: &str = "xchacha20poly1305";
 const ARGON2_VERSION: u32 = 0x13;
-/// Argon2id memory times passes an `.spmx` may ask for, in bytes: 64 passes
-/// over 1 GiB, as for KDBX files.
-const MAX_KDF_WORK_BYTES: u64 = 64 << 30;
 
 /// Whether the first bytes are one of our documents, and which.
 pub fn sniff(head: &[u8]) -> Option<Format> {
@@ -343,21 +340,9 @@ fn export_key(
     salt: &[u8],
     params: &KdfParams,
 ) -> Result<Key256, String> {
-    params.validate().map_err(|e| e.to_string())?;
-    kdf::check_memory(params).map_err(|e| e.to_string())?;
-    let normalized = kdf::normalize_password(passphrase);
-    let argon = argon2::Argon2::new(
-        argon2::Algorithm::Argon2id,
-        argon2::Version::V0x13,
-        argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
-            .map_err(|e| e.to_string())?,
-    );
-    let mut master = Zeroizing::new([0u8; 32]);
-    argon
-        .hash_password_into(normalized.expose().as_bytes(), salt, &mut master[..])
-        .map_err(|e| e.to_string())?;
+    let stretched = kdf::stretch_passphrase(passphrase, salt, params).map_err(|e| e.to_string())?;
     Ok(crypto::hkdf_subkey(
-        &master[..],
+        stretched.expose(),
         b"secure-password-manager export v1",
     ))
 }
@@ -413,16 +398,8 @@ pub fn parse_spmx(
     }
     let params = KdfParams::new(k.memory_kib, k.iterations, k.parallelism)
         .map_err(|e| malformed(format!("its key derivation settings are refused: {e}")))?;
-    // Each limit alone still allows 4 GiB times 100 passes: minutes of work
-    // asked for by a file before its passphrase can even be checked.
-    if u64::from(k.memory_kib) * 1024 * u64::from(k.iterations) > MAX_KDF_WORK_BYTES {
-        return Err(malformed(format!(
-            "its key derivation settings are refused: {} passes over {} MiB is more work \
-             than any export of this program asks for",
-            k.iterations,
-            k.memory_kib / 1024
-        )));
-    }
+    kdf::check_file_work(&params)
+        .map_err(|e| malformed(format!("its key derivation settings are refused: {e}")))?;
     let salt = B64
         .decode(&k.salt)
         .map_err(|_| malformed("the salt is not base64".to_owned()))?;

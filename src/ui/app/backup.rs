@@ -152,10 +152,13 @@ impl App {
             return;
         }
         let dir = self.settings.backups_dir(&self.paths);
+        let gpg_key_id = self.settings.backup_gpg_key_id();
         let Some(main) = self.main() else { return };
         let options = BackupOptions {
             include_logs: main.backup.include_logs,
             include_breach_cache: main.backup.include_breach_cache,
+            encryption: None,
+            gpg_key_id,
         };
         let source = main.vault.backup_source();
         self.backups.writing = true;
@@ -172,6 +175,10 @@ impl App {
                         let entries = info.manifest.entry_count;
                         app.toasts
                             .info(format!("Backup written: {name}, {entries} entries"));
+                        // A backup without its GPG signature is still a backup.
+                        for warning in &info.warnings {
+                            app.toasts.error(capitalized(warning));
+                        }
                     }
                     Err(e) => app.toasts.error(format!(
                         "The backup was not written: {}",

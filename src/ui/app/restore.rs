@@ -11,6 +11,7 @@ use super::{App, Screen};
 use crate::core::backup::restore::{self, RestoreError, Restored};
 use crate::core::events;
 use crate::core::lock::VaultLock;
+use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
 use crate::core::vault::{self, Credentials, VaultError};
 use crate::event;
@@ -47,8 +48,12 @@ impl App {
 
     pub(super) fn restore_action(&mut self, ctx: &egui::Context, action: RestoreAction) {
         match action {
-            RestoreAction::Check { password, key_file } => {
-                self.stage_restore(ctx, Credentials { password, key_file });
+            RestoreAction::Check {
+                password,
+                key_file,
+                passphrase,
+            } => {
+                self.stage_restore(ctx, Credentials { password, key_file }, passphrase);
             }
             RestoreAction::ChooseKeyFile => {
                 let picked = rfd::FileDialog::new()
@@ -71,7 +76,12 @@ impl App {
 
     /// Verifies, unpacks and unlocks the archive on the worker. Touches no
     /// live file.
-    fn stage_restore(&mut self, ctx: &egui::Context, credentials: Credentials) {
+    fn stage_restore(
+        &mut self,
+        ctx: &egui::Context,
+        credentials: Credentials,
+        passphrase: Option<SecretString>,
+    ) {
         let paths = self.paths.clone();
         let Some(state) = self.main().and_then(|m| m.restore.as_mut()) else {
             return;
@@ -81,8 +91,13 @@ impl App {
         state.error = None;
 
         let work = move || -> Finish {
-            let staged = restore::stage(&archive, None, &credentials, &paths);
+            let keys = restore::RestoreKeys {
+                credentials: &credentials,
+                passphrase: passphrase.as_ref(),
+            };
+            let staged = restore::stage(&archive, None, &keys, &paths);
             drop(credentials);
+            drop(passphrase);
             Box::new(move |app: &mut App| {
                 if let Err(e) = &staged {
                     event!(
