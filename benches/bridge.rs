@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use spm::bridge::api;
 use spm::bridge::endpoints::{Bridge, EndpointConfig};
 use spm::bridge::link::{BridgeMessage, Link};
-use spm::bridge::owner;
+use spm::bridge::owner::Owner;
 use spm::bridge::server::{Server, ServerConfig};
 use spm::core::bridge::approvals::ApprovalStore;
 use spm::core::bridge::origin::parse_origin;
@@ -59,9 +59,10 @@ fn rig() -> Rig {
 
     let (link, receiver) = Link::new(|| {});
     std::thread::spawn(move || {
+        let mut owner = Owner::default();
         for message in receiver {
             if let BridgeMessage::Vault(call) = message {
-                owner::answer(Some(&mut vault), call);
+                owner.answer(Some(&mut vault), call);
             }
         }
     });

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use spm::bridge::api;
 use spm::bridge::endpoints::{Bridge, EndpointConfig};
 use spm::bridge::link::{Approval, BridgeMessage, Link};
-use spm::bridge::owner;
+use spm::bridge::owner::Owner;
 use spm::bridge::server::{Server, ServerConfig};
 use spm::core::bridge::approvals::ApprovalStore;
 use spm::core::bridge::origin::parse_origin;
@@ -70,11 +70,12 @@ impl Rig {
         let is_locked = locked.clone();
         std::thread::spawn(move || {
             let mut held = Vec::new();
+            let mut owner = Owner::default();
             for message in receiver {
                 match message {
                     BridgeMessage::Vault(call) => {
                         let open = (!is_locked.load(Ordering::SeqCst)).then_some(&mut vault);
-                        owner::answer(open, call);
+                        owner.answer(open, call);
                     }
                     BridgeMessage::Approve(prompt) => {
                         seen.lock().unwrap().push(prompt.origin.clone());

@@ -67,6 +67,20 @@ pub struct Bridge {
     /// Token and approval files are read and written by one request at a
     /// time (other processes take turns through the files' own locks).
     files: std::sync::Mutex<()>,
+    /// `approval_store.json` as last read, with the file's identity then:
+    /// read again only when the file changed (every save replaces it, so
+    /// its inode changes).
+    approvals: std::sync::Mutex<Option<(FileStamp, ApprovalStore)>>,
+}
+
+/// What tells one version of a file from the next.
+type FileStamp = Option<(u64, u64, i64, i64)>;
+
+fn stamp(path: &std::path::Path) -> FileStamp {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
 }
 
 impl std::fmt::Debug for Bridge {
@@ -95,6 +109,7 @@ impl Bridge {
             limiter: RateLimiter::new(QUERIES_PER_SECOND),
             clock,
             files: std::sync::Mutex::new(()),
+            approvals: std::sync::Mutex::new(None),
         }
     }
 
@@ -232,12 +247,7 @@ impl Bridge {
         matches: usize,
     ) -> Result<(), ApiResponse> {
         let now = self.now();
-        let remembered = {
-            let _turn = self.files.lock().unwrap_or_else(|e| e.into_inner());
-            ApprovalStore::load(&self.paths.approval_store())
-                .and_then(|mut store| store.lookup(origin, now))
-                .map_err(|e| internal(&e.to_string()))?
-        };
+        let remembered = self.remembered(origin, now)?;
         let token_ref = token_ref(&token.id);
         match remembered {
             Some(Decision::Allow) => return Ok(()),
@@ -328,6 +338,26 @@ impl Bridge {
                 "the user denied this request",
             ))
         }
+    }
+
+    /// The remembered decision for `origin`, from the cached store when
+    /// the file has not changed since it was read.
+    fn remembered(&self, origin: &PageOrigin, now: i64) -> Result<Option<Decision>, ApiResponse> {
+        let path = self.paths.approval_store();
+        let current = stamp(&path);
+        let mut cache = self.approvals.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = matches!(&*cache, Some((seen, _)) if *seen == current && current.is_some());
+        if !fresh {
+            let store = ApprovalStore::load(&path).map_err(|e| internal(&e.to_string()))?;
+            *cache = Some((current, store));
+        }
+        Ok(cache.as_ref().and_then(|(_, store)| {
+            store
+                .list()
+                .iter()
+                .find(|a| a.origin == *origin && !a.is_expired(now))
+                .map(|a| a.decision)
+        }))
     }
 
     fn query(&self, request: &ApiRequest) -> Result<ApiResponse, ApiResponse> {

@@ -1,68 +1,99 @@
 //! The vault owner's side of the [`Link`](super::link::Link): answers the
 //! workers' vault calls against the unlocked vault, or says it is locked.
-//! The window's UI thread and `bridge serve`'s vault thread both call
-//! [`answer`].
+//! The window's UI thread and `bridge serve`'s vault thread both keep an
+//! [`Owner`] and call [`Owner::answer`].
 
 use super::link::{Credential, StoreItem, Stored, VaultCall, VaultReply};
-use crate::core::bridge::origin::{MatchKind, PageOrigin, matching_entries};
+use crate::core::bridge::origin::{MatchKind, PageOrigin, SiteIndex};
 use crate::core::entries::{Actor, Entry, EntryPatch, RotationReason};
 use crate::core::secret::SecretString;
 use crate::core::vault::Vault;
 
-/// Answers one call. `vault` is `None` while the vault is locked: every
-/// call then gets [`VaultReply::Locked`] and nothing is read.
-pub fn answer(vault: Option<&mut Vault>, call: VaultCall) {
-    match call {
-        VaultCall::Count { origin, reply } => {
-            let answer = match vault {
-                None => VaultReply::Locked,
-                Some(vault) => VaultReply::Done(matching_entries(vault.entries(), &origin).len()),
-            };
-            let _ = reply.send(answer);
-        }
-        VaultCall::Query { origin, reply } => {
-            let answer = match vault {
-                None => VaultReply::Locked,
-                Some(vault) => VaultReply::Done(credentials(vault, &origin)),
-            };
-            let _ = reply.send(answer);
-        }
-        VaultCall::Store { item, reply } => {
-            let answer = match vault {
-                None => VaultReply::Locked,
-                Some(vault) => store(vault, item),
-            };
-            let _ = reply.send(answer);
-        }
+/// Answers vault calls, keeping an index of the entries by site that is
+/// rebuilt when the entries change.
+#[derive(Default)]
+pub struct Owner {
+    index: Option<(u64, SiteIndex)>,
+}
+
+impl std::fmt::Debug for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Owner").finish_non_exhaustive()
     }
 }
 
-/// The matching live entries, exact host matches first.
-pub fn credentials(vault: &Vault, page: &PageOrigin) -> Vec<Credential> {
-    let entries = vault.entries();
-    matching_entries(entries, page)
-        .into_iter()
-        .map(|(index, _)| {
-            let entry = &entries[index];
-            Credential {
-                entry_id: entry.short_id(),
-                title: entry.title.expose().to_owned(),
-                username: entry.username.expose().to_owned(),
-                password: entry.password.clone(),
-                totp: None,
+impl Owner {
+    /// Answers one call. `vault` is `None` while the vault is locked:
+    /// every call then gets [`VaultReply::Locked`] and nothing is read.
+    pub fn answer(&mut self, vault: Option<&mut Vault>, call: VaultCall) {
+        let Some(vault) = vault else {
+            self.index = None;
+            match call {
+                VaultCall::Count { reply, .. } => drop(reply.send(VaultReply::Locked)),
+                VaultCall::Query { reply, .. } => drop(reply.send(VaultReply::Locked)),
+                VaultCall::Store { reply, .. } => drop(reply.send(VaultReply::Locked)),
             }
-        })
-        .collect()
+            return;
+        };
+        match call {
+            VaultCall::Count { origin, reply } => {
+                let count = self.matches(vault, &origin).len();
+                let _ = reply.send(VaultReply::Done(count));
+            }
+            VaultCall::Query { origin, reply } => {
+                let found = self.credentials(vault, &origin);
+                let _ = reply.send(VaultReply::Done(found));
+            }
+            VaultCall::Store { item, reply } => {
+                let matches = self.matches(vault, &item.page);
+                let _ = reply.send(store(vault, item, &matches));
+            }
+        }
+    }
+
+    /// The live entries matching `page`, exact host matches first.
+    fn matches(&mut self, vault: &Vault, page: &PageOrigin) -> Vec<(usize, MatchKind)> {
+        let current = self
+            .index
+            .as_ref()
+            .is_some_and(|(revision, _)| *revision == vault.revision());
+        if !current {
+            self.index = Some((vault.revision(), SiteIndex::build(vault.entries())));
+        }
+        self.index
+            .as_ref()
+            .map(|(_, index)| index.matching(page))
+            .unwrap_or_default()
+    }
+
+    /// The matching live entries as credentials, exact host matches first.
+    pub fn credentials(&mut self, vault: &Vault, page: &PageOrigin) -> Vec<Credential> {
+        let entries = vault.entries();
+        self.matches(vault, page)
+            .into_iter()
+            .map(|(index, _)| {
+                let entry = &entries[index];
+                Credential {
+                    entry_id: entry.short_id(),
+                    title: entry.title.expose().to_owned(),
+                    username: entry.username.expose().to_owned(),
+                    password: entry.password.clone(),
+                    totp: None,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Saves a login: a new entry, or with `update` a new password for the
 /// entry with the same username on exactly this host (the old password
 /// goes to the history, changed by the browser).
-fn store(vault: &mut Vault, item: StoreItem) -> VaultReply<Stored> {
+fn store(vault: &mut Vault, item: StoreItem, matches: &[(usize, MatchKind)]) -> VaultReply<Stored> {
     let same = {
         let entries = vault.entries();
-        matching_entries(entries, &item.page)
-            .into_iter()
+        matches
+            .iter()
+            .copied()
             .find(|&(index, kind)| {
                 kind == MatchKind::Exact && entries[index].username.expose() == item.username
             })

@@ -10,10 +10,11 @@ use std::sync::mpsc::channel;
 use anyhow::{Context, bail};
 use serde_json::json;
 
+use crate::bridge::api;
 use crate::bridge::endpoints::{Bridge, EndpointConfig};
 use crate::bridge::link::{Action, Approval, ApprovalPrompt, BridgeMessage, Link};
+use crate::bridge::owner::Owner;
 use crate::bridge::server::{Server, ServerConfig};
-use crate::bridge::{api, owner};
 use crate::cli::args::{ApprovalsAction, BridgeCommand};
 use crate::cli::context::{Access, Ctx};
 use crate::cli::output::{self, say};
@@ -84,9 +85,10 @@ fn serve(ctx: &mut Ctx, port: Option<u16>, deny_unremembered: bool) -> anyhow::R
         })
         .context("could not start the approval prompt thread")?;
 
+    let mut owner = Owner::default();
     for message in receiver {
         match message {
-            BridgeMessage::Vault(call) => owner::answer(Some(&mut vault), call),
+            BridgeMessage::Vault(call) => owner.answer(Some(&mut vault), call),
             BridgeMessage::Approve(prompt) => {
                 let _ = prompts.send(prompt);
             }

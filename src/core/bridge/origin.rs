@@ -336,6 +336,69 @@ pub fn matching_entries(entries: &[Entry], page: &PageOrigin) -> Vec<(usize, Mat
     found
 }
 
+/// Entries grouped by the site their URLs name, so that a page is matched
+/// against its own site's entries only: a match, exact or by subdomain,
+/// always shares the page's registrable domain (or, for a public suffix or
+/// an address, its exact host). Build it once per change of the entries.
+#[derive(Default)]
+pub struct SiteIndex {
+    sites: std::collections::HashMap<String, Vec<(usize, EntryTarget)>>,
+}
+
+impl SiteIndex {
+    /// Indexes every URL of the live entries (the trash is left out).
+    pub fn build(entries: &[Entry]) -> Self {
+        let mut sites: std::collections::HashMap<String, Vec<(usize, EntryTarget)>> =
+            std::collections::HashMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            if entry.deleted_at.is_some() {
+                continue;
+            }
+            for url in &entry.urls {
+                if let Some(target) = EntryTarget::parse(url.expose()) {
+                    sites
+                        .entry(target.site())
+                        .or_default()
+                        .push((index, target));
+                }
+            }
+        }
+        Self { sites }
+    }
+
+    /// The entries matching `page`, as [`matching_entries`] orders them.
+    pub fn matching(&self, page: &PageOrigin) -> Vec<(usize, MatchKind)> {
+        let Some(candidates) = self.sites.get(&page.site()) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(usize, MatchKind)> = candidates
+            .iter()
+            .filter_map(|(index, target)| Some((*index, target.match_page(page)?)))
+            .collect();
+        // An entry with several matching URLs counts once, by its best.
+        found.sort_unstable();
+        found.dedup_by_key(|&mut (index, _)| index);
+        found.sort_by_key(|&(index, kind)| (kind, index));
+        found
+    }
+}
+
+/// The key a host is indexed under: its registrable domain, or the host
+/// itself when it is a public suffix, a single label or an address.
+fn site_of_domain(host: &str) -> String {
+    psl::domain_str(host).unwrap_or(host).to_owned()
+}
+
+impl PageOrigin {
+    fn site(&self) -> String {
+        match &self.host {
+            OriginHost::Domain(name) => site_of_domain(name),
+            OriginHost::Ipv4(ip) => ip.to_string(),
+            OriginHost::Ipv6(ip) => ip.to_string(),
+        }
+    }
+}
+
 /// A parsed entry URL. Its host is a copy of vault data, so it is wiped
 /// on drop and has no `Debug`.
 struct EntryTarget {
@@ -386,6 +449,14 @@ impl EntryTarget {
             _ => port,
         };
         Some(Self { scheme, host, port })
+    }
+
+    fn site(&self) -> String {
+        match &self.host {
+            TargetHost::Domain(name) => site_of_domain(name),
+            TargetHost::Ipv4(ip) => ip.to_string(),
+            TargetHost::Ipv6(ip) => ip.to_string(),
+        }
     }
 
     fn match_page(&self, page: &PageOrigin) -> Option<MatchKind> {

@@ -136,6 +136,13 @@ struct Loaded {
     damaged: Vec<DamagedRecord>,
 }
 
+/// The first revision of a vault opened now: each opening starts 2^32
+/// apart from the previous one.
+fn first_revision() -> u64 {
+    static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 32
+}
+
 /// Whether a vault exists in these paths.
 pub fn exists(paths: &Paths) -> bool {
     paths.auth().exists()
@@ -362,7 +369,7 @@ impl Vault {
             damaged,
             history_policy: HistoryPolicy::default(),
             notices: Vec::new(),
-            revision: 0,
+            revision: first_revision(),
             _lock: lock,
         }
     }
@@ -377,7 +384,9 @@ impl Vault {
         &self.notices
     }
 
-    /// A number that changes whenever the entries change.
+    /// A number that changes whenever the entries change. Two vaults
+    /// opened in one process never share one (a view caching by revision
+    /// is not fooled by a lock, a restore and an unlock).
     pub fn revision(&self) -> u64 {
         self.revision
     }

@@ -413,3 +413,44 @@ fn oversized_entry_urls_never_match() {
     let deep = format!("https://{}example.com", "a.".repeat(200));
     assert_eq!(match_entry_url(&deep, &page("https://example.com")), None);
 }
+
+#[test]
+fn the_site_index_finds_exactly_what_a_full_scan_finds() {
+    // Every entry URL of the rules table in one vault, plus some trash.
+    let mut entries: Vec<Entry> = RULES
+        .iter()
+        .map(|(url, _, _)| Entry {
+            urls: vec![SecretString::from(*url)],
+            ..Default::default()
+        })
+        .collect();
+    entries.push(Entry {
+        urls: vec![SecretString::from("https://example.com")],
+        deleted_at: Some(1),
+        ..Default::default()
+    });
+    entries.push(Entry {
+        urls: vec![
+            SecretString::from("login.example.com"),
+            SecretString::from("example.com"),
+        ],
+        ..Default::default()
+    });
+    let index = SiteIndex::build(&entries);
+    let mut pages: Vec<&str> = RULES.iter().map(|(_, page, _)| *page).collect();
+    pages.extend([
+        "https://nothing.invalid",
+        "http://[::1]:8080",
+        "https://co.uk",
+    ]);
+    for text in pages {
+        let Ok(page) = parse_origin(text) else {
+            continue;
+        };
+        assert_eq!(
+            index.matching(&page),
+            matching_entries(&entries, &page),
+            "{text}"
+        );
+    }
+}
