@@ -40,6 +40,8 @@ pub struct EndpointConfig {
     pub approval_timeout: Duration,
     /// How long a request waits for the vault's owner.
     pub vault_timeout: Duration,
+    /// Credential queries allowed per origin per second.
+    pub queries_per_second: usize,
 }
 
 impl Default for EndpointConfig {
@@ -49,6 +51,7 @@ impl Default for EndpointConfig {
             approval_ttl_days: 90,
             approval_timeout: Duration::from_secs(60),
             vault_timeout: Duration::from_secs(10),
+            queries_per_second: QUERIES_PER_SECOND,
         }
     }
 }
@@ -101,12 +104,13 @@ impl Bridge {
         locked: Arc<AtomicBool>,
         clock: Clock,
     ) -> Self {
+        let per_second = config.queries_per_second;
         Self {
             paths,
             config,
             link,
             locked,
-            limiter: RateLimiter::new(QUERIES_PER_SECOND),
+            limiter: RateLimiter::new(per_second),
             clock,
             files: std::sync::Mutex::new(()),
             approvals: std::sync::Mutex::new(None),
