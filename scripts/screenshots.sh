@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Photographs the main screens at 1280x800 under a virtual X display, into
-# docs/screenshots/. Needs: xvfb, xdotool, imagemagick (Debian packages).
+# docs/screenshots/. Needs: xvfb, xdotool, imagemagick, curl (Debian packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -129,4 +129,43 @@ sleep 0.5
 xdotool key --window "$win" ctrl+shift+a
 sleep 3
 shot security
+kill "$app"; app=""
+
+# The Browser Bridge: an approval popup for a paired test client's query,
+# then Settings > Browser Bridge with the token and the remembered site.
+bridge="$work/bridge"
+port=43199
+echo "$master" | "$bin" --data-dir "$bridge" init "${kdf[@]}" >/dev/null
+while IFS='|' read -r title user url; do
+  printf '%s\n' "$master" | "$bin" --data-dir "$bridge" add --title "$title" --username "$user" \
+    --url "$url" --generate >/dev/null
+done <<'LIST'
+GitHub|alice@example.com|https://github.com
+GitHub (work)|alice@corp.example|https://github.com
+Mail|alice@example.org|https://mail.example.org
+LIST
+for setting in "breach.enabled false" "backup.auto false" "browser_bridge.enabled true" \
+  "browser_bridge.port $port"; do
+  # shellcheck disable=SC2086
+  printf '%s\n' "$master" | "$bin" --data-dir "$bridge" settings set $setting >/dev/null
+done
+open_app "$bridge"
+xdotool type --window "$win" --delay 15 "$master"
+xdotool key --window "$win" Return
+sleep 2
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+code=$("$bin" --data-dir "$bridge" bridge pair --json | field code)
+token=$(curl -s -X POST -d "{\"code\":\"$code\",\"browser\":\"Firefox\",\"fingerprint\":\"ext-4f2a9c\"}" \
+  "http://127.0.0.1:$port/v1/pair" | field token)
+curl -s -X POST -H "Authorization: Bearer $token" -H 'X-Bridge-Fingerprint: ext-4f2a9c' \
+  -d '{"origin":"https://github.com"}' "http://127.0.0.1:$port/v1/credentials/query" >/dev/null &
+sleep 2
+shot bridge-approval
+xdotool mousemove 577 469 click 1
+sleep 1
+xdotool mousemove 392 46 click 1
+sleep 1
+xdotool mousemove 251 92 click 1
+sleep 1.5
+shot bridge-settings
 echo "Screenshots written to $out/"

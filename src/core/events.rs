@@ -43,6 +43,12 @@ pub const BROWSER_BRIDGE_PAIRING_ACCEPTED: &str = "BROWSER_BRIDGE_PAIRING_ACCEPT
 pub const BROWSER_BRIDGE_PAIRING_FAILED: &str = "BROWSER_BRIDGE_PAIRING_FAILED";
 /// A pairing window was closed, by hand or after too many wrong codes.
 pub const BROWSER_BRIDGE_PAIRING_CLOSED: &str = "BROWSER_BRIDGE_PAIRING_CLOSED";
+/// The browser bridge started listening (the address follows).
+pub const BROWSER_BRIDGE_STARTED: &str = "BROWSER_BRIDGE_STARTED";
+/// The browser bridge stopped.
+pub const BROWSER_BRIDGE_STOPPED: &str = "BROWSER_BRIDGE_STOPPED";
+/// The browser bridge could not start (the reason follows).
+pub const BROWSER_BRIDGE_FAILED: &str = "BROWSER_BRIDGE_FAILED";
 /// The browser extension reported an event of its own (logged only).
 pub const BROWSER_EXTENSION_REPORT: &str = "BROWSER_EXTENSION_REPORT";
 /// A bridge request was approved.

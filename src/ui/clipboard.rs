@@ -144,11 +144,11 @@ impl Clipboard {
         }
     }
 
-    /// Clears the clipboard now if it still holds what we copied (locking
-    /// and quitting call this).
-    pub fn clear_now(&mut self) {
+    /// Clears the clipboard now if it still holds what we copied (locking,
+    /// quitting and the browser extension call this); true when it did.
+    pub fn clear_now(&mut self) -> bool {
         let Some(pending) = self.pending.take() else {
-            return;
+            return false;
         };
         let ours = self
             .backend
@@ -157,6 +157,7 @@ impl Clipboard {
         if ours {
             self.backend.clear();
         }
+        ours
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod app;
 mod backup_status;
 mod backup_view;
+mod bridge_view;
 mod categories_view;
 pub mod clipboard;
 pub mod command;

@@ -1,8 +1,9 @@
-//! The Settings section: locking, clipboard, history, theme, and where
-//! every file lives.
+//! The Settings section. General: locking, clipboard, history, theme, and
+//! where every file lives. Browser Bridge: see [`super::bridge_view`].
 
 use egui::{RichText, Ui};
 
+use super::bridge_view::{self, BridgeAction, BridgeView, ServiceState};
 use super::theme::{self, ThemeChoice};
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;
@@ -13,6 +14,17 @@ pub enum SettingsAction {
     Change(&'static str, String),
     /// Show the data folder in the file manager.
     OpenDataFolder,
+    /// Something on the Browser Bridge page.
+    Bridge(BridgeAction),
+}
+
+/// The pages of the section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsPage {
+    /// Locking, clipboard, history, theme, files.
+    General,
+    /// The Browser Bridge.
+    BrowserBridge,
 }
 
 /// The section's editable copy of the values.
@@ -23,6 +35,10 @@ pub struct SettingsView {
     history_enabled: bool,
     history_versions: u32,
     theme: ThemeChoice,
+    /// The page showing.
+    pub page: SettingsPage,
+    /// The Browser Bridge page.
+    pub bridge: BridgeView,
 }
 
 impl SettingsView {
@@ -35,6 +51,8 @@ impl SettingsView {
             history_enabled: settings.history_enabled(),
             history_versions: settings.history_max_versions(),
             theme: theme_choice(&settings.theme()),
+            page: SettingsPage::General,
+            bridge: BridgeView::from_settings(settings),
         }
     }
 }
@@ -49,17 +67,44 @@ pub fn theme_choice(name: &str) -> ThemeChoice {
 }
 
 /// Draws the section; returns the settings that changed this frame.
-pub fn settings_ui(ui: &mut Ui, view: &mut SettingsView, paths: &Paths) -> Vec<SettingsAction> {
+pub fn settings_ui(
+    ui: &mut Ui,
+    view: &mut SettingsView,
+    paths: &Paths,
+    bridge: &ServiceState,
+) -> Vec<SettingsAction> {
+    ui.add_space(theme::GAP);
+    ui.horizontal(|ui| {
+        ui.heading("Settings");
+        ui.add_space(theme::SECTION_GAP);
+        for (page, label) in [
+            (SettingsPage::General, "General"),
+            (SettingsPage::BrowserBridge, "Browser Bridge"),
+        ] {
+            ui.selectable_value(&mut view.page, page, label);
+        }
+    });
+    match view.page {
+        SettingsPage::General => general_ui(ui, view, paths),
+        SettingsPage::BrowserBridge => {
+            let mut action = None;
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.set_max_width(880.0);
+                action = bridge_view::bridge_ui(ui, &mut view.bridge, bridge, paths);
+                ui.add_space(theme::SECTION_GAP);
+            });
+            action.map(SettingsAction::Bridge).into_iter().collect()
+        }
+    }
+}
+
+fn general_ui(ui: &mut Ui, view: &mut SettingsView, paths: &Paths) -> Vec<SettingsAction> {
     let mut actions = Vec::new();
     let mut change =
         |key: &'static str, value: String| actions.push(SettingsAction::Change(key, value));
     let mut open_folder = false;
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.set_max_width(720.0);
-        ui.add_space(theme::GAP);
-        ui.heading("Settings");
-        ui.add_space(theme::GAP);
-
         section(ui, "Locking");
         let slider = egui::Slider::new(&mut view.auto_lock_minutes, 1..=240)
             .text("Lock after this many minutes without use");

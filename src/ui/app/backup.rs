@@ -11,7 +11,6 @@ use super::{App, Screen};
 use crate::core::backup::{self, BackupOptions, auto, signing};
 use crate::ui::backup_status::{self, Check, LastBackup, StatusLine};
 use crate::ui::backup_view::BackupAction;
-use crate::ui::settings_view::SettingsAction;
 use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
 
@@ -265,7 +264,7 @@ impl App {
             }
             BackupAction::DefaultFolder => self.change_backup_dir(String::new()),
             BackupAction::Setting(key, value) => {
-                self.setting_action(SettingsAction::Change(key, value));
+                self.change_setting(key, &value);
             }
             BackupAction::Prune => self.prune_now(ctx),
             BackupAction::Verify(path) => self.verify_listed(ctx, path),
@@ -275,7 +274,7 @@ impl App {
     }
 
     fn change_backup_dir(&mut self, dir: String) {
-        self.setting_action(SettingsAction::Change("backup.dir", dir));
+        self.change_setting("backup.dir", &dir);
         if let Some(main) = self.main() {
             main.backup.report = None;
             main.backup.pruned = None;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 mod backup;
 mod banner;
+mod bridge;
 mod exchange;
 mod restore;
 mod security;
@@ -100,6 +101,8 @@ pub struct App {
     /// The key file of the last unlock (a path, not a secret), offered
     /// again when a backup of this vault is restored.
     key_file: Option<std::path::PathBuf>,
+    /// The Browser Bridge service and its waiting approval prompts.
+    bridge: bridge::BridgeHost,
 }
 
 impl App {
@@ -125,6 +128,7 @@ impl App {
             theme_applied: false,
             backups: BackupStatus::default(),
             key_file: None,
+            bridge: bridge::BridgeHost::default(),
         }
     }
 
@@ -139,6 +143,16 @@ impl App {
             Screen::Main(main) => Some(&main.vault),
             _ => None,
         }
+    }
+
+    /// Where the Browser Bridge listens, while it runs.
+    pub fn bridge_addr(&self) -> Option<std::net::SocketAddr> {
+        self.bridge.addr()
+    }
+
+    /// How many bridge approval prompts wait for an answer.
+    pub fn approvals_waiting(&self) -> usize {
+        self.bridge.waiting()
     }
 
     /// Moves the last input `idle` into the past, as if nobody had touched
@@ -171,6 +185,7 @@ impl App {
             self.run(ctx, command);
         }
         self.backup_tick(ctx);
+        self.bridge_tick(ctx);
         self.clipboard.tick();
         if self.clipboard.countdown().is_some() {
             ctx.request_repaint_after(Duration::from_millis(500));
@@ -209,6 +224,7 @@ impl App {
                 });
             }
         }
+        self.approval_ui(&ctx);
         if let Some(Undo::Restore(uuid)) = self.toasts.toasts_ui(&ctx) {
             self.restore(uuid);
         }
@@ -223,6 +239,7 @@ impl App {
         let backup_line = self.backups.line();
         let backups_dir = self.settings.backups_dir(&self.paths);
         let custom_dir = backups_dir != self.paths.backups_dir();
+        let bridge_state = self.bridge.state();
         let Screen::Main(main) = &mut self.screen else {
             return;
         };
@@ -291,8 +308,12 @@ impl App {
             }
             Section::Settings => {
                 egui::CentralPanel::default().show(ui, |ui| {
-                    setting_actions =
-                        settings_view::settings_ui(ui, &mut main.settings, &self.paths);
+                    setting_actions = settings_view::settings_ui(
+                        ui,
+                        &mut main.settings,
+                        &self.paths,
+                        &bridge_state,
+                    );
                 });
             }
             Section::Logs => {
@@ -344,7 +365,7 @@ impl App {
             self.category_action(change);
         }
         for change in setting_actions {
-            self.setting_action(change);
+            self.setting_action(&ctx, change);
         }
         if let Some((dialog, outcome)) = decided {
             self.dialog_outcome(dialog, outcome);
@@ -554,17 +575,26 @@ impl App {
         }
     }
 
-    fn setting_action(&mut self, action: SettingsAction) {
+    fn setting_action(&mut self, ctx: &egui::Context, action: SettingsAction) {
         let (key, value) = match action {
             SettingsAction::OpenDataFolder => {
                 self.queue.push(Command::OpenDataFolder);
                 return;
             }
+            SettingsAction::Bridge(action) => {
+                self.bridge_action(ctx, action);
+                return;
+            }
             SettingsAction::Change(key, value) => (key, value),
         };
+        self.change_setting(key, &value);
+    }
+
+    /// Saves one setting (dotted key, value as `settings set` takes it).
+    fn change_setting(&mut self, key: &str, value: &str) {
         let saved = self
             .settings
-            .set(key, &value)
+            .set(key, value)
             .map_err(|e| e.to_string())
             .and_then(|()| {
                 self.settings
@@ -684,6 +714,7 @@ impl eframe::App for App {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.stop_bridge();
         self.clipboard.clear_now();
     }
 }
