@@ -106,6 +106,9 @@ pub enum Command {
     /// review tokens and approvals.
     #[command(subcommand)]
     Bridge(BridgeCommand),
+    /// Two-factor codes of entries that hold a TOTP secret.
+    #[command(subcommand)]
+    Totp(TotpCommand),
     /// Write a signed, checksummed backup archive of the vault.
     Backup(BackupArgs),
     /// Check a backup archive: checksum, signatures, decryption, paths, sizes, manifest,
@@ -578,6 +581,22 @@ pub enum ApprovalsAction {
 pub enum BreachCommand {
     /// Refetch every prefix the vault's passwords need, fresh or not.
     Refresh,
+}
+
+/// `totp …`.
+#[derive(Debug, Subcommand)]
+pub enum TotpCommand {
+    /// Print an entry's current two-factor code and the seconds it has left.
+    Code {
+        /// Entry id (from `list`) or exact title.
+        id: String,
+        /// The code at UNIX_SECONDS instead of now.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        at: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `audit exclude` / `audit include`.
