@@ -37,6 +37,8 @@ use crate::core::entries::{Actor, EntryPatch};
 use crate::core::paths::Paths;
 use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
+use crate::core::time;
+use crate::core::totp::Totp;
 use crate::core::vault::{self, HistoryPolicy, Vault};
 use crate::ui::passwords::CopyWhat;
 use backup::BackupStatus;
@@ -632,6 +634,20 @@ impl App {
             CopyWhat::Url => ("URL", entry.primary_url().cloned().unwrap_or_default()),
             CopyWhat::Field(i) => match entry.fields.get(i) {
                 Some(field) => ("Field", field.value.clone()),
+                None => return,
+            },
+            // The code of this moment; the panel showed the same one unless
+            // the period ended in between.
+            CopyWhat::Totp => match entry.totp.as_ref().map(|t| Totp::parse(t.expose())) {
+                Some(Ok(totp)) => {
+                    let now = u64::try_from(time::now_unix()).unwrap_or(0);
+                    ("Code", totp.code_at(now))
+                }
+                Some(Err(e)) => {
+                    let message = format!("No code to copy: {e}");
+                    self.toasts.error(message);
+                    return;
+                }
                 None => return,
             },
         };

@@ -1,7 +1,11 @@
 //! The selected entry: every field, the password masked with a reveal
-//! toggle, copy buttons, its strength, custom fields and its history.
+//! toggle, copy buttons, its strength, its two-factor code, custom fields
+//! and its history.
 
-use egui::{RichText, Ui};
+use std::f32::consts::{FRAC_PI_2, TAU};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use egui::{RichText, Sense, Shape, Stroke, Ui, Vec2};
 use uuid::Uuid;
 
 use super::{PasswordsState, date};
@@ -9,6 +13,7 @@ use crate::core::entries::{Entry, HistoryItem};
 use crate::core::strength;
 use crate::core::strength::Strength;
 use crate::core::time;
+use crate::core::totp::{self, Totp, TotpError};
 use crate::core::vault::Vault;
 use crate::ui::theme;
 use crate::ui::widgets;
@@ -36,6 +41,8 @@ pub enum CopyWhat {
     Password,
     Url,
     Field(usize),
+    /// The current two-factor code.
+    Totp,
 }
 
 /// What the panel derives from the selected entry: its strength estimate
@@ -46,6 +53,9 @@ pub struct Details {
     strength: Option<Strength>,
     history: Vec<HistoryItem>,
     damaged_history: usize,
+    /// The entry's TOTP value read into a code generator, or why it gives
+    /// no code (`None` when the entry has none).
+    totp: Option<Result<Totp, TotpError>>,
 }
 
 impl PasswordsState {
@@ -58,11 +68,13 @@ impl PasswordsState {
             let (history, damaged_history) = vault.history(entry.uuid).unwrap_or_default();
             let strength =
                 (!entry.password.is_empty()).then(|| strength::estimate(&entry.password, &[]));
+            let totp = entry.totp.as_ref().map(|t| Totp::parse(t.expose()));
             Details {
                 key,
                 strength,
                 history,
                 damaged_history,
+                totp,
             }
         })
     }
@@ -180,8 +192,10 @@ pub fn detail_ui(
         for fact in facts {
             ui.label(fact);
         }
-        if entry.totp.is_some() {
-            ui.label("Two-factor codes: set up");
+        if let Some(totp) = &state.details(vault, entry).totp
+            && totp_ui(ui, totp)
+        {
+            action = Some(DetailAction::Copy(uuid, CopyWhat::Totp));
         }
         for (i, field) in entry.fields.iter().enumerate() {
             ui.label(RichText::new(field.name.expose()).small().weak());
@@ -205,6 +219,86 @@ pub fn detail_ui(
         history_ui(ui, state.details(vault, entry), reveal);
     });
     action
+}
+
+/// The current two-factor code with a countdown ring and a copy button, or
+/// why the stored value gives none. Returns whether Copy code was clicked.
+fn totp_ui(ui: &mut Ui, totp: &Result<Totp, TotpError>) -> bool {
+    ui.label(RichText::new("Two-factor code").small().weak());
+    let totp = match totp {
+        Ok(totp) => totp,
+        Err(error) => {
+            let message = format!("{}.", widgets::capitalized(&error.to_string()));
+            ui.colored_label(theme::DANGER, message);
+            return false;
+        }
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let code = totp.code_at(now.as_secs());
+    let left = totp.seconds_left(now.as_secs());
+
+    let mut copy = false;
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(totp::grouped(code.expose()))
+                .monospace()
+                .size(22.0)
+                .strong(),
+        );
+        ui.add_space(theme::GAP);
+        countdown_ring(ui, left, totp.period());
+        ui.label(countdown_text(left))
+            .on_hover_text("Until the next code");
+        copy = ui.button("Copy code").clicked();
+    });
+    for warning in totp.warnings() {
+        ui.colored_label(theme::WARNING, warning.to_string());
+    }
+
+    // Redraw at the next whole second, when the countdown (and maybe the
+    // code) changes.
+    let into_second = Duration::from_nanos(u64::from(now.subsec_nanos()));
+    ui.ctx()
+        .request_repaint_after(Duration::from_secs(1).saturating_sub(into_second));
+    copy
+}
+
+/// A ring that empties clockwise from twelve o'clock as the code ages.
+fn countdown_ring(ui: &mut Ui, left: u64, period: u64) {
+    const SIZE: f32 = 20.0;
+    let (rect, _) = ui.allocate_exact_size(Vec2::splat(SIZE), Sense::hover());
+    let painter = ui.painter();
+    let center = rect.center();
+    let radius = SIZE / 2.0 - 2.0;
+    let track = ui.visuals().widgets.noninteractive.bg_stroke.color;
+    painter.circle_stroke(center, radius, Stroke::new(2.0, track));
+
+    let fraction = left as f32 / period as f32;
+    // Red for the last five seconds: too late to start typing the code.
+    let color = if left <= 5 && period > 10 {
+        theme::DANGER
+    } else {
+        theme::ACCENT
+    };
+    let steps = (48.0 * fraction).ceil().max(2.0) as usize;
+    let points = (0..=steps)
+        .map(|i| {
+            let angle = -FRAC_PI_2 + TAU * fraction * i as f32 / steps as f32;
+            center + radius * Vec2::angled(angle)
+        })
+        .collect();
+    painter.add(Shape::line(points, Stroke::new(2.5, color)));
+}
+
+/// Time left in the unit that suits the period: `12 s`, `7 min`, `5 h`.
+fn countdown_text(left: u64) -> String {
+    match left {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
 }
 
 fn history_ui(ui: &mut Ui, details: &Details, reveal: bool) {
