@@ -7,6 +7,8 @@ use super::link::{Credential, StoreItem, Stored, VaultCall, VaultReply};
 use crate::core::bridge::origin::{MatchKind, PageOrigin, SiteIndex};
 use crate::core::entries::{Actor, Entry, EntryPatch, RotationReason};
 use crate::core::secret::SecretString;
+use crate::core::time;
+use crate::core::totp::Totp;
 use crate::core::vault::Vault;
 
 /// Answers vault calls, keeping an index of the entries by site that is
@@ -68,6 +70,17 @@ impl Owner {
 
     /// The matching live entries as credentials, exact host matches first.
     pub fn credentials(&mut self, vault: &Vault, page: &PageOrigin) -> Vec<Credential> {
+        let now = u64::try_from(time::now_unix()).unwrap_or(0);
+        self.credentials_at(vault, page, now)
+    }
+
+    /// [`Owner::credentials`] with two-factor codes for `unix_secs`.
+    fn credentials_at(
+        &mut self,
+        vault: &Vault,
+        page: &PageOrigin,
+        unix_secs: u64,
+    ) -> Vec<Credential> {
         let entries = vault.entries();
         self.matches(vault, page)
             .into_iter()
@@ -78,11 +91,19 @@ impl Owner {
                     title: entry.title.expose().to_owned(),
                     username: entry.username.expose().to_owned(),
                     password: entry.password.clone(),
-                    totp: None,
+                    totp: current_code(entry, unix_secs),
                 }
             })
             .collect()
     }
+}
+
+/// The entry's two-factor code at `unix_secs`, when its TOTP value gives
+/// one. A value that does not is left out rather than reported: the
+/// extension fills what it gets, and the window shows why.
+fn current_code(entry: &Entry, unix_secs: u64) -> Option<String> {
+    let totp = Totp::parse(entry.totp.as_ref()?.expose()).ok()?;
+    Some(totp.code_at(unix_secs).expose().to_owned())
 }
 
 /// Saves a login: a new entry, or with `update` a new password for the
@@ -135,5 +156,65 @@ fn store(vault: &mut Vault, item: StoreItem, matches: &[(usize, MatchKind)]) -> 
                 Err(e) => failed(e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::bridge::origin::parse_origin;
+    use crate::core::kdf::KdfParams;
+    use crate::core::keys::KeyMode;
+    use crate::core::paths::Paths;
+    use crate::core::vault::CreateOptions;
+
+    /// Unix seconds the expected codes were computed for (with Python's
+    /// `hmac`, not this program).
+    const AT: u64 = 1_700_000_000;
+
+    fn login(title: &str, totp: Option<&str>) -> Entry {
+        Entry {
+            title: title.into(),
+            username: "alice".into(),
+            password: "pw".into(),
+            urls: vec![format!("https://{title}.example").into()],
+            totp: totp.map(SecretString::from),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn a_query_returns_the_current_code_of_a_usable_secret_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = CreateOptions {
+            key_mode: KeyMode::FileKey,
+            key_file: None,
+            kdf: KdfParams::insecure_for_tests(),
+        };
+        let mut vault =
+            Vault::create(&Paths::portable(dir.path()), &"pw".into(), &options, None).unwrap();
+        vault
+            .add_many(vec![
+                login(
+                    "acme",
+                    Some("otpauth://totp/ACME:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+                ),
+                login("steam", Some("steam://GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")),
+                login("broken", Some("otpauth://totp/x?secret=NOT-BASE32-1")),
+                login("plain", None),
+            ])
+            .unwrap();
+
+        let mut owner = Owner::default();
+        let code = |owner: &mut Owner, site: &str| {
+            let page = parse_origin(&format!("https://{site}.example")).unwrap();
+            let found = owner.credentials_at(&vault, &page, AT);
+            assert_eq!(found.len(), 1, "{site}");
+            found[0].totp.clone()
+        };
+        assert_eq!(code(&mut owner, "acme").as_deref(), Some("921300"));
+        assert_eq!(code(&mut owner, "steam").as_deref(), Some("R87JJ"));
+        assert_eq!(code(&mut owner, "broken"), None);
+        assert_eq!(code(&mut owner, "plain"), None);
     }
 }
