@@ -106,6 +106,9 @@ pub enum Command {
     /// review tokens and approvals.
     #[command(subcommand)]
     Bridge(BridgeCommand),
+    /// Two-factor unlock: turn it on or off, or show its state.
+    #[command(subcommand)]
+    Totp(TotpCommand),
     /// Write a signed, checksummed backup archive of the vault.
     Backup(BackupArgs),
     /// Check a backup archive: checksum, signatures, decryption, paths, sizes, manifest,
@@ -508,6 +511,30 @@ pub struct VerifyBackupArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `totp` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TotpCommand {
+    /// Turn two-factor unlock on: shows a new secret (QR code on a
+    /// terminal, otpauth URI and key), asks for the code the app shows,
+    /// then prints ten single-use recovery codes once.
+    Enable {
+        /// The account name the authenticator app shows (default: your
+        /// login name).
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+    },
+    /// Turn two-factor unlock off (needs the master password and a code or
+    /// a recovery code).
+    Disable,
+    /// Whether two-factor unlock is on, and how many recovery codes are left
+    /// (no master password needed).
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `bridge` subcommands.

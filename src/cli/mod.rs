@@ -25,7 +25,7 @@ use crate::core::settings::Settings;
 use crate::core::vault::VaultError;
 use crate::event;
 use args::{Cli, Command};
-use commands::{admin, audit, backup, bridge, entries, exchange};
+use commands::{admin, audit, backup, bridge, entries, exchange, two_factor};
 use context::Ctx;
 
 /// Exit status for success.
@@ -152,6 +152,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Audit(a) => audit::audit(ctx, a),
         Command::Breach(args::BreachCommand::Refresh) => audit::refresh(ctx),
         Command::Bridge(c) => bridge::bridge(ctx, c),
+        Command::Totp(c) => two_factor::totp(ctx, c),
         Command::Backup(a) => backup::backup(ctx, a),
         Command::VerifyBackup(a) => backup::verify_backup(ctx, a),
         Command::Gui => crate::ui::run(ctx.paths.clone()).map_err(anyhow::Error::from),
@@ -233,6 +234,8 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     });
     match vault_error {
         Some(VaultError::WrongPassword { .. })
+        | Some(VaultError::WrongSecondFactor { .. })
+        | Some(VaultError::SecondFactorRequired)
         | Some(VaultError::KeyFileRequired)
         | Some(VaultError::KeyFileNotUsed)
         | Some(VaultError::KeyFileUnusable { .. }) => EXIT_AUTH,

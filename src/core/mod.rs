@@ -26,4 +26,5 @@ pub mod settings;
 pub mod store;
 pub mod strength;
 pub mod time;
+pub mod two_factor;
 pub mod vault;

@@ -7,3 +7,4 @@ pub mod bridge;
 pub mod entries;
 pub mod entry_input;
 pub mod exchange;
+pub mod two_factor;
