@@ -299,7 +299,7 @@ impl Enrolment {
     /// writes `totp_config.json` sealed under `key` ([`file_key`]) and
     /// returns the ten recovery codes, shown this once.
     pub fn complete(
-        self,
+        &self,
         paths: &Paths,
         key: &Key256,
         code: &str,

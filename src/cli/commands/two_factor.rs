@@ -56,7 +56,7 @@ fn enable(ctx: &mut Ctx, account: Option<String>) -> anyhow::Result<()> {
     let code = ctx
         .input
         .secret("Code the app shows now", "two-factor code")?;
-    let codes = vault.enable_two_factor(enrolment, code.expose())?;
+    let codes = vault.enable_two_factor(&enrolment, code.expose())?;
     say!("Two-factor unlock is on. Every unlock now asks for a code after the master password.");
     say!(
         "Recovery codes: each works once in place of a code. Keep them away from this computer; \

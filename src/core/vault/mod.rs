@@ -310,7 +310,7 @@ impl Vault {
     /// secret; returns the recovery codes, to be shown this once.
     pub fn enable_two_factor(
         &self,
-        enrolment: crate::core::two_factor::Enrolment,
+        enrolment: &crate::core::two_factor::Enrolment,
         code: &str,
     ) -> Result<Vec<crate::core::secret::SecretString>, VaultError> {
         let key = self.two_factor_key.as_ref().ok_or_else(|| {
