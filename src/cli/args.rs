@@ -106,7 +106,7 @@ pub enum Command {
     /// review tokens and approvals.
     #[command(subcommand)]
     Bridge(BridgeCommand),
-    /// Two-factor codes of entries that hold a TOTP secret.
+    /// Two-factor codes: entries' codes, and two-factor unlock.
     #[command(subcommand)]
     Totp(TotpCommand),
     /// Write a signed, checksummed backup archive of the vault.
@@ -594,6 +594,25 @@ pub enum TotpCommand {
         #[arg(long, value_name = "UNIX_SECONDS")]
         at: Option<u64>,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Turn two-factor unlock on: shows a new secret (QR code on a
+    /// terminal, otpauth URI and key), asks for the code the app shows,
+    /// then prints ten single-use recovery codes once.
+    Enable {
+        /// The account name the authenticator app shows (default: your
+        /// login name).
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+    },
+    /// Turn two-factor unlock off (needs the master password and a code or
+    /// a recovery code).
+    Disable,
+    /// Whether two-factor unlock is on, and how many recovery codes are left
+    /// (no master password needed).
+    Status {
+        /// Print as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -9,7 +9,8 @@ use crate::core::backup::auto::{self, AutoOutcome};
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;
-use crate::core::vault::{self, Credentials, HistoryPolicy, Vault, VaultError};
+use crate::core::two_factor;
+use crate::core::vault::{self, Credentials, HistoryPolicy, SecondFactor, Vault, VaultError};
 
 /// State for one command run.
 pub struct Ctx {
@@ -59,7 +60,7 @@ impl Ctx {
             key_file: self.key_file.clone(),
         };
         let policy = HistoryPolicy::from_settings(&self.settings);
-        let vault = Vault::unlock(&self.paths, &credentials, lock, policy)?;
+        let vault = self.unlock_with_factor(&credentials, lock, policy)?;
         for notice in vault.notices() {
             note!("warning: {notice}");
         }
@@ -67,6 +68,38 @@ impl Ctx {
             self.start_auto_backup(&vault);
         }
         Ok(vault)
+    }
+
+    /// Unlocks; when the vault has two-factor unlock on, the code is asked
+    /// for after the password is verified (the next stdin line when not on
+    /// a terminal).
+    fn unlock_with_factor(
+        &mut self,
+        credentials: &Credentials,
+        lock: Option<VaultLock>,
+        policy: HistoryPolicy,
+    ) -> anyhow::Result<Vault> {
+        if !two_factor::is_enabled(&self.paths) {
+            return Ok(Vault::unlock(&self.paths, credentials, lock, policy)?);
+        }
+        match vault::authenticate(&self.paths, credentials) {
+            Err(VaultError::SecondFactorRequired) => {}
+            Err(e) => return Err(e.into()),
+            // Two-factor unlock was turned off meanwhile: unlock anew below
+            // without a code.
+            Ok(_) => return Ok(Vault::unlock(&self.paths, credentials, lock, policy)?),
+        }
+        let code = self
+            .input
+            .secret("Two-factor code (or a recovery code)", "two-factor code")?;
+        let factor = SecondFactor::Code(&code);
+        Ok(Vault::unlock_with(
+            &self.paths,
+            credentials,
+            factor,
+            lock,
+            policy,
+        )?)
     }
 
     /// Starts an automatic backup when one is due (`backup.auto`); it runs

@@ -234,6 +234,8 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     });
     match vault_error {
         Some(VaultError::WrongPassword { .. })
+        | Some(VaultError::WrongSecondFactor { .. })
+        | Some(VaultError::SecondFactorRequired)
         | Some(VaultError::KeyFileRequired)
         | Some(VaultError::KeyFileNotUsed)
         | Some(VaultError::KeyFileUnusable { .. }) => EXIT_AUTH,

@@ -16,6 +16,13 @@ pub const LOGIN_FAILED: &str = "LOGIN_FAILED";
 pub const LOGIN_SUCCESS: &str = "LOGIN_SUCCESS";
 /// Unlocking was refused because of earlier failures.
 pub const LOGIN_LOCKED_OUT: &str = "LOGIN_LOCKED_OUT";
+/// Two-factor unlock was turned on.
+pub const TWO_FACTOR_ENABLED: &str = "TWO_FACTOR_ENABLED";
+/// Two-factor unlock was turned off.
+pub const TWO_FACTOR_DISABLED: &str = "TWO_FACTOR_DISABLED";
+/// A recovery code took the place of a two-factor code (how many are left
+/// follows).
+pub const TWO_FACTOR_RECOVERY_USED: &str = "TWO_FACTOR_RECOVERY_USED";
 /// A backup finished.
 pub const BACKUP_COMPLETE: &str = "BACKUP_COMPLETE";
 /// A backup failed.

@@ -27,4 +27,5 @@ pub mod store;
 pub mod strength;
 pub mod time;
 pub mod totp;
+pub mod two_factor;
 pub mod vault;

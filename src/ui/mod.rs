@@ -25,6 +25,7 @@ mod security_view;
 mod settings_view;
 pub mod theme;
 mod toast;
+mod two_factor_view;
 mod unlock;
 mod widgets;
 mod worker;

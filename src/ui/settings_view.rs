@@ -5,6 +5,7 @@ use egui::{RichText, Ui};
 
 use super::bridge_view::{self, BridgeAction, BridgeView, ServiceState};
 use super::theme::{self, ThemeChoice};
+use super::two_factor_view::{self, TwoFactorAction, TwoFactorView};
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;
 
@@ -16,6 +17,8 @@ pub enum SettingsAction {
     OpenDataFolder,
     /// Something on the Browser Bridge page.
     Bridge(BridgeAction),
+    /// Something in Security > Two-factor unlock.
+    TwoFactor(TwoFactorAction),
 }
 
 /// The pages of the section.
@@ -23,6 +26,8 @@ pub enum SettingsAction {
 pub enum SettingsPage {
     /// Locking, clipboard, history, theme, files.
     General,
+    /// Two-factor unlock.
+    Security,
     /// The Browser Bridge.
     BrowserBridge,
 }
@@ -39,6 +44,8 @@ pub struct SettingsView {
     pub page: SettingsPage,
     /// The Browser Bridge page.
     pub bridge: BridgeView,
+    /// Two-factor unlock on the Security page.
+    pub two_factor: TwoFactorView,
 }
 
 impl SettingsView {
@@ -53,6 +60,7 @@ impl SettingsView {
             theme: theme_choice(&settings.theme()),
             page: SettingsPage::General,
             bridge: BridgeView::from_settings(settings),
+            two_factor: TwoFactorView::default(),
         }
     }
 }
@@ -79,6 +87,7 @@ pub fn settings_ui(
         ui.add_space(theme::SECTION_GAP);
         for (page, label) in [
             (SettingsPage::General, "General"),
+            (SettingsPage::Security, "Security"),
             (SettingsPage::BrowserBridge, "Browser Bridge"),
         ] {
             ui.selectable_value(&mut view.page, page, label);
@@ -86,6 +95,15 @@ pub fn settings_ui(
     });
     match view.page {
         SettingsPage::General => general_ui(ui, view, paths),
+        SettingsPage::Security => {
+            let mut action = None;
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.set_max_width(720.0);
+                action = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
+                ui.add_space(theme::SECTION_GAP);
+            });
+            action.map(SettingsAction::TwoFactor).into_iter().collect()
+        }
         SettingsPage::BrowserBridge => {
             let mut action = None;
             egui::ScrollArea::vertical().show(ui, |ui| {

@@ -18,6 +18,10 @@ pub enum UnlockAction {
         password: SecretString,
         key_file: Option<std::path::PathBuf>,
     },
+    /// The password was right; try this two-factor or recovery code.
+    SubmitCode(SecretString),
+    /// Leave the code step and type the password again.
+    Back,
 }
 
 /// The unlock screen's state.
@@ -37,11 +41,33 @@ pub struct UnlockState {
     /// Whether an unlock is running.
     pub busy: bool,
     focused_once: bool,
+    /// The password was verified and a two-factor code is asked for.
+    pub code_step: bool,
+    code: String,
 }
 
 impl Drop for UnlockState {
     fn drop(&mut self) {
         self.password.zeroize();
+        self.code.zeroize();
+    }
+}
+
+impl UnlockState {
+    /// Moves to the code step (the password was right).
+    pub fn ask_for_code(&mut self) {
+        self.code_step = true;
+        self.error = None;
+        self.focused_once = false;
+    }
+
+    /// Back to the password.
+    pub fn back_to_password(&mut self) {
+        self.code_step = false;
+        self.code.zeroize();
+        self.code.clear();
+        self.error = None;
+        self.focused_once = false;
     }
 }
 
@@ -65,6 +91,12 @@ pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
         ui.add_space(theme::GAP);
         ui.heading("Unlock your vault");
         ui.add_space(theme::SECTION_GAP);
+        if state.code_step {
+            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                action = code_step_ui(ui, state, remaining);
+            });
+            return;
+        }
         ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
             if let Some(notice) = &state.notice {
                 ui.label(RichText::new(notice).color(theme::SUCCESS));
@@ -120,5 +152,59 @@ pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
             }
         });
     });
+    action
+}
+
+/// The second step of a two-factor unlock: the code from the app, or a
+/// recovery code.
+fn code_step_ui(
+    ui: &mut Ui,
+    state: &mut UnlockState,
+    remaining: Option<Duration>,
+) -> Option<UnlockAction> {
+    ui.label(RichText::new("Two-factor unlock").strong());
+    ui.label(
+        "The master password is right. Enter the 6-digit code your authenticator app shows, \
+         or one of your recovery codes.",
+    );
+    ui.add_space(theme::GAP);
+    let field = widgets::text_field(ui, "Two-factor code", &mut state.code, false);
+    if !state.focused_once {
+        field.request_focus();
+        state.focused_once = true;
+    }
+    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    ui.add_space(theme::GAP);
+    if let Some(left) = remaining {
+        let secs = left.as_secs() + 1;
+        ui.label(
+            RichText::new(format!("Too many failed attempts. Try again in {secs} s."))
+                .color(theme::WARNING),
+        );
+    } else if let Some(error) = &state.error {
+        widgets::error_line(ui, error);
+    }
+    let ready = !state.busy && remaining.is_none() && !state.code.trim().is_empty();
+    let mut action = None;
+    ui.horizontal(|ui| {
+        if widgets::primary_button(ui, "Unlock", ready).clicked() || (entered && ready) {
+            action = Some(UnlockAction::SubmitCode(SecretString::new(std::mem::take(
+                &mut state.code,
+            ))));
+            state.focused_once = false;
+        }
+        if ui
+            .add_enabled(!state.busy, egui::Button::new("Use another password"))
+            .clicked()
+        {
+            action = Some(UnlockAction::Back);
+        }
+    });
+    if state.busy {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Checking the code…");
+        });
+    }
     action
 }

@@ -8,13 +8,17 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
 use crate::core::secret::SecretString;
-use crate::core::vault::{CreateOptions, Credentials, HistoryPolicy, Vault, VaultError};
+use crate::core::vault::{
+    CreateOptions, Credentials, HistoryPolicy, SecondFactor, Vault, VaultError,
+};
 
 /// A job for the worker thread.
 pub enum Job {
     /// Check the credentials and open the vault.
     Unlock {
         credentials: Credentials,
+        /// The two-factor code, on the second step of a two-factor unlock.
+        code: Option<SecretString>,
         lock: VaultLock,
         policy: HistoryPolicy,
     },
@@ -80,9 +84,15 @@ impl Worker {
                 let outcome = match job {
                     Job::Unlock {
                         credentials,
+                        code,
                         lock,
                         policy,
-                    } => Vault::unlock(&paths, &credentials, Some(lock), policy),
+                    } => {
+                        let factor = code
+                            .as_ref()
+                            .map_or(SecondFactor::Absent, SecondFactor::Code);
+                        Vault::unlock_with(&paths, &credentials, factor, Some(lock), policy)
+                    }
                     Job::Create {
                         password,
                         options,

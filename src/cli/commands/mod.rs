@@ -8,3 +8,4 @@ pub mod entries;
 pub mod entry_input;
 pub mod exchange;
 pub mod totp;
+pub mod two_factor;

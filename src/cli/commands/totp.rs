@@ -1,8 +1,11 @@
-//! `totp code`: an entry's current two-factor code.
+//! `totp code`: an entry's current two-factor code (`totp enable`,
+//! `disable` and `status`, for two-factor unlock, are in
+//! [`super::two_factor`]).
 
 use anyhow::{Context, anyhow};
 use serde_json::json;
 
+use super::two_factor;
 use crate::cli::args::TotpCommand;
 use crate::cli::context::{Access, Ctx};
 use crate::cli::output::{self, note, say};
@@ -14,6 +17,9 @@ use crate::core::vault::Scope;
 pub fn totp(ctx: &mut Ctx, command: TotpCommand) -> anyhow::Result<()> {
     match command {
         TotpCommand::Code { id, at, json } => code(ctx, &id, at, json),
+        TotpCommand::Enable { account } => two_factor::enable(ctx, account),
+        TotpCommand::Disable => two_factor::disable(ctx),
+        TotpCommand::Status { json } => two_factor::status(ctx, json),
     }
 }
 

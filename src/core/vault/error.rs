@@ -117,6 +117,40 @@ pub enum VaultError {
     /// The request does not make sense for this entry.
     #[error("{0}")]
     Invalid(String),
+    /// Two-factor unlock is on and no code was given (the master password
+    /// was right).
+    #[error(
+        "this vault asks for a two-factor code after the master password; enter the 6-digit code \
+         from your authenticator app, or one of your recovery codes"
+    )]
+    SecondFactorRequired,
+    /// The two-factor code was wrong or already used.
+    #[error("{}", wrong_code_message(*.replayed, *.locked_for))]
+    WrongSecondFactor {
+        /// The code of a time step that was already used.
+        replayed: bool,
+        /// The lockout this failure started, in seconds.
+        locked_for: Option<i64>,
+    },
+    /// `totp_config.json` could not be used.
+    #[error(transparent)]
+    TwoFactor(#[from] crate::core::two_factor::TwoFactorError),
+}
+
+fn wrong_code_message(replayed: bool, locked_for: Option<i64>) -> String {
+    let what = if replayed {
+        "that two-factor code was already used; wait for the next one"
+    } else {
+        "wrong two-factor code; check the authenticator app (and its clock), or use a recovery \
+         code"
+    };
+    match locked_for {
+        Some(secs) => format!(
+            "{what}. After repeated failures unlocking is refused for {}",
+            human_duration(secs)
+        ),
+        None => what.to_owned(),
+    }
 }
 
 fn wrong_password_message(with_key_file: bool, locked_for: Option<i64>) -> String {

@@ -27,7 +27,7 @@ pub use error::{VaultError, human_duration};
 pub use import::{Action, DuplicatePolicy, ImportPlan, ImportReport};
 pub use lookup::{Filter, Scope};
 pub use records::DamagedRecord;
-pub use unlock::authenticate;
+pub use unlock::{SecondFactor, Unlocked, authenticate, authenticate_with};
 
 use crate::core::auth::AuthFile;
 use crate::core::entries::{Category, DEFAULT_CATEGORIES, Entry, HistoryItem};
@@ -115,6 +115,9 @@ pub struct Vault {
     /// Goes up with every committed change, so views can cache what they
     /// derive from the entries.
     revision: u64,
+    /// The key of `totp_config.json`, from this opening's master password
+    /// (absent when the vault was opened with bare data keys).
+    two_factor_key: Option<crate::core::secret::Key256>,
     _lock: Option<VaultLock>,
 }
 
@@ -156,6 +159,21 @@ pub fn needs_key_file(paths: &Paths) -> bool {
         .flatten()
         .and_then(|bytes| AuthFile::parse(&bytes).ok())
         .is_some_and(|auth| auth.key_file_required)
+}
+
+/// Turns two-factor unlock off. Needs the master password and a current
+/// code (or a recovery code), checked and counted like an unlock.
+pub fn disable_two_factor(
+    paths: &Paths,
+    credentials: &Credentials,
+    code: &crate::core::secret::SecretString,
+) -> Result<(), VaultError> {
+    if !crate::core::two_factor::is_enabled(paths) {
+        return Err(crate::core::two_factor::TwoFactorError::NotEnabled.into());
+    }
+    authenticate_with(paths, credentials, SecondFactor::Code(code))?;
+    crate::core::two_factor::remove(paths)?;
+    Ok(())
 }
 
 /// `Ok` when a vault exists; otherwise says whether there is none or only
@@ -250,20 +268,59 @@ impl Vault {
         };
         let mut vault = Self::from_parts(paths.clone(), store, keys, parts, lock);
         vault.notices = notices;
+        vault.two_factor_key = Some(crate::core::two_factor::file_key(&derived.kek));
         Ok(vault)
     }
 
     /// Unlocks an existing vault: one KDF run, then every record into memory.
+    /// A vault with two-factor unlock answers
+    /// [`VaultError::SecondFactorRequired`]; see [`Vault::unlock_with`].
     pub fn unlock(
         paths: &Paths,
         credentials: &Credentials,
         lock: Option<VaultLock>,
         history_policy: HistoryPolicy,
     ) -> Result<Self, VaultError> {
-        let keys = authenticate(paths, credentials)?;
-        let mut vault = Self::open_with_keys(paths, keys, lock)?;
+        Self::unlock_with(
+            paths,
+            credentials,
+            SecondFactor::Absent,
+            lock,
+            history_policy,
+        )
+    }
+
+    /// Unlocks with a second factor (a TOTP or recovery code) when the
+    /// vault has two-factor unlock on.
+    pub fn unlock_with(
+        paths: &Paths,
+        credentials: &Credentials,
+        factor: SecondFactor<'_>,
+        lock: Option<VaultLock>,
+        history_policy: HistoryPolicy,
+    ) -> Result<Self, VaultError> {
+        let unlocked = authenticate_with(paths, credentials, factor)?;
+        let mut vault = Self::open_with_keys(paths, unlocked.keys, lock)?;
         vault.history_policy = history_policy;
+        vault.two_factor_key = Some(unlocked.two_factor_key);
         Ok(vault)
+    }
+
+    /// Turns two-factor unlock on once `code` matches the enrolment's new
+    /// secret; returns the recovery codes, to be shown this once.
+    pub fn enable_two_factor(
+        &self,
+        enrolment: &crate::core::two_factor::Enrolment,
+        code: &str,
+    ) -> Result<Vec<crate::core::secret::SecretString>, VaultError> {
+        let key = self.two_factor_key.as_ref().ok_or_else(|| {
+            VaultError::Invalid(
+                "this vault was opened without its master password; lock and unlock it, then \
+                 try again"
+                    .to_owned(),
+            )
+        })?;
+        Ok(enrolment.complete(&self.paths, key, code, crate::core::time::now_unix())?)
     }
 
     /// Opens the database with already-unwrapped keys: everything an unlock
@@ -369,6 +426,7 @@ impl Vault {
             damaged,
             history_policy: HistoryPolicy::default(),
             notices: Vec::new(),
+            two_factor_key: None,
             revision: first_revision(),
             _lock: lock,
         }

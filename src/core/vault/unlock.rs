@@ -19,17 +19,53 @@ use crate::core::keys::{KeyFile, KeyMode, Keyring};
 use crate::core::lock;
 use crate::core::paths::Paths;
 use crate::core::secret::SecretBytes;
+use crate::core::secret::{Key256, SecretString};
 use crate::core::time;
+use crate::core::two_factor::{self, Refused};
 use crate::event;
 
 use super::Credentials;
 
+/// What an unlock does about two-factor unlock.
+#[derive(Clone, Copy)]
+pub enum SecondFactor<'a> {
+    /// No code at hand: a vault with two-factor unlock answers
+    /// [`VaultError::SecondFactorRequired`] once the password is verified,
+    /// without counting the attempt.
+    Absent,
+    /// A TOTP code or a recovery code.
+    Code(&'a SecretString),
+    /// Not asked: a backup's master password is being checked, and nothing
+    /// of the vault is shown (the files and the password open it anyway).
+    NotChecked,
+}
+
+/// What a successful check yields.
+pub struct Unlocked {
+    /// The data keys.
+    pub keys: Keyring,
+    /// The key of `totp_config.json` ([`two_factor::file_key`]).
+    pub two_factor_key: Key256,
+}
+
+/// Checks the credentials (no second factor) and returns the data keys.
+pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring, VaultError> {
+    authenticate_with(paths, credentials, SecondFactor::Absent).map(|u| u.keys)
+}
+
 /// How long an unlock waits for another process's unlock to finish.
 const UNLOCK_PATIENCE: Duration = Duration::from_secs(30);
 
-/// Checks the credentials and returns the unwrapped data keys. Records the
-/// attempt in `auth.json` (failure counter, lockout, last login).
-pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring, VaultError> {
+/// Checks the credentials and, when two-factor unlock is on, the second
+/// factor; returns the unwrapped data keys. Records the attempt in
+/// `auth.json` (failure counter, lockout, last login): a wrong password
+/// and a wrong code each count once, and only a complete unlock clears the
+/// count.
+pub fn authenticate_with(
+    paths: &Paths,
+    credentials: &Credentials,
+    factor: SecondFactor<'_>,
+) -> Result<Unlocked, VaultError> {
     hardening::protect_process_memory();
     if !paths.auth().exists() {
         return Err(missing_vault(paths));
@@ -132,6 +168,38 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         });
     }
 
+    let two_factor_key = two_factor::file_key(&derived.kek);
+    if !matches!(factor, SecondFactor::NotChecked) && two_factor::is_enabled(paths) {
+        let SecondFactor::Code(code) = factor else {
+            // The password is right, but that alone is not an unlock: the
+            // count goes back to where it was, not to zero.
+            let _ = before.save(&auth_path);
+            return Err(VaultError::SecondFactorRequired);
+        };
+        match two_factor::verify(paths, &two_factor_key, code, now) {
+            Ok(_) => {}
+            Err(refused @ (Refused::Wrong | Refused::Replayed)) => {
+                let attempts = auth.failed_attempts;
+                let replayed = matches!(refused, Refused::Replayed);
+                event!(
+                    warn,
+                    events::LOGIN_FAILED,
+                    "{} two-factor code (failure {attempts} in a row)",
+                    if replayed { "reused" } else { "wrong" }
+                );
+                return Err(VaultError::WrongSecondFactor {
+                    replayed,
+                    locked_for,
+                });
+            }
+            Err(Refused::Failed(e)) => {
+                // Not the user's fault: take the count back.
+                let _ = before.save(&auth_path);
+                return Err(e.into());
+            }
+        }
+    }
+
     // The password is right: clear the count before anything else can
     // fail. Clearing is bookkeeping; if it cannot be saved (a full disk,
     // say) the owner still gets in, and the atomic write changes nothing.
@@ -145,7 +213,10 @@ pub fn authenticate(paths: &Paths, credentials: &Credentials) -> Result<Keyring,
         None => Keyring::single(derived.password_data_key.clone()),
     };
     event!(info, events::LOGIN_SUCCESS, "vault unlocked");
-    Ok(keys)
+    Ok(Unlocked {
+        keys,
+        two_factor_key,
+    })
 }
 
 /// Reads a key file's digest, naming the file when it cannot be used.

@@ -13,6 +13,7 @@ mod exchange;
 mod restore;
 mod security;
 mod session;
+mod two_factor;
 
 use super::backup_view::{self, BackupContext, BackupView};
 use super::categories_view::{self, CategoriesView, CategoryAction};
@@ -105,6 +106,9 @@ pub struct App {
     key_file: Option<std::path::PathBuf>,
     /// The Browser Bridge service and its waiting approval prompts.
     bridge: bridge::BridgeHost,
+    /// The verified password, kept between the two steps of a two-factor
+    /// unlock (wiped when dropped).
+    two_factor_pending: Option<crate::core::vault::Credentials>,
 }
 
 impl App {
@@ -131,6 +135,7 @@ impl App {
             backups: BackupStatus::default(),
             key_file: None,
             bridge: bridge::BridgeHost::default(),
+            two_factor_pending: None,
         }
     }
 
@@ -585,6 +590,10 @@ impl App {
             }
             SettingsAction::Bridge(action) => {
                 self.bridge_action(ctx, action);
+                return;
+            }
+            SettingsAction::TwoFactor(action) => {
+                self.two_factor_action(ctx, action);
                 return;
             }
             SettingsAction::Change(key, value) => (key, value),

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::{App, MainState, Screen, Section};
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
+use crate::core::two_factor;
 use crate::core::vault::{self, CreateOptions, Credentials, HistoryPolicy, VaultError};
 use crate::ui::backup_view::BackupView;
 use crate::ui::categories_view::CategoriesView;
@@ -22,7 +23,37 @@ use super::banner::expiring_soon;
 
 impl App {
     pub(super) fn start_unlock(&mut self, ctx: &egui::Context, action: UnlockAction) {
-        let UnlockAction::Submit { password, key_file } = action;
+        let (password, key_file, code) = match action {
+            UnlockAction::Submit { password, key_file } => {
+                // Kept for the code step while two-factor unlock is on.
+                self.two_factor_pending =
+                    two_factor::is_enabled(&self.paths).then(|| Credentials {
+                        password: password.clone(),
+                        key_file: key_file.clone(),
+                    });
+                (password, key_file, None)
+            }
+            UnlockAction::SubmitCode(code) => match &self.two_factor_pending {
+                Some(pending) => (
+                    pending.password.clone(),
+                    pending.key_file.clone(),
+                    Some(code),
+                ),
+                None => {
+                    if let Screen::Unlock(state) = &mut self.screen {
+                        state.back_to_password();
+                    }
+                    return;
+                }
+            },
+            UnlockAction::Back => {
+                self.two_factor_pending = None;
+                if let Screen::Unlock(state) = &mut self.screen {
+                    state.back_to_password();
+                }
+                return;
+            }
+        };
         let lock = match VaultLock::acquire(&self.paths.lock_file()) {
             Ok(lock) => lock,
             Err(e) => {
@@ -44,6 +75,7 @@ impl App {
             self.paths.clone(),
             Job::Unlock {
                 credentials,
+                code,
                 lock,
                 policy,
             },
@@ -92,6 +124,7 @@ impl App {
         };
         match result {
             Ok(mut vault) => {
+                self.two_factor_pending = None;
                 vault.set_history_policy(HistoryPolicy::from_settings(&self.settings));
                 for notice in vault.notices() {
                     self.toasts.info(notice.clone());
@@ -103,7 +136,14 @@ impl App {
                     section: Section::Passwords,
                     passwords: PasswordsState::default(),
                     categories: CategoriesView::default(),
-                    settings: SettingsView::from_settings(&self.settings),
+                    settings: {
+                        let mut view = SettingsView::from_settings(&self.settings);
+                        match two_factor::status(&self.paths) {
+                            Ok(status) => view.two_factor.status = status,
+                            Err(e) => view.two_factor.error = Some(e.to_string()),
+                        }
+                        view
+                    },
                     logs: LogsView::new(&self.paths),
                     editor: None,
                     dialog: None,
@@ -125,14 +165,26 @@ impl App {
     }
 
     fn show_open_error(&mut self, error: VaultError) {
+        // The password is kept only while the code step may still use it.
+        if !matches!(
+            error,
+            VaultError::SecondFactorRequired | VaultError::WrongSecondFactor { .. }
+        ) {
+            self.two_factor_pending = None;
+        }
         match &mut self.screen {
             Screen::Unlock(state) => {
                 state.busy = false;
                 match error {
+                    VaultError::SecondFactorRequired => state.ask_for_code(),
                     VaultError::LockedOut { remaining_secs } => {
                         state.locked_until = Some(lockout_deadline(remaining_secs));
                     }
                     VaultError::WrongPassword {
+                        locked_for: Some(secs),
+                        ..
+                    }
+                    | VaultError::WrongSecondFactor {
                         locked_for: Some(secs),
                         ..
                     } => {

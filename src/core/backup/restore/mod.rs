@@ -36,7 +36,7 @@ use super::{CheckStatus, DB_NAME, Manifest, inspect};
 use crate::core::fsio::{self, FileError};
 use crate::core::paths::{Paths, sibling};
 use crate::core::secret::SecretString;
-use crate::core::vault::{Credentials, HistoryPolicy, Vault, VaultError};
+use crate::core::vault::{Credentials, HistoryPolicy, SecondFactor, Vault, VaultError};
 
 /// The journal of a restore that has started switching files.
 pub const JOURNAL_FILE: &str = "restore.journal";
@@ -379,7 +379,17 @@ fn open_staged(
     credentials: &Credentials,
 ) -> Result<(usize, usize, String), RestoreError> {
     let fail = |cause| RestoreError::Unlock { cause };
-    let vault = Vault::unlock(staged, credentials, None, HistoryPolicy::default()).map_err(fail)?;
+    // A backup's two-factor settings are restored with it, but not asked
+    // for here: this checks that the password opens every record, and
+    // nothing of the vault is shown.
+    let vault = Vault::unlock_with(
+        staged,
+        credentials,
+        SecondFactor::NotChecked,
+        None,
+        HistoryPolicy::default(),
+    )
+    .map_err(fail)?;
     let (history, damaged_history) = vault.check_history().map_err(fail)?;
     if let Some(first) = vault.damaged().first() {
         return Err(RestoreError::Damaged {

@@ -1,0 +1,237 @@
+//! Two-factor unlock in the window, driven through widget labels with
+//! egui_kittest: set up in Settings > Security (the QR code renders, the
+//! key it shows gives the code typed back), the recovery codes shown once,
+//! the code step of the unlock screen (a wrong code, a recovery code), and
+//! turning it off.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use hmac::{Hmac, Mac};
+use spm::core::keys::KeyMode;
+use spm::core::paths::Paths;
+use spm::core::vault::Vault;
+use spm::ui::app::App;
+use spm::ui::clipboard::MemoryClipboard;
+
+mod common;
+
+fn vault_in(dir: &Path) {
+    let paths = Paths::portable(dir);
+    drop(
+        Vault::create(
+            &paths,
+            &common::MASTER.into(),
+            &common::fast_options(KeyMode::FileKey),
+            None,
+        )
+        .unwrap(),
+    );
+    std::fs::write(
+        dir.join("settings.json"),
+        r#"{"backup": {"auto": false}, "breach": {"enabled": false}}"#,
+    )
+    .unwrap();
+}
+
+fn harness(dir: &Path) -> Harness<'static, App> {
+    let app = App::new(Paths::portable(dir), Box::new(MemoryClipboard::default()));
+    Harness::builder()
+        .with_size([1280.0, 900.0])
+        .with_max_steps(32)
+        .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
+}
+
+fn settle(h: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    h.step();
+    while h.state().is_busy() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.run_steps(4);
+}
+
+fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run_steps(2);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
+
+fn click(h: &mut Harness<'_, App>, label: &str) {
+    h.get_by_label(label).click();
+    settle(h);
+}
+
+/// The text of the first label containing `needle`.
+fn label_text(h: &Harness<'_, App>, needle: &str) -> String {
+    let node = h.get_by_label_contains(needle);
+    let node = node.accesskit_node();
+    node.value().or_else(|| node.label()).unwrap_or_default()
+}
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut count, mut out) = (0u64, 0, Vec::new());
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let value = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
+        bits = (bits << 5) | value;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+/// What an authenticator app shows (RFC 6238, SHA-1, 6 digits, 30 s).
+fn phone_code(secret: &[u8], offset_secs: u64) -> String {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + offset_secs;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
+    mac.update(&(unix / 30).to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = (digest[19] & 0x0f) as usize;
+    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", value % 1_000_000)
+}
+
+fn unlock_password(h: &mut Harness<'_, App>) {
+    type_into(h, "Master password", common::MASTER);
+    click(h, "Unlock");
+}
+
+fn security_page(h: &mut Harness<'_, App>) {
+    h.get_all_by_role_and_label(Role::Button, "Settings")
+        .last()
+        .unwrap()
+        .click();
+    h.run_steps(4);
+    h.get_all_by_role_and_label(Role::Button, "Security")
+        .last()
+        .unwrap()
+        .click();
+    h.run_steps(4);
+}
+
+/// Sets two-factor unlock up through Settings; returns the secret and the
+/// recovery codes shown.
+fn enrol(h: &mut Harness<'_, App>) -> (Vec<u8>, Vec<String>) {
+    security_page(h);
+    click(h, "Set up two-factor unlock");
+    assert!(
+        h.query_by_label("QR code of the new two-factor secret")
+            .is_some(),
+        "the QR code is drawn"
+    );
+    let key = label_text(h, "Key: ");
+    let secret = base32_decode(key.trim_start_matches("Key: "));
+    assert_eq!(secret.len(), 20);
+    type_into(h, "Code from the app", &phone_code(&secret, 0));
+    click(h, "Turn on two-factor unlock");
+    assert!(h.query_by_label("Two-factor unlock is on.").is_some());
+    let codes: Vec<String> = h
+        .query_all(egui_kittest::kittest::by().predicate(|node| {
+            let text = node.value().unwrap_or_default();
+            node.role() == Role::Label && text.len() == 14 && text.matches('-').count() == 2
+        }))
+        .map(|node| node.accesskit_node().value().unwrap_or_default())
+        .collect();
+    assert_eq!(codes.len(), 10, "ten recovery codes are shown");
+    click(h, "I have stored them");
+    assert!(
+        h.query_by_label_contains("10 recovery codes left")
+            .is_some()
+    );
+    (secret, codes)
+}
+
+#[test]
+fn set_up_in_settings_then_unlock_with_a_code_after_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock_password(&mut h);
+    let (secret, codes) = enrol(&mut h);
+    let config = std::fs::read_to_string(dir.path().join("totp_config.json")).unwrap();
+    assert!(!config.contains(&codes[0]));
+
+    // Lock; the password alone now leads to the code step.
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    assert!(h.state().vault().is_none());
+    unlock_password(&mut h);
+    assert!(
+        h.state().vault().is_none(),
+        "the password alone does not open it"
+    );
+    assert!(h.query_by_label("Two-factor code").is_some());
+
+    type_into(&mut h, "Two-factor code", "000000");
+    h.get_all_by_label("Unlock").last().unwrap().click();
+    settle(&mut h);
+    assert!(h.state().vault().is_none());
+    assert!(h.query_by_label_contains("wrong two-factor code").is_some());
+
+    // The next step's code (enrolment used this step's) opens the vault.
+    type_into(&mut h, "Two-factor code", &phone_code(&secret, 30));
+    h.get_all_by_label("Unlock").last().unwrap().click();
+    settle(&mut h);
+    assert!(h.state().vault().is_some(), "the code opened the vault");
+
+    // Once more, with a recovery code.
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    unlock_password(&mut h);
+    type_into(&mut h, "Two-factor code", &codes[4]);
+    h.get_all_by_label("Unlock").last().unwrap().click();
+    settle(&mut h);
+    assert!(
+        h.state().vault().is_some(),
+        "a recovery code opened the vault"
+    );
+    security_page(&mut h);
+    assert!(h.query_by_label_contains("9 recovery codes left").is_some());
+}
+
+#[test]
+fn a_wrong_code_at_setup_keeps_it_off_and_turning_off_needs_password_and_code() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock_password(&mut h);
+    security_page(&mut h);
+    click(&mut h, "Set up two-factor unlock");
+    type_into(&mut h, "Code from the app", "12345");
+    click(&mut h, "Turn on two-factor unlock");
+    assert!(
+        h.query_by_label_contains("does not match the new secret")
+            .is_some()
+    );
+    assert!(!dir.path().join("totp_config.json").exists());
+    click(&mut h, "Cancel");
+
+    let (_secret, codes) = enrol(&mut h);
+    click(&mut h, "Turn off…");
+    type_into(&mut h, "Master password", "not the password");
+    type_into(&mut h, "Code or recovery code", &codes[0]);
+    click(&mut h, "Turn off two-factor unlock");
+    assert!(h.query_by_label_contains("rong master password").is_some());
+    assert!(dir.path().join("totp_config.json").exists());
+
+    type_into(&mut h, "Master password", common::MASTER);
+    type_into(&mut h, "Code or recovery code", &codes[1]);
+    click(&mut h, "Turn off two-factor unlock");
+    assert!(!dir.path().join("totp_config.json").exists());
+    assert!(h.query_by_label("Set up two-factor unlock").is_some());
+}
