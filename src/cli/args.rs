@@ -106,6 +106,9 @@ pub enum Command {
     /// review tokens and approvals.
     #[command(subcommand)]
     Bridge(BridgeCommand),
+    /// Change the master password (asks for the current one, then the new
+    /// one); revokes every browser bridge token.
+    Passwd,
     /// Two-factor codes: entries' codes, and two-factor unlock.
     #[command(subcommand)]
     Totp(TotpCommand),

@@ -66,7 +66,7 @@ impl SecretInput {
         if self.interactive {
             let again = self.secret("Repeat the master password", "repeated master password")?;
             if !first.ct_eq(&again) {
-                bail!("the two master passwords differ; nothing was created");
+                bail!("the two master passwords differ; type the same one twice");
             }
         }
         Ok(first)

@@ -86,8 +86,13 @@ pub fn run() -> ExitCode {
         logging::start_once(&paths);
     }
 
-    // A restore killed while switching files is finished before anything
-    // reads them.
+    // A master password change or a restore killed while switching files
+    // is finished before anything reads them.
+    match crate::core::vault::rekey::finish_interrupted(&paths) {
+        Ok(Some(done)) => note!("{done}"),
+        Ok(None) => {}
+        Err(e) => note!("warning: {e}"),
+    }
     match crate::core::backup::restore::finish_interrupted(&paths) {
         Ok(Some(done)) => note!("{done}"),
         Ok(None) => {}
@@ -152,6 +157,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Audit(a) => audit::audit(ctx, a),
         Command::Breach(args::BreachCommand::Refresh) => audit::refresh(ctx),
         Command::Bridge(c) => bridge::bridge(ctx, c),
+        Command::Passwd => admin::passwd(ctx),
         Command::Totp(c) => totp::totp(ctx, c),
         Command::Backup(a) => backup::backup(ctx, a),
         Command::VerifyBackup(a) => backup::verify_backup(ctx, a),

@@ -99,6 +99,18 @@ impl AuthFile {
         .with_checksum()
     }
 
+    /// This vault's file for a new authentication key and salt (a master
+    /// password change): creation time, last login and the failure count
+    /// carry over.
+    pub fn rekeyed(&self, auth_key: &Key256, salt: &SaltFile) -> Self {
+        let mut next = Self::new(auth_key, self.key_mode, self.key_file_required, salt);
+        next.created_at = self.created_at.clone();
+        next.last_login_at = self.last_login_at.clone();
+        next.failed_attempts = self.failed_attempts;
+        next.locked_until = self.locked_until;
+        next.with_checksum()
+    }
+
     fn with_checksum(mut self) -> Self {
         self.checksum = self.expected_checksum();
         self

@@ -5,7 +5,8 @@
 //! `totp_config.json` holds the TOTP secret sealed under a key derived
 //! from the master password (so the file alone reveals nothing), the last
 //! accepted time step (a code works once), and the recovery codes as
-//! HMACs under the same key. Wrong codes count towards the same lockout as
+//! HMACs under a random key sealed with the secret (so changing the master
+//! password re-seals one value and the codes keep working). Wrong codes count towards the same lockout as
 //! wrong passwords; the unlock in [`crate::core::vault`] does the
 //! counting.
 //!
@@ -20,6 +21,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, Builder};
+use zeroize::Zeroize;
 
 use crate::core::crypto;
 use crate::core::events;
@@ -98,7 +100,8 @@ struct ConfigFile {
     digits: usize,
     period: u64,
     created: i64,
-    /// The secret sealed with XChaCha20-Poly1305, base64.
+    /// The recovery-code key and the TOTP secret, sealed with
+    /// XChaCha20-Poly1305, base64.
     secret: String,
     /// The last time step whose code was accepted.
     last_step: i64,
@@ -108,7 +111,8 @@ struct ConfigFile {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RecoveryCode {
-    /// HMAC-SHA-256 of the normalised code under the file key, hex.
+    /// HMAC-SHA-256 of the normalised code under the recovery-code key,
+    /// hex.
     hmac: String,
     /// When it was used, Unix seconds.
     used: Option<i64>,
@@ -239,6 +243,67 @@ fn grouped(text: &str, size: usize, separator: &str) -> String {
         .join(separator)
 }
 
+/// Length of the random key of the recovery-code HMACs.
+const RECOVERY_KEY_BYTES: usize = 32;
+
+/// What the sealed value holds: the recovery-code key, then the secret.
+struct Opened {
+    recovery_key: Key256,
+    secret: SecretBytes,
+}
+
+fn seal_parts(key: &Key256, recovery_key: &Key256, secret: &[u8]) -> String {
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(RECOVERY_KEY_BYTES + secret.len()));
+    plain.extend_from_slice(recovery_key.expose());
+    plain.extend_from_slice(secret);
+    B64.encode(crypto::seal(key, SECRET_AAD, &plain))
+}
+
+fn open_parts(path: &Path, key: &Key256, sealed: &str) -> Result<Opened, TwoFactorError> {
+    let corrupt = |detail: &str| TwoFactorError::Corrupt {
+        path: path.to_owned(),
+        detail: detail.to_owned(),
+    };
+    let bytes = B64
+        .decode(sealed)
+        .map_err(|_| corrupt("the sealed secret is not base64"))?;
+    let plain = crypto::open(key, SECRET_AAD, &bytes)
+        .map_err(|_| corrupt("the sealed secret does not open with this master password's key"))?;
+    if plain.len() <= RECOVERY_KEY_BYTES {
+        return Err(corrupt("the sealed secret is too short"));
+    }
+    let mut recovery = [0u8; RECOVERY_KEY_BYTES];
+    recovery.copy_from_slice(&plain[..RECOVERY_KEY_BYTES]);
+    let recovery_key = Key256::from_bytes(recovery);
+    recovery.zeroize();
+    Ok(Opened {
+        recovery_key,
+        secret: SecretBytes::new(plain[RECOVERY_KEY_BYTES..].to_vec()),
+    })
+}
+
+/// `totp_config.json` re-sealed under `new_key` (after a master password
+/// change), or `None` when two-factor unlock is off. Codes, recovery codes
+/// and the last used step carry over.
+pub fn resealed(
+    paths: &Paths,
+    old_key: &Key256,
+    new_key: &Key256,
+) -> Result<Option<Vec<u8>>, TwoFactorError> {
+    let path = paths.totp_config();
+    let Some(mut file) = load(&path)? else {
+        return Ok(None);
+    };
+    let opened = open_parts(&path, old_key, &file.secret)?;
+    file.secret = seal_parts(new_key, &opened.recovery_key, opened.secret.expose());
+    let mut text = serde_json::to_vec_pretty(&file).map_err(|e| TwoFactorError::Corrupt {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
+    text.push(b'\n');
+    Ok(Some(text))
+}
+
 /// A new secret waiting for the user to prove their app has it.
 pub struct Enrolment {
     secret: SecretBytes,
@@ -313,6 +378,7 @@ impl Enrolment {
             .and_then(|code| matching_step(self.secret.expose(), &code, now))
             .ok_or(TwoFactorError::EnrolmentCodeWrong)?;
         let codes: Vec<SecretString> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+        let recovery_key = Key256::random();
         let file = ConfigFile {
             version: FORMAT_VERSION,
             issuer: ISSUER.to_owned(),
@@ -321,12 +387,12 @@ impl Enrolment {
             digits: DIGITS,
             period: PERIOD,
             created: now,
-            secret: B64.encode(crypto::seal(key, SECRET_AAD, self.secret.expose())),
+            secret: seal_parts(key, &recovery_key, self.secret.expose()),
             last_step: step,
             recovery: codes
                 .iter()
                 .map(|c| RecoveryCode {
-                    hmac: recovery_hmac(key, &normalise_recovery(c.expose())),
+                    hmac: recovery_hmac(&recovery_key, &normalise_recovery(c.expose())),
                     used: None,
                 })
                 .collect(),
@@ -408,27 +474,16 @@ pub fn verify(
         Ok(None) => return Err(Refused::Failed(TwoFactorError::NotEnabled)),
         Err(e) => return Err(Refused::Failed(e)),
     };
-    let sealed = B64.decode(&file.secret).map_err(|_| {
-        Refused::Failed(TwoFactorError::Corrupt {
-            path: path.clone(),
-            detail: "the sealed secret is not base64".to_owned(),
-        })
-    })?;
-    let secret = crypto::open(key, SECRET_AAD, &sealed).map_err(|_| {
-        Refused::Failed(TwoFactorError::Corrupt {
-            path: path.clone(),
-            detail: "the sealed secret does not open with this master password's key".to_owned(),
-        })
-    })?;
+    let opened = open_parts(&path, key, &file.secret).map_err(Refused::Failed)?;
     let accepted = if let Some(code) = normalise_code(input.expose()) {
-        let step = matching_step(&secret, &code, now).ok_or(Refused::Wrong)?;
+        let step = matching_step(opened.secret.expose(), &code, now).ok_or(Refused::Wrong)?;
         if step <= file.last_step {
             return Err(Refused::Replayed);
         }
         file.last_step = step;
         Accepted::Code
     } else {
-        let hmac = recovery_hmac(key, &normalise_recovery(input.expose()));
+        let hmac = recovery_hmac(&opened.recovery_key, &normalise_recovery(input.expose()));
         let found = file
             .recovery
             .iter_mut()

@@ -303,3 +303,69 @@ pub fn paths(paths: &Paths, json_out: bool) {
     );
     output::print_table(&["WHAT", "WHERE"], &rows);
 }
+
+/// `passwd`: the current master password (and two-factor code), then the
+/// new one.
+pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
+    vault::check_present(&ctx.paths)?;
+    // The writer lock keeps every other writer out until the change is in.
+    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let password = ctx
+        .input
+        .secret("Current master password", "current master password")?;
+    let current = vault::Credentials {
+        password,
+        key_file: ctx.key_file.clone(),
+    };
+    let code = if crate::core::two_factor::is_enabled(&ctx.paths) {
+        // Checked with the password, before the new one is asked for.
+        match vault::authenticate(&ctx.paths, &current) {
+            Err(VaultError::SecondFactorRequired) => {}
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        Some(
+            ctx.input
+                .secret("Two-factor code (or a recovery code)", "two-factor code")?,
+        )
+    } else {
+        vault::authenticate(&ctx.paths, &current)?;
+        None
+    };
+    let new_password = ctx.input.new_master_password()?;
+    if new_password.is_blank() {
+        return Err(VaultError::EmptyPassword.into());
+    }
+    let estimate = strength::estimate(&new_password, &["password", "manager", "vault"]);
+    if estimate.is_weak() {
+        note!(
+            "warning: the new master password is {} (estimated {} to crack offline).",
+            estimate.label(),
+            estimate.crack_time
+        );
+        if ctx.input.interactive() && !ctx.input.confirm("Use this weak password anyway?")? {
+            bail!("the master password was not changed; choose a longer or less predictable one");
+        }
+    }
+    let factor = code
+        .as_ref()
+        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+    let done =
+        vault::rekey::change_master_password(&ctx.paths, &current, factor, &new_password, None)?;
+    say!("Master password changed.");
+    if done.tokens_revoked > 0 {
+        say!(
+            "{} revoked: paired browser extensions must pair again.",
+            output::count(
+                done.tokens_revoked,
+                "browser bridge token",
+                "browser bridge tokens"
+            )
+        );
+    }
+    say!(
+        "Backups made before this change still open with the previous master password; make a \
+         new backup now (password-manager backup)."
+    );
+    Ok(())
+}

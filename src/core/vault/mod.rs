@@ -15,6 +15,7 @@ mod export;
 mod import;
 mod lookup;
 mod records;
+pub mod rekey;
 mod unlock;
 
 use std::collections::HashMap;

@@ -81,6 +81,9 @@ pub fn authenticate_with(
         lock::LockError::File(e) => VaultError::File(e),
     })?;
 
+    // A master password change killed half-way is finished (or undone)
+    // before its files are read.
+    super::rekey::finish_interrupted_in_turn(paths)?;
     let auth_path = paths.auth();
     let auth_bytes = fsio::read_optional(&auth_path)?.ok_or_else(|| missing_vault(paths))?;
     let mut auth = AuthFile::parse(&auth_bytes).map_err(|detail| VaultError::CorruptFile {

@@ -1,0 +1,222 @@
+use super::*;
+use crate::core::entries::Entry;
+use crate::core::kdf::KdfParams;
+use crate::core::keys::KeyMode;
+use crate::core::vault::{CreateOptions, HistoryPolicy, Vault};
+
+const OLD: &str = "old master password 1";
+const NEW: &str = "new master password 2";
+
+fn credentials(password: &str) -> Credentials {
+    Credentials {
+        password: password.into(),
+        key_file: None,
+    }
+}
+
+/// A file-key vault with a few entries and a paired browser.
+fn vault() -> (tempfile::TempDir, Paths) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::portable(dir.path());
+    let options = CreateOptions {
+        key_mode: KeyMode::FileKey,
+        key_file: None,
+        kdf: KdfParams::new(19 * 1024, 2, 1).unwrap(),
+    };
+    let mut vault = Vault::create(&paths, &OLD.into(), &options, None).unwrap();
+    for i in 0..5 {
+        vault
+            .add(Entry {
+                title: format!("Site {i}").into(),
+                password: format!("pw-{i}").into(),
+                ..Entry::default()
+            })
+            .unwrap();
+    }
+    drop(vault);
+    let mut tokens = TokenStore::load(&paths.bridge_tokens()).unwrap();
+    tokens.issue("Firefox", "fp-1", 24, 1_800_000_000).unwrap();
+    (dir, paths)
+}
+
+fn opens(paths: &Paths, password: &str) -> Option<usize> {
+    Vault::unlock(
+        paths,
+        &credentials(password),
+        None,
+        HistoryPolicy::default(),
+    )
+    .ok()
+    .map(|v| v.entries().len())
+}
+
+#[test]
+fn after_a_change_only_the_new_password_opens_and_tokens_are_revoked() {
+    let (_dir, paths) = vault();
+    let done = change_master_password(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &NEW.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        done,
+        PasswordChanged {
+            files: 3,
+            tokens_revoked: 1
+        }
+    );
+    assert_eq!(opens(&paths, NEW), Some(5));
+    assert_eq!(opens(&paths, OLD), None);
+    assert!(
+        TokenStore::load(&paths.bridge_tokens())
+            .unwrap()
+            .list()
+            .is_empty()
+    );
+    assert!(!paths.data_dir.join(JOURNAL_FILE).exists());
+    for path in candidates(&paths) {
+        assert!(
+            !next(&path).exists(),
+            "{} left behind",
+            next(&path).display()
+        );
+    }
+}
+
+#[test]
+fn a_wrong_current_password_changes_nothing() {
+    let (_dir, paths) = vault();
+    let salt = std::fs::read(paths.salt()).unwrap();
+    let wrong = change_master_password(
+        &paths,
+        &credentials("not it"),
+        SecondFactor::Absent,
+        &NEW.into(),
+        None,
+    );
+    assert!(matches!(wrong, Err(VaultError::WrongPassword { .. })));
+    assert_eq!(std::fs::read(paths.salt()).unwrap(), salt);
+    assert_eq!(opens(&paths, OLD), Some(5));
+    let blank = change_master_password(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &"   ".into(),
+        None,
+    );
+    assert!(matches!(blank, Err(VaultError::EmptyPassword)));
+}
+
+#[test]
+fn a_crash_at_every_step_leaves_exactly_one_password_that_opens_everything() {
+    for stop in [
+        Step::Prepared,
+        Step::Committed,
+        Step::FirstRenamed,
+        Step::Switched,
+    ] {
+        let (_dir, paths) = vault();
+        change_until(
+            &paths,
+            &credentials(OLD),
+            SecondFactor::Absent,
+            &NEW.into(),
+            None,
+            Some(stop),
+        )
+        .unwrap();
+        // The next unlock finishes or rolls back first.
+        let (works, fails) = if stop >= Step::Committed {
+            (NEW, OLD)
+        } else {
+            (OLD, NEW)
+        };
+        assert_eq!(opens(&paths, works), Some(5), "after {stop:?}");
+        assert_eq!(opens(&paths, fails), None, "after {stop:?}");
+        assert!(
+            !paths.data_dir.join(JOURNAL_FILE).exists(),
+            "after {stop:?}"
+        );
+        let tokens = TokenStore::load(&paths.bridge_tokens())
+            .unwrap()
+            .list()
+            .len();
+        assert_eq!(
+            tokens,
+            usize::from(stop < Step::Committed),
+            "after {stop:?}"
+        );
+    }
+}
+
+#[test]
+fn the_command_lines_start_finishes_a_committed_change_and_says_so() {
+    let (_dir, paths) = vault();
+    change_until(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &NEW.into(),
+        None,
+        Some(Step::FirstRenamed),
+    )
+    .unwrap();
+    let note = finish_interrupted(&paths).unwrap().unwrap();
+    assert!(
+        note.contains("finished an interrupted master password change"),
+        "{note}"
+    );
+    assert_eq!(finish_interrupted(&paths).unwrap(), None);
+    assert_eq!(opens(&paths, NEW), Some(5));
+
+    change_until(
+        &paths,
+        &credentials(NEW),
+        SecondFactor::Absent,
+        &OLD.into(),
+        None,
+        Some(Step::Prepared),
+    )
+    .unwrap();
+    let note = finish_interrupted(&paths).unwrap().unwrap();
+    assert!(note.contains("rolled back"), "{note}");
+    assert_eq!(opens(&paths, NEW), Some(5));
+}
+
+#[test]
+fn two_factor_unlock_keeps_working_with_codes_and_recovery_codes_after_a_change() {
+    let (_dir, paths) = vault();
+    let vault = Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()).unwrap();
+    let enrolment = two_factor::Enrolment::new("alice");
+    let now = crate::core::time::now_unix();
+    let codes = vault
+        .enable_two_factor(&enrolment, &enrolment.code_at(now))
+        .unwrap();
+    drop(vault);
+    let code = SecretString::new(enrolment.code_at(now + 30));
+    let done = change_master_password(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Code(&code),
+        &NEW.into(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(done.files, 4, "totp_config.json is re-sealed too");
+    let with = |password: &str, code: &SecretString| {
+        Vault::unlock_with(
+            &paths,
+            &credentials(password),
+            SecondFactor::Code(code),
+            None,
+            HistoryPolicy::default(),
+        )
+        .map(|v| v.entries().len())
+    };
+    assert_eq!(with(NEW, &codes[0]).unwrap(), 5);
+    assert!(with(OLD, &codes[1]).is_err());
+    assert_eq!(with(NEW, &codes[1]).unwrap(), 5);
+}
