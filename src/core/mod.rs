@@ -18,6 +18,7 @@ pub mod generator;
 pub mod hardening;
 pub mod index;
 pub mod kdf;
+pub mod kdf_tuning;
 pub mod keys;
 pub mod lock;
 pub mod paths;

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::core::fsio::{self, FileError};
 use crate::core::kdf::KdfParams;
+use crate::core::kdf_tuning;
 
 /// A setting could not be read or changed.
 #[derive(Debug, thiserror::Error)]
@@ -66,8 +67,8 @@ const RULES: &[(&str, Rule)] = &[
     (
         "key_management.benchmark_target_ms",
         Rule::Int {
-            min: 100,
-            max: 10_000,
+            min: kdf_tuning::MIN_TARGET_MS as i64,
+            max: kdf_tuning::MAX_TARGET_MS as i64,
         },
     ),
     (
@@ -128,7 +129,7 @@ pub fn defaults() -> Value {
         "key_management": {
             "mode": "file-key",
             "kdf": { "m_cost_kib": kdf.m_cost_kib, "t_cost": kdf.t_cost, "p_cost": kdf.p_cost },
-            "benchmark_target_ms": 1000
+            "benchmark_target_ms": kdf_tuning::DEFAULT_TARGET_MS
         },
         "clipboard": { "auto_clear_seconds": 25 },
         "password_history": { "enabled": true, "max_versions": 10 },
@@ -310,6 +311,13 @@ impl Settings {
     /// `security.lock_on_minimize`.
     pub fn lock_on_minimize(&self) -> bool {
         self.bool("security.lock_on_minimize")
+    }
+
+    /// `key_management.benchmark_target_ms`: how long an unlock should
+    /// take, for the KDF benchmark.
+    pub fn benchmark_target_ms(&self) -> u32 {
+        u32::try_from(self.int("key_management.benchmark_target_ms"))
+            .unwrap_or(kdf_tuning::DEFAULT_TARGET_MS)
     }
 
     /// `key_management.kdf` as parameters (already validated).
@@ -756,6 +764,22 @@ mod tests {
         assert_eq!(s.get("security.lock_on_minimize").unwrap(), &json!(false));
         s.set("key_management.mode", "password-derived").unwrap();
         assert_eq!(s.key_mode(), "password-derived");
+    }
+
+    #[test]
+    fn the_benchmark_aims_for_500_ms_unless_set_from_100_to_5000() {
+        let mut s = Settings::default();
+        assert_eq!(s.benchmark_target_ms(), 500);
+        for bad in ["99", "5001", "10000"] {
+            assert!(
+                s.set("key_management.benchmark_target_ms", bad).is_err(),
+                "{bad}"
+            );
+        }
+        s.set("key_management.benchmark_target_ms", "5000").unwrap();
+        assert_eq!(s.benchmark_target_ms(), 5000);
+        s.set("key_management.benchmark_target_ms", "100").unwrap();
+        assert_eq!(s.benchmark_target_ms(), 100);
     }
 
     #[test]
