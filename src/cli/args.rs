@@ -109,6 +109,10 @@ pub enum Command {
     /// Change the master password (asks for the current one, then the new
     /// one); revokes every browser bridge token.
     Passwd,
+    /// Argon2id tuning: time it on this machine, or re-derive the vault's
+    /// keys with new parameters.
+    #[command(subcommand)]
+    Kdf(KdfCommand),
     /// Two-factor codes: entries' codes, and two-factor unlock.
     #[command(subcommand)]
     Totp(TotpCommand),
@@ -619,6 +623,61 @@ pub enum TotpCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `kdf …`.
+#[derive(Debug, Subcommand)]
+pub enum KdfCommand {
+    /// Time Argon2id here and recommend the most passes that keep an unlock
+    /// within the target time (no vault needed).
+    Benchmark(KdfBenchmarkArgs),
+    /// Re-derive the vault's keys with new Argon2id parameters under the
+    /// same master password (asks for it, and for a two-factor code when
+    /// that is on); revokes every browser bridge token.
+    Apply(KdfApplyArgs),
+}
+
+/// `kdf benchmark` flags.
+#[derive(Debug, Args)]
+pub struct KdfBenchmarkArgs {
+    /// Unlock time to aim for, 100–5000 ms (default:
+    /// key_management.benchmark_target_ms).
+    #[arg(long, value_name = "MS")]
+    pub target_ms: Option<u32>,
+    /// Memory to measure at, in MiB (at least 19; default 64).
+    #[arg(long, value_name = "N")]
+    pub memory_mib: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kdf apply` flags: explicit parameters (each one left out stays as it
+/// is), or `--recommended`.
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("choice")
+        .required(true)
+        .multiple(true)
+        .args(["memory_mib", "iterations", "parallelism", "recommended"])
+))]
+pub struct KdfApplyArgs {
+    /// Memory in MiB (at least 19); with --recommended, the memory the
+    /// benchmark measures at (default 64).
+    #[arg(long, value_name = "N")]
+    pub memory_mib: Option<u32>,
+    /// Passes (at least 2).
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<u32>,
+    /// Lanes (1–64).
+    #[arg(long, value_name = "N")]
+    pub parallelism: Option<u32>,
+    /// Run `kdf benchmark` first and apply what it recommends.
+    #[arg(long, conflicts_with_all = ["iterations", "parallelism"])]
+    pub recommended: bool,
+    /// With --recommended: the unlock time to aim for, 100–5000 ms.
+    #[arg(long, value_name = "MS", requires = "recommended")]
+    pub target_ms: Option<u32>,
 }
 
 /// `audit exclude` / `audit include`.

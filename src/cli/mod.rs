@@ -25,7 +25,7 @@ use crate::core::settings::Settings;
 use crate::core::vault::VaultError;
 use crate::event;
 use args::{Cli, Command};
-use commands::{admin, audit, backup, bridge, entries, exchange, totp};
+use commands::{admin, audit, backup, bridge, entries, exchange, kdf, totp};
 use context::Ctx;
 
 /// Exit status for success.
@@ -159,6 +159,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Bridge(c) => bridge::bridge(ctx, c),
         Command::Passwd => admin::passwd(ctx),
         Command::Totp(c) => totp::totp(ctx, c),
+        Command::Kdf(c) => kdf::kdf(ctx, c),
         Command::Backup(a) => backup::backup(ctx, a),
         Command::VerifyBackup(a) => backup::verify_backup(ctx, a),
         Command::Gui => crate::ui::run(ctx.paths.clone()).map_err(anyhow::Error::from),

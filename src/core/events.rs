@@ -66,6 +66,9 @@ pub const APPROVAL_DENIED: &str = "APPROVAL_DENIED";
 pub const APPROVAL_REMEMBERED: &str = "APPROVAL_REMEMBERED";
 /// An entry's password changed (the reason follows).
 pub const PASSWORD_ROTATED: &str = "PASSWORD_ROTATED";
+/// The vault's keys were re-derived with new Argon2id parameters (old
+/// and new follow).
+pub const KDF_CHANGED: &str = "KDF_CHANGED";
 /// A vault was created.
 pub const VAULT_CREATED: &str = "VAULT_CREATED";
 /// The vault was locked (or the process finished with it).

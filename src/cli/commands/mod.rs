@@ -7,5 +7,6 @@ pub mod bridge;
 pub mod entries;
 pub mod entry_input;
 pub mod exchange;
+pub mod kdf;
 pub mod totp;
 pub mod two_factor;

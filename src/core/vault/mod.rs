@@ -13,6 +13,7 @@ mod edit;
 mod error;
 mod export;
 mod import;
+pub mod kdf_change;
 mod lookup;
 mod records;
 pub mod rekey;
@@ -322,6 +323,13 @@ impl Vault {
             )
         })?;
         Ok(enrolment.complete(&self.paths, key, code, crate::core::time::now_unix())?)
+    }
+
+    /// Takes the key of `totp_config.json` after this vault's key files were
+    /// re-derived while it was open (new KDF parameters or a new master
+    /// password), so two-factor changes made later seal with the new key.
+    pub fn replace_two_factor_key(&mut self, key: crate::core::secret::Key256) {
+        self.two_factor_key = Some(key);
     }
 
     /// Opens the database with already-unwrapped keys: everything an unlock
