@@ -17,6 +17,7 @@ mod export_view;
 mod first_run;
 mod generator;
 mod import_view;
+mod kdf_view;
 mod logs_view;
 mod main_view;
 mod passwords;

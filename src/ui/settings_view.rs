@@ -1,9 +1,11 @@
 //! The Settings section. General: locking, clipboard, history, theme, and
-//! where every file lives. Browser Bridge: see [`super::bridge_view`].
+//! where every file lives. Security: [`super::two_factor_view`], then
+//! [`super::kdf_view`]. Browser Bridge: see [`super::bridge_view`].
 
 use egui::{RichText, Ui};
 
 use super::bridge_view::{self, BridgeAction, BridgeView, ServiceState};
+use super::kdf_view::{self, KdfAction, KdfView};
 use super::theme::{self, ThemeChoice};
 use super::two_factor_view::{self, TwoFactorAction, TwoFactorView};
 use crate::core::paths::Paths;
@@ -19,6 +21,8 @@ pub enum SettingsAction {
     Bridge(BridgeAction),
     /// Something in Security > Two-factor unlock.
     TwoFactor(TwoFactorAction),
+    /// Something in Security > KDF tuning.
+    Kdf(KdfAction),
 }
 
 /// The pages of the section.
@@ -26,7 +30,7 @@ pub enum SettingsAction {
 pub enum SettingsPage {
     /// Locking, clipboard, history, theme, files.
     General,
-    /// Two-factor unlock.
+    /// Two-factor unlock and KDF tuning.
     Security,
     /// The Browser Bridge.
     BrowserBridge,
@@ -46,6 +50,8 @@ pub struct SettingsView {
     pub bridge: BridgeView,
     /// Two-factor unlock on the Security page.
     pub two_factor: TwoFactorView,
+    /// KDF tuning on the Security page.
+    pub kdf: KdfView,
 }
 
 impl SettingsView {
@@ -61,6 +67,7 @@ impl SettingsView {
             page: SettingsPage::General,
             bridge: BridgeView::from_settings(settings),
             two_factor: TwoFactorView::default(),
+            kdf: KdfView::from_settings(settings),
         }
     }
 }
@@ -96,13 +103,17 @@ pub fn settings_ui(
     match view.page {
         SettingsPage::General => general_ui(ui, view, paths),
         SettingsPage::Security => {
-            let mut action = None;
+            let mut actions = Vec::new();
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.set_max_width(720.0);
-                action = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
+                let two_factor = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
+                actions.extend(two_factor.map(SettingsAction::TwoFactor));
+                let two_factor_on = view.two_factor.status.is_some();
+                let kdf = kdf_view::kdf_ui(ui, &mut view.kdf, two_factor_on);
+                actions.extend(kdf.map(SettingsAction::Kdf));
                 ui.add_space(theme::SECTION_GAP);
             });
-            action.map(SettingsAction::TwoFactor).into_iter().collect()
+            actions
         }
         SettingsPage::BrowserBridge => {
             let mut action = None;

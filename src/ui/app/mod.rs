@@ -10,6 +10,7 @@ mod backup;
 mod banner;
 mod bridge;
 mod exchange;
+mod kdf;
 mod restore;
 mod security;
 mod session;
@@ -193,6 +194,7 @@ impl App {
         }
         self.backup_tick(ctx);
         self.bridge_tick(ctx);
+        self.kdf_tick();
         self.clipboard.tick();
         if self.clipboard.countdown().is_some() {
             ctx.request_repaint_after(Duration::from_millis(500));
@@ -594,6 +596,10 @@ impl App {
             }
             SettingsAction::TwoFactor(action) => {
                 self.two_factor_action(ctx, action);
+                return;
+            }
+            SettingsAction::Kdf(action) => {
+                self.kdf_action(ctx, action);
                 return;
             }
             SettingsAction::Change(key, value) => (key, value),

@@ -1,0 +1,254 @@
+//! Settings > Security > KDF tuning in the window, driven through widget
+//! labels with egui_kittest: the current parameters, a real benchmark (a
+//! 100 ms target keeps it short; no timing is asserted), its runs and
+//! recommendation, Apply refused with a wrong password and then done with
+//! the right one (`crypto.salt` changes, the same password opens), and
+//! two-factor unlock set up after Apply in the same session still working.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use hmac::{Hmac, Mac};
+use spm::core::keys::KeyMode;
+use spm::core::paths::Paths;
+use spm::core::vault::Vault;
+use spm::ui::app::App;
+use spm::ui::clipboard::MemoryClipboard;
+
+mod common;
+
+fn vault_in(dir: &Path) {
+    let paths = Paths::portable(dir);
+    drop(
+        Vault::create(
+            &paths,
+            &common::MASTER.into(),
+            &common::fast_options(KeyMode::FileKey),
+            None,
+        )
+        .unwrap(),
+    );
+    std::fs::write(
+        dir.join("settings.json"),
+        r#"{"backup": {"auto": false}, "breach": {"enabled": false},
+            "key_management": {"benchmark_target_ms": 100}}"#,
+    )
+    .unwrap();
+}
+
+fn harness(dir: &Path) -> Harness<'static, App> {
+    let app = App::new(Paths::portable(dir), Box::new(MemoryClipboard::default()));
+    Harness::builder()
+        .with_size([1280.0, 1400.0])
+        .with_max_steps(32)
+        .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
+}
+
+fn settle(h: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    h.step();
+    while h.state().is_busy() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.run_steps(4);
+}
+
+fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run_steps(2);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(2);
+}
+
+fn click(h: &mut Harness<'_, App>, label: &str) {
+    h.get_by_label(label).click();
+    settle(h);
+}
+
+/// The text of the first label containing `needle`.
+fn label_text(h: &Harness<'_, App>, needle: &str) -> String {
+    let node = h.get_by_label_contains(needle);
+    let node = node.accesskit_node();
+    node.value().or_else(|| node.label()).unwrap_or_default()
+}
+
+fn unlock(h: &mut Harness<'_, App>) {
+    type_into(h, "Master password", common::MASTER);
+    click(h, "Unlock");
+    assert!(h.state().vault().is_some(), "the master password opens");
+}
+
+fn security_page(h: &mut Harness<'_, App>) {
+    for page in ["Settings", "Security"] {
+        h.get_all_by_role_and_label(Role::Button, page)
+            .last()
+            .unwrap()
+            .click();
+        h.run_steps(4);
+    }
+}
+
+fn salt_params(dir: &Path) -> (u64, u64, u64, String) {
+    let text = std::fs::read_to_string(dir.join("crypto.salt")).unwrap();
+    let salt: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let n = |key: &str| salt[key].as_u64().unwrap();
+    (
+        n("m_cost_kib"),
+        n("t_cost"),
+        n("p_cost"),
+        salt["salt"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Runs the benchmark; returns the passes it recommends (at 64 MiB, 4 lanes).
+fn benchmark(h: &mut Harness<'_, App>) -> u64 {
+    click(h, "Run benchmark");
+    assert!(h.query_by_label("Passes").is_some(), "the runs are listed");
+    let advice = label_text(h, "Recommended: ");
+    let passes: u64 = advice
+        .trim_start_matches("Recommended: 64 MiB, ")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no passes in {advice:?}"));
+    assert!(passes >= 3, "never below 3 passes at 64 MiB: {advice}");
+    assert!(advice.contains(" passes, 4 lanes (about "), "{advice}");
+    passes
+}
+
+#[test]
+fn benchmark_then_apply_re_derives_with_the_recommendation() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock(&mut h);
+    security_page(&mut h);
+    assert!(
+        h.query_by_label("Current parameters: 19 MiB, 2 passes, 1 lane")
+            .is_some()
+    );
+    assert!(h.query_all_by_label("Target unlock time").next().is_some());
+    let (_, _, _, salt_before) = salt_params(dir.path());
+
+    let passes = benchmark(&mut h);
+
+    // A wrong password changes nothing and says why.
+    click(&mut h, "Apply…");
+    type_into(&mut h, "Master password", "not the password");
+    click(&mut h, "Apply new parameters");
+    assert!(
+        h.query_by_label_contains("rong master password").is_some(),
+        "the wrong password is reported"
+    );
+    assert_eq!(salt_params(dir.path()).3, salt_before);
+
+    click(&mut h, "Apply…");
+    type_into(&mut h, "Master password", common::MASTER);
+    click(&mut h, "Apply new parameters");
+    let (m, t, p, salt_after) = salt_params(dir.path());
+    assert_eq!((m, t, p), (64 * 1024, passes, 4));
+    assert_ne!(salt_after, salt_before);
+    let summary = label_text(&h, "Applied: ");
+    assert!(
+        summary.starts_with(&format!(
+            "Applied: 64 MiB, {passes} passes, 4 lanes (was 19 MiB, 2 passes, 1 lane)."
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("Backups made earlier keep their own parameters"));
+    let current = format!("Current parameters: 64 MiB, {passes} passes, 4 lanes");
+    assert!(h.query_by_label(&current).is_some());
+
+    // New vaults start from them; the same password opens this one.
+    let settings = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
+    assert!(
+        settings.contains(&format!("\"t_cost\": {passes}")),
+        "{settings}"
+    );
+    assert!(
+        settings.contains("\"benchmark_target_ms\": 100"),
+        "{settings}"
+    );
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    assert!(h.state().vault().is_none(), "locked");
+    unlock(&mut h);
+}
+
+/// What an authenticator app shows now (RFC 6238, SHA-1, 6 digits, 30 s).
+fn phone_code(key: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut count, mut secret) = (0u64, 0, Vec::new());
+    for c in key.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let value = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
+        bits = (bits << 5) | value;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            secret.push((bits >> count) as u8);
+        }
+    }
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&secret).unwrap();
+    mac.update(&(unix / 30).to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = (digest[19] & 0x0f) as usize;
+    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", value % 1_000_000)
+}
+
+#[test]
+fn two_factor_set_up_after_apply_in_the_same_session_still_unlocks() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock(&mut h);
+    security_page(&mut h);
+    benchmark(&mut h);
+    click(&mut h, "Apply…");
+    type_into(&mut h, "Master password", common::MASTER);
+    click(&mut h, "Apply new parameters");
+    assert!(h.query_by_label_contains("Applied: ").is_some());
+
+    // The open vault must seal the new two-factor file with the key the
+    // new parameters give, or the next unlock could never pass it.
+    click(&mut h, "Set up two-factor unlock");
+    let key = label_text(&h, "Key: ");
+    type_into(
+        &mut h,
+        "Code from the app",
+        &phone_code(key.trim_start_matches("Key: ")),
+    );
+    click(&mut h, "Turn on two-factor unlock");
+    assert!(h.query_by_label("Two-factor unlock is on.").is_some());
+    let recovery = h
+        .query_all(egui_kittest::kittest::by().predicate(|node| {
+            let text = node.value().unwrap_or_default();
+            node.role() == Role::Label && text.len() == 14 && text.matches('-').count() == 2
+        }))
+        .map(|node| node.accesskit_node().value().unwrap_or_default())
+        .next()
+        .expect("recovery codes are shown");
+    click(&mut h, "I have stored them");
+
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    type_into(&mut h, "Master password", common::MASTER);
+    click(&mut h, "Unlock");
+    type_into(&mut h, "Two-factor code", &recovery);
+    h.get_all_by_label("Unlock").last().unwrap().click();
+    settle(&mut h);
+    assert!(
+        h.state().vault().is_some(),
+        "the recovery code opened the vault"
+    );
+}
