@@ -80,7 +80,7 @@ fn run_benchmark(plan: &BenchmarkPlan) -> anyhow::Result<Recommendation> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(kdf_tuning::MAX_SAMPLES as u64);
         let style = indicatif::ProgressStyle::with_template(
-            "Timing Argon2id {bar:24} {pos}/{len} runs at most  {msg}",
+            "Timing Argon2id {bar:24} {pos} of at most {len} runs  {msg}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
         bar.set_style(style);
@@ -161,14 +161,22 @@ fn describe(p: &KdfParams) -> String {
     )
 }
 
+/// What `kdf apply` applies.
+enum Choice {
+    /// Parameters from the flags (already checked).
+    Explicit(KdfParams),
+    /// The benchmark's recommendation for this plan.
+    Recommended(BenchmarkPlan),
+}
+
 /// `kdf apply`.
 fn apply(ctx: &mut Ctx, args: KdfApplyArgs) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
-    let current = kdf_change::current_params(&ctx.paths)?;
-    // Explicit parameters are checked before any password is asked for.
-    let explicit = if args.recommended {
-        None
+    // Every value is checked before any password is asked for.
+    let choice = if args.recommended {
+        Choice::Recommended(plan(ctx, args.memory_mib, args.target_ms)?)
     } else {
+        let current = kdf_change::current_params(&ctx.paths)?;
         let memory_kib = args.memory_mib.map(mib_to_kib).transpose()?;
         let params = KdfParams::new(
             memory_kib.unwrap_or(current.m_cost_kib),
@@ -177,28 +185,24 @@ fn apply(ctx: &mut Ctx, args: KdfApplyArgs) -> anyhow::Result<()> {
         )
         .map_err(|e| UsageError(format!("{e}; nothing was changed")))?;
         kdf::check_memory(&params)?;
-        Some(params)
-    };
-    let plan = match explicit {
-        Some(_) => None,
-        None => Some(plan(ctx, args.memory_mib, args.target_ms)?),
+        Choice::Explicit(params)
     };
 
     // The writer lock keeps every other writer out until the change is in.
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
     let (credentials, code) = current_credentials(ctx)?;
-    let params = match (explicit, plan) {
-        (Some(params), _) => params,
-        (None, Some(plan)) => {
+    let params = match choice {
+        Choice::Explicit(params) => params,
+        Choice::Recommended(plan) => {
             let found = run_benchmark(&plan)?;
             print_recommendation(&found);
             found.params
         }
-        (None, None) => unreachable!("a plan is made whenever no parameters are given"),
     };
+    // Without a code, a vault with two-factor unlock refuses.
     let factor = code
         .as_ref()
-        .map_or(SecondFactor::NotChecked, SecondFactor::Code);
+        .map_or(SecondFactor::Absent, SecondFactor::Code);
     let done = kdf_change::change_kdf_params(&ctx.paths, &credentials, factor, params)?;
     report(&done);
     remember_for_new_vaults(ctx, &done.new);
