@@ -204,6 +204,44 @@ fn set_up_in_settings_then_unlock_with_a_code_after_the_password() {
 }
 
 #[test]
+fn changing_the_master_password_in_settings_then_unlocking_with_the_new_one_and_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock_password(&mut h);
+    security_page(&mut h);
+    click(&mut h, "Change master password…");
+    let new = "a brand new master password 99";
+    type_into(&mut h, "Current master password", "not the password");
+    type_into(&mut h, "New master password", new);
+    type_into(&mut h, "Repeat the new master password", new);
+    click(&mut h, "Change master password");
+    assert!(h.query_by_label_contains("rong master password").is_some());
+
+    type_into(&mut h, "Current master password", common::MASTER);
+    click(&mut h, "Change master password");
+    assert!(
+        h.query_all_by_label_contains("Master password changed.")
+            .next()
+            .is_some()
+    );
+    // Two-factor unlock set up after the change seals under the new key.
+    let (secret, _) = enrol(&mut h);
+
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    unlock_password(&mut h);
+    assert!(h.query_by_label_contains("rong master password").is_some());
+    type_into(&mut h, "Master password", new);
+    click(&mut h, "Unlock");
+    type_into(&mut h, "Two-factor code", &phone_code(&secret, 30));
+    h.get_all_by_label("Unlock").last().unwrap().click();
+    settle(&mut h);
+    assert!(h.state().vault().is_some(), "the new password and a code open it");
+}
+
+#[test]
 fn a_wrong_code_at_setup_keeps_it_off_and_turning_off_needs_password_and_code() {
     let dir = tempfile::tempdir().unwrap();
     vault_in(dir.path());

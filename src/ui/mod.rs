@@ -19,6 +19,7 @@ mod generator;
 mod import_view;
 mod logs_view;
 mod main_view;
+mod password_view;
 mod passwords;
 mod restore_view;
 mod security_view;

@@ -5,6 +5,7 @@ use egui::{RichText, Ui};
 
 use super::bridge_view::{self, BridgeAction, BridgeView, ServiceState};
 use super::theme::{self, ThemeChoice};
+use super::password_view::{self, PasswordAction, PasswordView};
 use super::two_factor_view::{self, TwoFactorAction, TwoFactorView};
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;
@@ -19,6 +20,8 @@ pub enum SettingsAction {
     Bridge(BridgeAction),
     /// Something in Security > Two-factor unlock.
     TwoFactor(TwoFactorAction),
+    /// Security > Change master password.
+    Password(PasswordAction),
 }
 
 /// The pages of the section.
@@ -46,6 +49,8 @@ pub struct SettingsView {
     pub bridge: BridgeView,
     /// Two-factor unlock on the Security page.
     pub two_factor: TwoFactorView,
+    /// Change master password on the Security page.
+    pub password: PasswordView,
 }
 
 impl SettingsView {
@@ -61,6 +66,7 @@ impl SettingsView {
             page: SettingsPage::General,
             bridge: BridgeView::from_settings(settings),
             two_factor: TwoFactorView::default(),
+            password: PasswordView::default(),
         }
     }
 }
@@ -96,13 +102,18 @@ pub fn settings_ui(
     match view.page {
         SettingsPage::General => general_ui(ui, view, paths),
         SettingsPage::Security => {
-            let mut action = None;
+            let mut actions = Vec::new();
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.set_max_width(720.0);
-                action = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
+                ui.scope(|ui| {
+                    let action = password_view::password_ui(ui, &mut view.password);
+                    actions.extend(action.map(SettingsAction::Password));
+                });
+                let action = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
+                actions.extend(action.map(SettingsAction::TwoFactor));
                 ui.add_space(theme::SECTION_GAP);
             });
-            action.map(SettingsAction::TwoFactor).into_iter().collect()
+            actions
         }
         SettingsPage::BrowserBridge => {
             let mut action = None;

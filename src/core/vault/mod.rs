@@ -307,6 +307,12 @@ impl Vault {
         Ok(vault)
     }
 
+    /// Takes the key of `totp_config.json` after the master password
+    /// changed while this vault stayed open.
+    pub(crate) fn adopt_two_factor_key(&mut self, key: crate::core::secret::Key256) {
+        self.two_factor_key = Some(key);
+    }
+
     /// Turns two-factor unlock on once `code` matches the enrolment's new
     /// secret; returns the recovery codes, to be shown this once.
     pub fn enable_two_factor(

@@ -28,7 +28,7 @@ use crate::core::kdf::{self, KdfParams, SaltFile};
 use crate::core::keys::{KeyFile, KeyMode};
 use crate::core::lock;
 use crate::core::paths::Paths;
-use crate::core::secret::SecretString;
+use crate::core::secret::{Key256, SecretString};
 use crate::core::two_factor;
 use crate::event;
 
@@ -87,6 +87,18 @@ pub fn change_master_password(
     new_password: &SecretString,
     params: Option<KdfParams>,
 ) -> Result<PasswordChanged, VaultError> {
+    change_until(paths, current, factor, new_password, params, None).map(|(done, _)| done)
+}
+
+/// [`change_master_password`] that also returns the new key of
+/// `totp_config.json`, for a vault that stays open (the window).
+pub(crate) fn change_master_password_keyed(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    new_password: &SecretString,
+    params: Option<KdfParams>,
+) -> Result<(PasswordChanged, Key256), VaultError> {
     change_until(paths, current, factor, new_password, params, None)
 }
 
@@ -100,7 +112,7 @@ pub fn change_until(
     new_password: &SecretString,
     params: Option<KdfParams>,
     stop: Option<Step>,
-) -> Result<PasswordChanged, VaultError> {
+) -> Result<(PasswordChanged, Key256), VaultError> {
     if new_password.is_blank() {
         return Err(VaultError::EmptyPassword);
     }
@@ -165,7 +177,7 @@ pub fn change_until(
         files.push(file_name(&paths.totp_config()));
     }
     if stop == Some(Step::Prepared) {
-        return Ok(stopped());
+        return Ok((stopped(), new_two_factor));
     }
 
     // The commit point.
@@ -178,7 +190,7 @@ pub fn change_until(
     let text = serde_json::to_vec_pretty(&journal).unwrap_or_default();
     fsio::write_atomic(&paths.data_dir.join(JOURNAL_FILE), &text)?;
     if stop == Some(Step::Committed) {
-        return Ok(stopped());
+        return Ok((stopped(), new_two_factor));
     }
     let done = apply(paths, &journal, stop)?;
     if stop.is_none() {
@@ -191,7 +203,7 @@ pub fn change_until(
             done.tokens_revoked
         );
     }
-    Ok(done)
+    Ok((done, new_two_factor))
 }
 
 fn stopped() -> PasswordChanged {

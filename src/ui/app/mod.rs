@@ -9,6 +9,7 @@ use uuid::Uuid;
 mod backup;
 mod banner;
 mod bridge;
+mod password;
 mod exchange;
 mod restore;
 mod security;
@@ -594,6 +595,10 @@ impl App {
             }
             SettingsAction::TwoFactor(action) => {
                 self.two_factor_action(ctx, action);
+                return;
+            }
+            SettingsAction::Password(action) => {
+                self.password_action(ctx, action);
                 return;
             }
             SettingsAction::Change(key, value) => (key, value),
