@@ -238,7 +238,10 @@ fn changing_the_master_password_in_settings_then_unlocking_with_the_new_one_and_
     type_into(&mut h, "Two-factor code", &phone_code(&secret, 30));
     h.get_all_by_label("Unlock").last().unwrap().click();
     settle(&mut h);
-    assert!(h.state().vault().is_some(), "the new password and a code open it");
+    assert!(
+        h.state().vault().is_some(),
+        "the new password and a code open it"
+    );
 }
 
 #[test]

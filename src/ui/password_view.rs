@@ -66,7 +66,11 @@ impl PasswordView {
         if self.new.is_empty() {
             return None;
         }
-        if self.strength.as_ref().is_none_or(|(seen, _)| *seen != self.new) {
+        if self
+            .strength
+            .as_ref()
+            .is_none_or(|(seen, _)| *seen != self.new)
+        {
             let estimate = strength::estimate(
                 &SecretString::from(self.new.as_str()),
                 &["password", "manager", "vault"],

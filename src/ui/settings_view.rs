@@ -4,8 +4,8 @@
 use egui::{RichText, Ui};
 
 use super::bridge_view::{self, BridgeAction, BridgeView, ServiceState};
-use super::theme::{self, ThemeChoice};
 use super::password_view::{self, PasswordAction, PasswordView};
+use super::theme::{self, ThemeChoice};
 use super::two_factor_view::{self, TwoFactorAction, TwoFactorView};
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;

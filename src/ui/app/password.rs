@@ -44,10 +44,7 @@ impl App {
     fn password_changed(
         &mut self,
         result: Result<
-            (
-                vault::rekey::PasswordChanged,
-                crate::core::secret::Key256,
-            ),
+            (vault::rekey::PasswordChanged, crate::core::secret::Key256),
             vault::VaultError,
         >,
     ) {

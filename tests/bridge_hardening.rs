@@ -1,6 +1,6 @@
-//! Red-team findings against the Browser Bridge, through the real binary
-//! on loopback ports it picks itself. Each test states what should happen;
-//! they fail until the product is fixed.
+//! The Browser Bridge under conditions the other tests do not reach,
+//! through the real binary on loopback ports it picks itself: a service
+//! left idle, and trust granted from the command line.
 
 mod common;
 
@@ -65,12 +65,10 @@ fn status(port: u16) -> Result<u16, String> {
         .ok_or_else(|| format!("no HTTP answer: {answer:?}"))
 }
 
-/// The listener inherits SO_RCVTIMEO (5 s), so tiny_http's accept() fails
-/// with EAGAIN after five idle seconds; tiny_http then ends its accept
-/// thread for good. The process stays up with the vault unlocked, but no
-/// extension can connect again.
+/// The listener's 5 s receive timeout (which connections inherit) must not
+/// end the service when no client comes for longer than that.
 #[test]
-fn redteam_bridge_keeps_accepting_after_five_idle_seconds() {
+fn bridge_keeps_accepting_after_five_idle_seconds() {
     let vault = TestVault::new();
     let serve = serve(&vault);
     assert_eq!(status(serve.port), Ok(200), "answers right after start");
@@ -84,12 +82,10 @@ fn redteam_bridge_keeps_accepting_after_five_idle_seconds() {
     );
 }
 
-/// `bridge approvals allow ORIGIN` needs no master password, so any
-/// process of the user can approve a site ahead of time, and with
-/// `bridge pair` (no password either) take a token and read that site's
-/// passwords from a running bridge without any prompt.
+/// Approving a site ahead of time skips its prompt, so it needs the master
+/// password like pairing does.
 #[test]
-fn redteam_approving_a_site_ahead_needs_the_master_password() {
+fn approving_a_site_ahead_needs_the_master_password() {
     let vault = TestVault::new();
     let run = vault.run(&["bridge", "approvals", "allow", "https://github.com"], "");
     assert_ne!(
