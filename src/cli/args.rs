@@ -109,6 +109,9 @@ pub enum Command {
     /// Change the master password (asks for the current one, then the new
     /// one); revokes every browser bridge token.
     Passwd,
+    /// Key management: rotate the data key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Two-factor codes: entries' codes, and two-factor unlock.
     #[command(subcommand)]
     Totp(TotpCommand),
@@ -618,6 +621,20 @@ pub enum TotpCommand {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-encrypt every record under a new random data key (new salt and
+    /// backup signing key too); backups made before still open with the
+    /// old key.
+    Rotate {
+        /// Also delete the backups made before the rotation (with their
+        /// side files).
+        #[arg(long)]
+        prune_old_backups: bool,
     },
 }
 
