@@ -169,10 +169,8 @@ impl EditorState {
         };
         let totp = match self.totp.trim() {
             "" => None,
-            value => match crate::core::totp::Totp::parse(value) {
-                Ok(_) => Some(SecretString::from(value)),
-                Err(e) => return Err(format!("TOTP: {e}.")),
-            },
+            // A value that gives no code is kept (the hint says why).
+            value => Some(SecretString::from(value)),
         };
         if let Some(line) = self
             .urls

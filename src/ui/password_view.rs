@@ -19,6 +19,10 @@ pub enum PasswordAction {
         /// The new one.
         new: SecretString,
     },
+    /// Rotate the data key (the master password confirms it).
+    Rotate(SecretString),
+    /// Delete the backups made before the last rotation.
+    DeleteOldBackups,
 }
 
 /// The part's state.
@@ -36,6 +40,14 @@ pub struct PasswordView {
     pub error: Option<String>,
     /// What the last change did.
     pub summary: Option<String>,
+    rotate_open: bool,
+    rotate_password: String,
+    /// Why the last rotation failed.
+    pub rotate_error: Option<String>,
+    /// What the last rotation did.
+    pub rotated: Option<String>,
+    /// Backups made before the last rotation (they open with the old key).
+    pub old_backups: Vec<std::path::PathBuf>,
 }
 
 impl Drop for PasswordView {
@@ -46,6 +58,7 @@ impl Drop for PasswordView {
 
 impl PasswordView {
     fn wipe(&mut self) {
+        self.rotate_password.zeroize();
         self.current.zeroize();
         self.new.zeroize();
         self.repeat.zeroize();
@@ -53,6 +66,13 @@ impl PasswordView {
             text.zeroize();
         }
         self.strength = None;
+    }
+
+    /// Closes the rotation form.
+    pub fn close_rotation(&mut self) {
+        self.rotate_password.zeroize();
+        self.rotate_password.clear();
+        self.rotate_open = false;
     }
 
     /// Closes the form after a change (or Cancel).
@@ -155,6 +175,66 @@ pub fn password_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordActio
         if view.busy {
             ui.spinner();
             ui.label("Changing…");
+        }
+    });
+    action
+}
+
+/// Draws Security > Encryption key; returns what was asked for.
+pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
+    ui.add_space(theme::SECTION_GAP);
+    ui.label(RichText::new("Encryption key").strong());
+    ui.separator();
+    let mut action = None;
+    if let Some(rotated) = &view.rotated {
+        ui.label(RichText::new(rotated).color(theme::SUCCESS));
+        if !view.old_backups.is_empty() {
+            let n = view.old_backups.len();
+            ui.label(format!(
+                "{n} backup{} made before still open{} with the old key and your master \
+                 password.",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" }
+            ));
+            let label = format!("Delete the {n} old backup{}", if n == 1 { "" } else { "s" });
+            if ui.button(label).clicked() {
+                action = Some(PasswordAction::DeleteOldBackups);
+            }
+        }
+        ui.add_space(theme::GAP);
+    }
+    if !view.rotate_open {
+        ui.label(
+            "Rotating re-encrypts every entry, history record and category under a new random \
+             key, with a new salt and a new backup signing key.",
+        );
+        ui.add_space(theme::GAP);
+        if ui.button("Rotate encryption key…").clicked() {
+            view.rotate_open = true;
+            view.rotate_error = None;
+        }
+        return action;
+    }
+    ui.set_max_width(theme::FORM_WIDTH + 200.0);
+    widgets::text_field(
+        ui,
+        "Master password (to confirm)",
+        &mut view.rotate_password,
+        true,
+    );
+    if let Some(error) = &view.rotate_error {
+        widgets::error_line(ui, error);
+    }
+    ui.add_space(theme::GAP);
+    ui.horizontal(|ui| {
+        let ready = !view.rotate_password.is_empty();
+        if widgets::primary_button(ui, "Rotate encryption key", ready).clicked() {
+            action = Some(PasswordAction::Rotate(SecretString::new(std::mem::take(
+                &mut view.rotate_password,
+            ))));
+        }
+        if ui.button("Cancel").clicked() {
+            view.close_rotation();
         }
     });
     action

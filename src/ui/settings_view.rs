@@ -109,6 +109,10 @@ pub fn settings_ui(
                     let action = password_view::password_ui(ui, &mut view.password);
                     actions.extend(action.map(SettingsAction::Password));
                 });
+                ui.scope(|ui| {
+                    let action = password_view::key_ui(ui, &mut view.password);
+                    actions.extend(action.map(SettingsAction::Password));
+                });
                 let action = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
                 actions.extend(action.map(SettingsAction::TwoFactor));
                 ui.add_space(theme::SECTION_GAP);

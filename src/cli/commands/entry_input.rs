@@ -21,9 +21,9 @@ pub fn expires(text: &str) -> anyhow::Result<Option<i64>> {
         .map_err(|e| UsageError(e).into())
 }
 
-/// Parses `--totp`: an `otpauth://` URI, a `steam://` secret or a bare
+/// Reads `--totp`: an `otpauth://` URI, a `steam://` secret or a bare
 /// base32 secret, or "-" to read one as a secret. A value that can give no
-/// code is refused with the reason (never quoting it).
+/// code is kept as it is, with a warning that says why (never quoting it).
 pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString> {
     let uri = if text == "-" {
         input.secret("TOTP URI or secret (otpauth://...)", "TOTP value")?
@@ -34,11 +34,14 @@ pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString>
         );
         SecretString::from(text)
     };
+    if uri.is_blank() {
+        return Err(UsageError("the TOTP value is empty".to_owned()).into());
+    }
     if let Err(e) = crate::core::totp::Totp::parse(uri.expose()) {
-        return Err(UsageError(format!(
-            "{e} (an otpauth:// URI, a steam:// secret or a base32 secret is expected)"
-        ))
-        .into());
+        note!(
+            "warning: {e}; the value is kept as it is and gives no code until it is corrected \
+             (an otpauth:// URI, a steam:// secret or a base32 secret is expected)"
+        );
     }
     Ok(SecretString::new(uri.expose().trim().to_owned()))
 }

@@ -325,6 +325,21 @@ impl Vault {
         Ok(vault)
     }
 
+    /// Rotates the data key under this open vault (see
+    /// [`rekey::rotate_data_key`]) and goes on with the new key. `current`
+    /// is checked again; the session passed its second factor at unlock.
+    pub fn rotate_data_key(
+        &mut self,
+        current: &Credentials,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<rekey::Rotated, VaultError> {
+        let (rotated, keys, two_factor_key) =
+            rekey::rotate_data_key_keyed(&self.paths, current, SecondFactor::NotChecked, progress)?;
+        self.keys = keys;
+        self.two_factor_key = Some(two_factor_key);
+        Ok(rotated)
+    }
+
     /// Takes the key of `totp_config.json` after the master password
     /// changed while this vault stayed open.
     pub(crate) fn adopt_two_factor_key(&mut self, key: crate::core::secret::Key256) {

@@ -385,6 +385,17 @@ pub fn rotate_data_key(
     factor: SecondFactor<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Rotated, VaultError> {
+    rotate_data_key_keyed(paths, current, factor, progress).map(|(rotated, _, _)| rotated)
+}
+
+/// [`rotate_data_key`] that also returns the new keyring and the new key
+/// of `totp_config.json`, for a vault that stays open (the window).
+pub(crate) fn rotate_data_key_keyed(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Rotated, crate::core::keys::Keyring, Key256), VaultError> {
     let plan = Plan {
         operation: "data key",
         rotate: true,
@@ -406,7 +417,11 @@ pub fn rotate_data_key(
         rotated.records,
         rotated.signing_fingerprint
     );
-    Ok(rotated)
+    Ok((
+        rotated,
+        switched.keys.only_active(),
+        switched.two_factor_key,
+    ))
 }
 
 /// Re-seals every record not sealed with the active key, then rewrites

@@ -346,3 +346,24 @@ fn a_rotation_stopped_half_way_opens_with_both_keys_and_a_writer_finishes_it() {
     drop(vault);
     assert_eq!(key_versions(&paths), [2]);
 }
+
+#[test]
+fn an_open_vault_that_rotates_seals_what_it_writes_next_with_the_new_key() {
+    let (_dir, paths) = vault();
+    let mut open =
+        Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()).unwrap();
+    let rotated = open
+        .rotate_data_key(&credentials(OLD), &mut |_, _| {})
+        .unwrap();
+    assert_eq!(rotated.key_version, 2);
+    open.add(Entry {
+        title: "After".into(),
+        password: "written-after".into(),
+        ..Entry::default()
+    })
+    .unwrap();
+    drop(open);
+    let store = crate::core::store::Store::open(&paths.db()).unwrap();
+    assert_eq!(store.count_not_sealed_with(2).unwrap(), 0);
+    assert_eq!(opens(&paths, OLD), Some(6));
+}
