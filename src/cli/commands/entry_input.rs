@@ -37,6 +37,16 @@ pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString>
     if uri.is_blank() {
         return Err(UsageError("the TOTP value is empty".to_owned()).into());
     }
+    // Another kind of link is a mistake, not a secret to keep.
+    let text = uri.expose().trim().to_ascii_lowercase();
+    if text.contains("://") && !text.starts_with("otpauth://") && !text.starts_with("steam://") {
+        return Err(UsageError(
+            "a TOTP value is an otpauth:// URI, a steam:// secret or a base32 secret, not \
+             another kind of link"
+                .to_owned(),
+        )
+        .into());
+    }
     if let Err(e) = crate::core::totp::Totp::parse(uri.expose()) {
         note!(
             "warning: {e}; the value is kept as it is and gives no code until it is corrected \
