@@ -154,7 +154,7 @@ xdotool type --window "$win" --delay 15 "$master"
 xdotool key --window "$win" Return
 sleep 2
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-code=$("$bin" --data-dir "$bridge" bridge pair --json | field code)
+code=$(printf '%s\n' "$master" | "$bin" --data-dir "$bridge" bridge pair --json | field code)
 token=$(curl -s -X POST -d "{\"code\":\"$code\",\"browser\":\"Firefox\",\"fingerprint\":\"ext-4f2a9c\"}" \
   "http://127.0.0.1:$port/v1/pair" | field token)
 curl -s -X POST -H "Authorization: Bearer $token" -H 'X-Bridge-Fingerprint: ext-4f2a9c' \

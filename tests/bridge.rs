@@ -91,7 +91,10 @@ fn code_of(answer: &Value) -> &str {
 }
 
 fn pair(v: &TestVault, port: u16) -> String {
-    let opened = v.run(&["bridge", "pair", "--json"], "").ok().json();
+    let opened = v
+        .run(&["bridge", "pair", "--json"], &format!("{MASTER}\n"))
+        .ok()
+        .json();
     let code = opened["code"].as_str().unwrap().to_owned();
     let body = json!({"code": code, "browser": "Chromium", "fingerprint": FINGERPRINT});
     let (status, answer) = send(port, "POST", "/v1/pair", &[], &body.to_string());
@@ -150,7 +153,10 @@ fn pairing_codes_are_single_use_and_five_wrong_ones_close_the_window() {
     assert_eq!(token.len(), 64);
 
     // Reusing the same window's code: refused.
-    let status = v.run(&["bridge", "pair", "--json"], "").ok().json();
+    let status = v
+        .run(&["bridge", "pair", "--json"], &format!("{MASTER}\n"))
+        .ok()
+        .json();
     let code = status["code"].as_str().unwrap().to_owned();
     let attempt = |code: &str| {
         let body = json!({"code": code, "browser": "B", "fingerprint": "fp"});
@@ -163,7 +169,10 @@ fn pairing_codes_are_single_use_and_five_wrong_ones_close_the_window() {
     assert_eq!(code_of(&answer), "PAIRING_CLOSED", "{answer}");
 
     // A new window: five wrong codes, and then the right one is refused.
-    let fresh = v.run(&["bridge", "pair", "--json"], "").ok().json();
+    let fresh = v
+        .run(&["bridge", "pair", "--json"], &format!("{MASTER}\n"))
+        .ok()
+        .json();
     let right = fresh["code"].as_str().unwrap().to_owned();
     let wrong = if right == "000000" {
         "000001"
@@ -330,7 +339,7 @@ fn the_rate_limit_answers_429_beyond_five_queries_a_second() {
     let v = vault_with_logins();
     let served = serve(&v, &[]);
     let token = pair(&v, served.port);
-    v.run(&["bridge", "approvals", "allow", "https://github.com"], "")
+    v.run_unlocked(&["bridge", "approvals", "allow", "https://github.com"], &[])
         .ok();
     let statuses: Vec<u16> = (0..20)
         .map(|_| query(served.port, &token, "https://github.com").0)
@@ -349,9 +358,9 @@ fn saving_a_login_adds_an_entry_then_conflicts_then_updates_with_history() {
     let served = serve(&v, &[]);
     let port = served.port;
     let token = pair(&v, port);
-    v.run(
+    v.run_unlocked(
         &["bridge", "approvals", "allow", "https://shop.example"],
-        "",
+        &[],
     )
     .ok();
     let auth = format!("Bearer {token}");

@@ -131,7 +131,7 @@ fn out_of_range_parameters_are_errors() {
     let run = v.run_unlocked(&["totp", "code", &id], &[]).expect_code(1);
     assert!(
         run.stderr
-            .contains("asks for 11 digits; codes have 6 to 10"),
+            .contains("digits parameter is 11; codes have 6 to 10 digits"),
         "{}",
         run.stderr
     );

@@ -42,7 +42,9 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .into_iter()
         .filter(|p| {
             let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            !rel.starts_with("logs/") && rel != "vault.lock"
+            // auth.json's failure count moves with wrong passwords (the
+            // other files show whether anything was restored).
+            !rel.starts_with("logs/") && rel != "vault.lock" && rel != "auth.json"
         })
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap();
@@ -199,13 +201,15 @@ fn a_bad_backup_or_wrong_password_leaves_the_live_vault_as_it_was() {
         assert!(stray.is_empty(), "{what} left {stray:?}");
     };
 
-    // Wrong master password: exit 3, said plainly.
+    // Wrong master password: exit 3, said plainly, and counted towards the
+    // lockout like a wrong password at unlock (nothing else changes).
     let run = restore(v.path(), &archive, &["--yes"], "not the password").expect_code(3);
     assert!(
         run.stderr.contains("wrong master password"),
         "{}",
         run.stderr
     );
+    assert_eq!(v.json("auth.json")["failed_attempts"], 1);
     unchanged("a wrong password");
 
     // A changed byte: the side file and the signature fail, by name.

@@ -51,6 +51,7 @@ pub struct Server {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
+    keeper: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -99,11 +100,13 @@ impl Server {
                 })?;
             workers.push(worker);
         }
+        let keeper = start_keeper(addr, config.read_timeout, stop.clone());
         Ok(Self {
             http,
             addr,
             stop,
             workers,
+            keeper,
         })
     }
 
@@ -125,6 +128,9 @@ impl Server {
         }
         for worker in self.workers.drain(..) {
             let _ = worker.join();
+        }
+        if let Some(keeper) = self.keeper.take() {
+            let _ = keeper.join();
         }
     }
 }
@@ -155,11 +161,42 @@ fn set_timeouts(listener: &TcpListener, timeout: Duration) {
     }
 }
 
+/// The listener's receive timeout (which accepted connections inherit)
+/// also bounds how long `accept` waits, and tiny_http's accept loop ends
+/// at the first such timeout. So while the server runs, a keeper opens and
+/// closes a connection to it well within each timeout: `accept` never
+/// waits long enough to time out, however long no client comes.
+fn start_keeper(
+    addr: SocketAddr,
+    timeout: Duration,
+    stop: Arc<AtomicBool>,
+) -> Option<JoinHandle<()>> {
+    let every = (timeout / 3).max(Duration::from_millis(200));
+    let tick = Duration::from_millis(50).min(every);
+    std::thread::Builder::new()
+        .name("bridge-accept-keeper".to_owned())
+        .spawn(move || {
+            let mut waited = Duration::ZERO;
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(tick);
+                waited += tick;
+                if waited >= every {
+                    waited = Duration::ZERO;
+                    // Connected and closed at once: tiny_http reads no
+                    // request from it and lets it go.
+                    drop(std::net::TcpStream::connect_timeout(&addr, timeout));
+                }
+            }
+        })
+        .ok()
+}
+
 fn work(http: &tiny_http::Server, stop: &AtomicBool, handler: &Handler, port: u16) {
     while !stop.load(Ordering::SeqCst) {
         match http.recv() {
             Ok(request) => serve(request, handler, port),
-            Err(_) => break,
+            // An accept error reaches one worker; the others carry on.
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
         }
     }
 }
@@ -182,6 +219,22 @@ fn serve(mut request: tiny_http::Request, handler: &Handler, port: u16) {
 
 /// Reads the headers the API uses and the body, within the limit.
 fn read(request: &mut tiny_http::Request) -> Result<ApiRequest, ApiResponse> {
+    // Two Host or Origin headers could make the guards read one and a
+    // proxy the other.
+    for name in ["Host", "Origin", "Authorization", "X-Bridge-Fingerprint"] {
+        let count = request
+            .headers()
+            .iter()
+            .filter(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .count();
+        if count > 1 {
+            return Err(ApiResponse::error(
+                400,
+                "BAD_REQUEST",
+                &format!("the request has {count} {name} headers; send one"),
+            ));
+        }
+    }
     if request.body_length().is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large());
     }

@@ -113,6 +113,9 @@ pub enum Command {
     /// keys with new parameters.
     #[command(subcommand)]
     Kdf(KdfCommand),
+    /// Key management: rotate the data key.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Two-factor codes: entries' codes, and two-factor unlock.
     #[command(subcommand)]
     Totp(TotpCommand),
@@ -633,7 +636,7 @@ pub enum KdfCommand {
     Benchmark(KdfBenchmarkArgs),
     /// Re-derive the vault's keys with new Argon2id parameters under the
     /// same master password (asks for it, and for a two-factor code when
-    /// that is on); revokes every browser bridge token.
+    /// that is on).
     Apply(KdfApplyArgs),
 }
 
@@ -678,6 +681,20 @@ pub struct KdfApplyArgs {
     /// With --recommended: the unlock time to aim for, 100–5000 ms.
     #[arg(long, value_name = "MS", requires = "recommended")]
     pub target_ms: Option<u32>,
+}
+
+/// `key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-encrypt every record under a new random data key (new salt and
+    /// backup signing key too); backups made before still open with the
+    /// old key.
+    Rotate {
+        /// Also delete the backups made before the rotation (with their
+        /// side files).
+        #[arg(long)]
+        prune_old_backups: bool,
+    },
 }
 
 /// `audit exclude` / `audit include`.

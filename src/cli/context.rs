@@ -70,6 +70,29 @@ impl Ctx {
         Ok(vault)
     }
 
+    /// Checks the master password (and the two-factor code when that is on)
+    /// without opening the records: for commands that grant trust, such as
+    /// pairing a browser or approving a site ahead of time.
+    pub fn check_master_password(&mut self) -> anyhow::Result<()> {
+        vault::check_present(&self.paths)?;
+        let password = self.input.secret("Master password", "master password")?;
+        let credentials = Credentials {
+            password,
+            key_file: self.key_file.clone(),
+        };
+        match vault::authenticate(&self.paths, &credentials) {
+            Ok(_) => Ok(()),
+            Err(VaultError::SecondFactorRequired) => {
+                let code = self
+                    .input
+                    .secret("Two-factor code (or a recovery code)", "two-factor code")?;
+                vault::authenticate_with(&self.paths, &credentials, SecondFactor::Code(&code))?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Unlocks; when the vault has two-factor unlock on, the code is asked
     /// for after the password is verified (the next stdin line when not on
     /// a terminal).

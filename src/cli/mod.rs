@@ -158,6 +158,9 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Breach(args::BreachCommand::Refresh) => audit::refresh(ctx),
         Command::Bridge(c) => bridge::bridge(ctx, c),
         Command::Passwd => admin::passwd(ctx),
+        Command::Key(args::KeyCommand::Rotate { prune_old_backups }) => {
+            admin::key_rotate(ctx, prune_old_backups)
+        }
         Command::Totp(c) => totp::totp(ctx, c),
         Command::Kdf(c) => kdf::kdf(ctx, c),
         Command::Backup(a) => backup::backup(ctx, a),

@@ -319,3 +319,37 @@ fn clip(text: &str, max: usize) -> String {
     out.push('~');
     out
 }
+
+/// A progress bar on standard error when it is a terminal; silent
+/// otherwise (scripts and tests read only the result lines).
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+/// A progress bar labelled `label`, drawn only when `interactive`.
+pub fn progress_bar(interactive: bool, label: &str) -> Progress {
+    if !interactive || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return Progress(None);
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let template = format!("{label} [{{bar:40}}] {{pos}}/{{len}}");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    Progress(Some(bar))
+}
+
+impl Progress {
+    /// `done` of `total`.
+    pub fn update(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -105,6 +105,34 @@ impl Keyring {
     pub fn get(&self, version: u32) -> Option<&Key256> {
         self.keys.get(&version)
     }
+
+    /// The versions held, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.keys.keys().copied().collect()
+    }
+
+    /// This keyring plus a new random key, one version above the newest,
+    /// which becomes the active one (a key rotation's first step).
+    pub fn rotated(&self) -> Self {
+        let next = self.keys.keys().last().copied().unwrap_or(0) + 1;
+        let mut keys = self.keys.clone();
+        keys.insert(next, Key256::random());
+        Self { keys, active: next }
+    }
+
+    /// Only the active key (a rotation's last step, once no record needs
+    /// the others).
+    pub fn only_active(&self) -> Self {
+        Self::single_version(self.active_key().clone(), self.active)
+    }
+
+    /// A keyring holding one key as `version`.
+    pub fn single_version(key: Key256, version: u32) -> Self {
+        Self {
+            keys: BTreeMap::from([(version, key)]),
+            active: version,
+        }
+    }
 }
 
 /// One wrapped key as stored on disk.

@@ -169,8 +169,8 @@ impl EditorState {
         };
         let totp = match self.totp.trim() {
             "" => None,
-            uri if uri.starts_with("otpauth://") => Some(SecretString::from(uri)),
-            _ => return Err("The TOTP value must be an otpauth:// URI.".to_owned()),
+            // A value that gives no code is kept (the hint says why).
+            value => Some(SecretString::from(value)),
         };
         if let Some(line) = self
             .urls
@@ -374,10 +374,11 @@ fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
     });
     widgets::text_field(ui, "TOTP URI", &mut state.totp, true);
     let totp = state.totp.trim();
-    if !totp.is_empty() && !totp.starts_with("otpauth://") {
+    if !totp.is_empty() && crate::core::totp::Totp::parse(totp).is_err() {
         hint(
             ui,
-            "An otpauth:// URI, as a site's two-factor setup shows it.",
+            "An otpauth:// URI as a site's two-factor setup shows it, a steam:// secret, or a \
+             base32 secret.",
         );
     }
     widgets::text_area(ui, "Notes", &mut state.notes, 3);

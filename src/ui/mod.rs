@@ -20,6 +20,7 @@ mod import_view;
 mod kdf_view;
 mod logs_view;
 mod main_view;
+mod password_view;
 mod passwords;
 mod restore_view;
 mod security_view;

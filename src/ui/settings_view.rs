@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 
 use super::bridge_view::{self, BridgeAction, BridgeView, ServiceState};
 use super::kdf_view::{self, KdfAction, KdfView};
+use super::password_view::{self, PasswordAction, PasswordView};
 use super::theme::{self, ThemeChoice};
 use super::two_factor_view::{self, TwoFactorAction, TwoFactorView};
 use crate::core::paths::Paths;
@@ -23,6 +24,8 @@ pub enum SettingsAction {
     TwoFactor(TwoFactorAction),
     /// Something in Security > KDF tuning.
     Kdf(KdfAction),
+    /// Security > Change master password.
+    Password(PasswordAction),
 }
 
 /// The pages of the section.
@@ -52,6 +55,8 @@ pub struct SettingsView {
     pub two_factor: TwoFactorView,
     /// KDF tuning on the Security page.
     pub kdf: KdfView,
+    /// Change master password on the Security page.
+    pub password: PasswordView,
 }
 
 impl SettingsView {
@@ -68,6 +73,7 @@ impl SettingsView {
             bridge: BridgeView::from_settings(settings),
             two_factor: TwoFactorView::default(),
             kdf: KdfView::from_settings(settings),
+            password: PasswordView::default(),
         }
     }
 }
@@ -106,6 +112,14 @@ pub fn settings_ui(
             let mut actions = Vec::new();
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.set_max_width(720.0);
+                ui.scope(|ui| {
+                    let action = password_view::password_ui(ui, &mut view.password);
+                    actions.extend(action.map(SettingsAction::Password));
+                });
+                ui.scope(|ui| {
+                    let action = password_view::key_ui(ui, &mut view.password);
+                    actions.extend(action.map(SettingsAction::Password));
+                });
                 let two_factor = two_factor_view::two_factor_ui(ui, &mut view.two_factor);
                 actions.extend(two_factor.map(SettingsAction::TwoFactor));
                 let two_factor_on = view.two_factor.status.is_some();

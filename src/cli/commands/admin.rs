@@ -310,28 +310,7 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
     // The writer lock keeps every other writer out until the change is in.
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let password = ctx
-        .input
-        .secret("Current master password", "current master password")?;
-    let current = vault::Credentials {
-        password,
-        key_file: ctx.key_file.clone(),
-    };
-    let code = if crate::core::two_factor::is_enabled(&ctx.paths) {
-        // Checked with the password, before the new one is asked for.
-        match vault::authenticate(&ctx.paths, &current) {
-            Err(VaultError::SecondFactorRequired) => {}
-            Err(e) => return Err(e.into()),
-            Ok(_) => {}
-        }
-        Some(
-            ctx.input
-                .secret("Two-factor code (or a recovery code)", "two-factor code")?,
-        )
-    } else {
-        vault::authenticate(&ctx.paths, &current)?;
-        None
-    };
+    let (current, code) = current_credentials(ctx, "Current master password")?;
     let new_password = ctx.input.new_master_password()?;
     if new_password.is_blank() {
         return Err(VaultError::EmptyPassword.into());
@@ -367,5 +346,88 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
         "Backups made before this change still open with the previous master password; make a \
          new backup now (password-manager backup)."
     );
+    Ok(())
+}
+
+/// The master password (and, with two-factor unlock on, a code), checked
+/// before anything else is asked for.
+fn current_credentials(
+    ctx: &mut Ctx,
+    prompt: &str,
+) -> anyhow::Result<(
+    vault::Credentials,
+    Option<crate::core::secret::SecretString>,
+)> {
+    let password = ctx.input.secret(prompt, "current master password")?;
+    let current = vault::Credentials {
+        password,
+        key_file: ctx.key_file.clone(),
+    };
+    if !crate::core::two_factor::is_enabled(&ctx.paths) {
+        vault::authenticate(&ctx.paths, &current)?;
+        return Ok((current, None));
+    }
+    match vault::authenticate(&ctx.paths, &current) {
+        Err(VaultError::SecondFactorRequired) | Ok(_) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let code = ctx
+        .input
+        .secret("Two-factor code (or a recovery code)", "two-factor code")?;
+    Ok((current, Some(code)))
+}
+
+/// `key rotate [--prune-old-backups]`.
+pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> {
+    vault::check_present(&ctx.paths)?;
+    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let (current, code) = current_credentials(ctx, "Master password")?;
+    let factor = code
+        .as_ref()
+        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+    let backups_dir = ctx.settings.backups_dir(&ctx.paths);
+    let before = crate::core::backup::retention::list(&backups_dir);
+    let bar = output::progress_bar(ctx.input.interactive(), "Re-encrypting");
+    let rotated =
+        vault::rekey::rotate_data_key(&ctx.paths, &current, factor, &mut |done, total| {
+            bar.update(done, total)
+        })?;
+    bar.finish();
+    say!(
+        "Data key rotated to version {}: {} re-encrypted.",
+        rotated.key_version,
+        output::count(rotated.records, "record", "records")
+    );
+    say!(
+        "Backups are now signed with the key fingerprint {}.",
+        rotated.signing_fingerprint
+    );
+    if before.is_empty() {
+        return Ok(());
+    }
+    if prune_old_backups {
+        let mut removed = 0;
+        for found in &before {
+            for file in crate::core::backup::retention::with_side_files(&found.path) {
+                match std::fs::remove_file(&file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => bail!("could not delete {}: {e}", file.display()),
+                }
+            }
+            removed += 1;
+        }
+        say!(
+            "Deleted {} made under the old key.",
+            output::count(removed, "backup", "backups")
+        );
+    } else {
+        say!(
+            "{} made before the rotation still open with the old key and the master password; \
+             delete them with `key rotate --prune-old-backups` next time, or by hand, if the old \
+             key may be exposed.",
+            output::count(before.len(), "backup", "backups")
+        );
+    }
     Ok(())
 }

@@ -139,8 +139,9 @@ fn ask(prompt: &ApprovalPrompt, interactive: bool) -> Approval {
 }
 
 /// `bridge pair`: opens a pairing window for the running service.
-fn pair(ctx: &Ctx, json: bool) -> anyhow::Result<()> {
-    crate::core::vault::check_present(&ctx.paths)?;
+fn pair(ctx: &mut Ctx, json: bool) -> anyhow::Result<()> {
+    // Pairing hands out a token that reads passwords: only the owner may.
+    ctx.check_master_password()?;
     let seconds = ctx.settings.bridge_pairing_window_seconds();
     let code = pairing::open_window(&ctx.paths.bridge_pairing(), seconds, time::now_unix())?;
     if json {
@@ -221,12 +222,15 @@ fn revoke(ctx: &Ctx, id: Option<String>, all: bool) -> anyhow::Result<()> {
 }
 
 /// `bridge approvals [allow ORIGIN]`.
-fn approvals(ctx: &Ctx, action: Option<ApprovalsAction>, json: bool) -> anyhow::Result<()> {
+fn approvals(ctx: &mut Ctx, action: Option<ApprovalsAction>, json: bool) -> anyhow::Result<()> {
     let mut store = ApprovalStore::load(&ctx.paths.approval_store())?;
     let now = time::now_unix();
     if let Some(ApprovalsAction::Allow { origin }) = action {
         let page = parse_origin(&origin)
             .map_err(|e| crate::cli::UsageError(format!("{origin:?} is not a page origin: {e}")))?;
+        // Approving ahead skips the prompt for that site: only the owner may.
+        ctx.check_master_password()?;
+        store.reload()?;
         let ttl = ctx.settings.bridge_approval_ttl_days();
         store.allow_ahead(&page, ttl, now)?;
         say!(

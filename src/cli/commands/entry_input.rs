@@ -21,10 +21,12 @@ pub fn expires(text: &str) -> anyhow::Result<Option<i64>> {
         .map_err(|e| UsageError(e).into())
 }
 
-/// Parses `--totp`: an otpauth:// URI, or "-" to read it as a secret.
+/// Reads `--totp`: an `otpauth://` URI, a `steam://` secret or a bare
+/// base32 secret, or "-" to read one as a secret. A value that can give no
+/// code is kept as it is, with a warning that says why (never quoting it).
 pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString> {
     let uri = if text == "-" {
-        input.secret("TOTP URI (otpauth://...)", "TOTP URI")?
+        input.secret("TOTP URI or secret (otpauth://...)", "TOTP value")?
     } else {
         note!(
             "warning: a TOTP URI on the command line can be seen by other users and kept in \
@@ -32,10 +34,26 @@ pub fn totp(text: &str, input: &mut SecretInput) -> anyhow::Result<SecretString>
         );
         SecretString::from(text)
     };
-    if !uri.expose().trim_start().starts_with("otpauth://") {
-        return Err(UsageError("a TOTP value must be an otpauth:// URI".to_owned()).into());
+    if uri.is_blank() {
+        return Err(UsageError("the TOTP value is empty".to_owned()).into());
     }
-    Ok(uri)
+    // Another kind of link is a mistake, not a secret to keep.
+    let text = uri.expose().trim().to_ascii_lowercase();
+    if text.contains("://") && !text.starts_with("otpauth://") && !text.starts_with("steam://") {
+        return Err(UsageError(
+            "a TOTP value is an otpauth:// URI, a steam:// secret or a base32 secret, not \
+             another kind of link"
+                .to_owned(),
+        )
+        .into());
+    }
+    if let Err(e) = crate::core::totp::Totp::parse(uri.expose()) {
+        note!(
+            "warning: {e}; the value is kept as it is and gives no code until it is corrected \
+             (an otpauth:// URI, a steam:// secret or a base32 secret is expected)"
+        );
+    }
+    Ok(SecretString::new(uri.expose().trim().to_owned()))
 }
 
 /// Visible `--field NAME=VALUE` flags, then hidden ones read as secrets.

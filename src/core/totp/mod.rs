@@ -43,15 +43,15 @@ pub enum TotpError {
     #[error("the TOTP algorithm is not SHA1, SHA256 or SHA512")]
     UnknownAlgorithm,
     /// `digits` out of range.
-    #[error("the TOTP value asks for {given} digits; codes have 6 to 10")]
+    #[error("the TOTP value's digits parameter is {given}; codes have 6 to 10 digits")]
     Digits {
-        /// The number given, or "not a number".
+        /// The number given, or "not a whole number".
         given: String,
     },
     /// `period` out of range.
-    #[error("the TOTP value asks for a period of {given} seconds; it must be 1 to 86400")]
+    #[error("the TOTP value's period parameter is {given}; it must be 1 to 86400 seconds")]
     Period {
-        /// The number given, or "not a number".
+        /// The number given, or "not a whole number".
         given: String,
     },
 }

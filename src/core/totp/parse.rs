@@ -164,7 +164,7 @@ fn shown_number(value: &str) -> String {
     if !value.is_empty() && value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         value.to_owned()
     } else {
-        "not a number".to_owned()
+        "not a whole number".to_owned()
     }
 }
 

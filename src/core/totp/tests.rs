@@ -248,7 +248,7 @@ fn values_that_cannot_give_a_correct_code_are_errors() {
         (
             "digits=six",
             format!("otpauth://totp/a?secret={SEED20}&digits=six"),
-            digits("not a number"),
+            digits("not a whole number"),
         ),
         (
             "period=0",
@@ -263,7 +263,7 @@ fn values_that_cannot_give_a_correct_code_are_errors() {
         (
             "period=-30",
             format!("otpauth://totp/a?secret={SEED20}&period=-30"),
-            period("not a number"),
+            period("not a whole number"),
         ),
         (
             "MD5",
@@ -329,12 +329,12 @@ fn error_messages_are_clear_and_never_quote_the_secret() {
     let error = Totp::parse(&format!("otpauth://totp/a?secret={SEED20}&digits=11")).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "the TOTP value asks for 11 digits; codes have 6 to 10"
+        "the TOTP value's digits parameter is 11; codes have 6 to 10 digits"
     );
     let error = Totp::parse(&format!("otpauth://totp/a?secret={SEED20}&period=0")).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "the TOTP value asks for a period of 0 seconds; it must be 1 to 86400"
+        "the TOTP value's period parameter is 0; it must be 1 to 86400 seconds"
     );
 }
 

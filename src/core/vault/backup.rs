@@ -24,7 +24,7 @@ impl Vault {
     /// with HKDF from the active data key. It changes when the data key is
     /// rotated, so the published public key must be replaced then.
     pub fn backup_signing_key(&self) -> Key256 {
-        crypto::hkdf_subkey(self.keys.active_key().expose(), BACKUP_SIGNING_LABEL)
+        signing_seed(&self.keys)
     }
 
     /// What a backup needs, detached from this vault so it can be taken on
@@ -75,4 +75,9 @@ impl BackupSource {
     pub fn backup_signing_key(&self) -> Key256 {
         self.seed.clone()
     }
+}
+
+/// The backup signing key's seed for the keyring's active data key.
+pub(crate) fn signing_seed(keys: &crate::core::keys::Keyring) -> Key256 {
+    crypto::hkdf_subkey(keys.active_key().expose(), BACKUP_SIGNING_LABEL)
 }

@@ -51,8 +51,8 @@ pub enum VaultError {
     },
     /// Too many failures: unlocking is refused for a while.
     #[error(
-        "too many wrong master passwords: unlocking is refused for another {}; wait and \
-         try again",
+        "too many failed unlock attempts (wrong master passwords or two-factor codes): \
+         unlocking is refused for another {}; wait and try again",
         human_duration(*.remaining_secs)
     )]
     LockedOut { remaining_secs: i64 },

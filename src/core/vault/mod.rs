@@ -301,11 +301,44 @@ impl Vault {
         lock: Option<VaultLock>,
         history_policy: HistoryPolicy,
     ) -> Result<Self, VaultError> {
-        let unlocked = authenticate_with(paths, credentials, factor)?;
+        let mut unlocked = authenticate_with(paths, credentials, factor)?;
+        // A key rotation that stopped half-way left two data keys: a writer
+        // finishes it (a reader opens every record with both).
+        let mut finished = None;
+        if unlocked.keys.versions().len() > 1 && lock.is_some() {
+            let moved =
+                rekey::finish_rotation(paths, &unlocked.keys, &unlocked.kek, &mut |_, _| {})?;
+            unlocked.keys = unlocked.keys.only_active();
+            finished = Some(moved);
+        }
         let mut vault = Self::open_with_keys(paths, unlocked.keys, lock)?;
+        if let Some(moved) = finished {
+            let note = format!(
+                "finished an interrupted data key rotation: {moved} records re-encrypted under \
+                 key version {}",
+                vault.keys.active_version()
+            );
+            event!(info, events::PASSWORD_ROTATED, "{note}");
+            vault.notices.push(note);
+        }
         vault.history_policy = history_policy;
         vault.two_factor_key = Some(unlocked.two_factor_key);
         Ok(vault)
+    }
+
+    /// Rotates the data key under this open vault (see
+    /// [`rekey::rotate_data_key`]) and goes on with the new key. `current`
+    /// is checked again; the session passed its second factor at unlock.
+    pub fn rotate_data_key(
+        &mut self,
+        current: &Credentials,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<rekey::Rotated, VaultError> {
+        let (rotated, keys, two_factor_key) =
+            rekey::rotate_data_key_keyed(&self.paths, current, SecondFactor::NotChecked, progress)?;
+        self.keys = keys;
+        self.two_factor_key = Some(two_factor_key);
+        Ok(rotated)
     }
 
     /// Turns two-factor unlock on once `code` matches the enrolment's new

@@ -81,6 +81,35 @@ pub fn seal<T: Serialize>(
     }
 }
 
+/// The same row sealed again with the keyring's active key (a key
+/// rotation): its format and contents stay as they are.
+pub fn reseal(
+    keys: &Keyring,
+    table: &'static str,
+    row: &SealedRow,
+) -> Result<SealedRow, DamagedRecord> {
+    let damaged = |reason: String| DamagedRecord {
+        table,
+        uuid: row.uuid,
+        reason,
+    };
+    let key = keys.get(row.key_version).ok_or_else(|| {
+        damaged(format!(
+            "was sealed with key version {}, which this vault lacks",
+            row.key_version
+        ))
+    })?;
+    let old = aad(table, row.uuid, row.parent, row.format, row.key_version);
+    let plain = crypto::open(key, &old, &row.sealed).map_err(|e| damaged(e.to_string()))?;
+    let version = keys.active_version();
+    let new = aad(table, row.uuid, row.parent, row.format, version);
+    Ok(SealedRow {
+        key_version: version,
+        sealed: crypto::seal(keys.active_key(), &new, &plain),
+        ..row.clone()
+    })
+}
+
 /// Opens a row sealed by [`seal`].
 pub fn open<T: DeserializeOwned>(
     keys: &Keyring,

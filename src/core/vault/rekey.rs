@@ -28,7 +28,7 @@ use crate::core::kdf::{self, KdfParams, SaltFile};
 use crate::core::keys::{KeyFile, KeyMode};
 use crate::core::lock;
 use crate::core::paths::Paths;
-use crate::core::secret::SecretString;
+use crate::core::secret::{Key256, SecretString};
 use crate::core::two_factor;
 use crate::event;
 
@@ -87,6 +87,18 @@ pub fn change_master_password(
     new_password: &SecretString,
     params: Option<KdfParams>,
 ) -> Result<PasswordChanged, VaultError> {
+    change_until(paths, current, factor, new_password, params, None).map(|(done, _)| done)
+}
+
+/// [`change_master_password`] that also returns the new key of
+/// `totp_config.json`, for a vault that stays open (the window).
+pub(crate) fn change_master_password_keyed(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    new_password: &SecretString,
+    params: Option<KdfParams>,
+) -> Result<(PasswordChanged, Key256), VaultError> {
     change_until(paths, current, factor, new_password, params, None)
 }
 
@@ -100,12 +112,64 @@ pub fn change_until(
     new_password: &SecretString,
     params: Option<KdfParams>,
     stop: Option<Step>,
-) -> Result<PasswordChanged, VaultError> {
+) -> Result<(PasswordChanged, Key256), VaultError> {
+    // The same password with new KDF parameters (`kdf apply`) is no
+    // reason to end the browsers' pairings.
+    let same_password = new_password.ct_eq(&current.password);
+    let plan = Plan {
+        operation: if same_password {
+            "key derivation"
+        } else {
+            "master password"
+        },
+        rotate: false,
+        revoke_tokens: !same_password,
+    };
+    switch(paths, current, factor, new_password, params, &plan, stop)
+        .map(|switched| (switched.done, switched.two_factor_key))
+}
+
+/// What a switch of the key files does besides the new password.
+struct Plan {
+    /// For messages: `master password`, `data key`.
+    operation: &'static str,
+    /// Add a new data key, which becomes the active one.
+    rotate: bool,
+    /// Revoke every browser bridge token.
+    revoke_tokens: bool,
+}
+
+/// What a switch leaves for the caller.
+struct Switched {
+    done: PasswordChanged,
+    two_factor_key: Key256,
+    /// The data keys as now wrapped in the key file.
+    keys: crate::core::keys::Keyring,
+    /// The key that wraps them.
+    kek: Key256,
+}
+
+/// New salt, verifier, wrapped key file (and re-sealed two-factor file)
+/// for `new_password`, switched in under the journal.
+fn switch(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    new_password: &SecretString,
+    params: Option<KdfParams>,
+    plan: &Plan,
+    stop: Option<Step>,
+) -> Result<Switched, VaultError> {
     if new_password.is_blank() {
         return Err(VaultError::EmptyPassword);
     }
     // (The unlock finishes an earlier interrupted change first.)
-    let unlocked = authenticate_with(paths, current, factor)?;
+    let mut unlocked = authenticate_with(paths, current, factor)?;
+    if plan.rotate && unlocked.keys.versions().len() > 1 {
+        // A rotation stopped half-way is finished before the next begins.
+        finish_rotation(paths, &unlocked.keys, &unlocked.kek, &mut |_, _| {})?;
+        unlocked.keys = unlocked.keys.only_active();
+    }
     let auth_path = paths.auth();
     let auth_bytes = fsio::read_optional(&auth_path)?.ok_or(VaultError::MissingFile {
         path: auth_path.clone(),
@@ -115,12 +179,12 @@ pub fn change_until(
         detail,
     })?;
     if auth.key_mode == KeyMode::PasswordDerived {
-        return Err(VaultError::Invalid(
+        return Err(VaultError::Invalid(format!(
             "in password-derived key mode the data key comes from the master password, so \
-             changing it means re-encrypting every record, which this version does not do yet; \
-             switch to file-key mode first, or export and import into a new vault"
-                .to_owned(),
-        ));
+             changing the {} means re-encrypting every record under a key this version cannot \
+             keep yet; export the vault and import it into a new file-key vault instead",
+            plan.operation
+        )));
     }
     let salt_bytes = fsio::read_optional(&paths.salt())?
         .ok_or(VaultError::MissingFile { path: paths.salt() })?;
@@ -159,29 +223,40 @@ pub fn change_until(
     clear_next_files(paths)?;
     salt.save(&next(&paths.salt()))?;
     auth.rekeyed(&derived.auth, &salt).save(&next(&auth_path))?;
-    KeyFile::wrap(&unlocked.keys, &derived.kek, key_name).save(&next(&key_path))?;
+    let keys = if plan.rotate {
+        unlocked.keys.rotated()
+    } else {
+        unlocked.keys.clone()
+    };
+    KeyFile::wrap(&keys, &derived.kek, key_name).save(&next(&key_path))?;
     if let Some(bytes) = totp {
         fsio::write_atomic(&next(&paths.totp_config()), &bytes)?;
         files.push(file_name(&paths.totp_config()));
     }
+    let switched = |done| Switched {
+        done,
+        two_factor_key: new_two_factor.clone(),
+        keys: keys.clone(),
+        kek: derived.kek.clone(),
+    };
     if stop == Some(Step::Prepared) {
-        return Ok(stopped());
+        return Ok(switched(stopped()));
     }
 
     // The commit point.
     let journal = Journal {
         format: JOURNAL_FORMAT.to_owned(),
-        operation: "master password".to_owned(),
+        operation: plan.operation.to_owned(),
         files,
-        revoke_tokens: true,
+        revoke_tokens: plan.revoke_tokens,
     };
     let text = serde_json::to_vec_pretty(&journal).unwrap_or_default();
     fsio::write_atomic(&paths.data_dir.join(JOURNAL_FILE), &text)?;
     if stop == Some(Step::Committed) {
-        return Ok(stopped());
+        return Ok(switched(stopped()));
     }
     let done = apply(paths, &journal, stop)?;
-    if stop.is_none() {
+    if stop.is_none() && plan.revoke_tokens {
         event!(
             info,
             events::PASSWORD_ROTATED,
@@ -191,7 +266,7 @@ pub fn change_until(
             done.tokens_revoked
         );
     }
-    Ok(done)
+    Ok(switched(done))
 }
 
 fn stopped() -> PasswordChanged {
@@ -229,6 +304,11 @@ fn clear_next_files(paths: &Paths) -> Result<usize, FileError> {
     let mut removed = 0;
     for path in candidates(paths) {
         let stray = next(&path);
+        // Looked for first: on a read-only file system even removing a
+        // file that is not there fails.
+        if std::fs::symlink_metadata(&stray).is_err() {
+            continue;
+        }
         match std::fs::remove_file(&stray) {
             Ok(()) => removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -285,6 +365,149 @@ fn apply(
     })
 }
 
+/// What a data key rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    /// The new data key's version.
+    pub key_version: u32,
+    /// Records re-encrypted (entries, history, categories, audit).
+    pub records: usize,
+    /// The new backup signing key's fingerprint.
+    pub signing_fingerprint: String,
+}
+
+/// Records re-sealed per transaction.
+const BATCH: usize = 1000;
+
+/// Rotates the data key: a new random key (and new salt, verifier and
+/// wrapped key file, switched in under the journal with both keys), then
+/// every record re-sealed in batches of transactions, then the old key
+/// dropped. At every moment the master password opens the vault and every
+/// record decrypts; an unlock that finds more than one key finishes the
+/// re-sealing. `progress` gets (done, total) records. The caller holds the
+/// writer lock.
+pub fn rotate_data_key(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Rotated, VaultError> {
+    rotate_data_key_keyed(paths, current, factor, progress).map(|(rotated, _, _)| rotated)
+}
+
+/// [`rotate_data_key`] that also returns the new keyring and the new key
+/// of `totp_config.json`, for a vault that stays open (the window).
+pub(crate) fn rotate_data_key_keyed(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Rotated, crate::core::keys::Keyring, Key256), VaultError> {
+    let plan = Plan {
+        operation: "data key",
+        rotate: true,
+        revoke_tokens: false,
+    };
+    let switched = switch(paths, current, factor, &current.password, None, &plan, None)?;
+    let records = finish_rotation(paths, &switched.keys, &switched.kek, progress)?;
+    let rotated = Rotated {
+        key_version: switched.keys.active_version(),
+        records,
+        signing_fingerprint: publish_signing_key(paths, &switched.keys)?,
+    };
+    event!(
+        info,
+        events::PASSWORD_ROTATED,
+        "data key rotated to version {} (reason key rotation): {} records re-encrypted, backup \
+         signing key {}",
+        rotated.key_version,
+        rotated.records,
+        rotated.signing_fingerprint
+    );
+    Ok((
+        rotated,
+        switched.keys.only_active(),
+        switched.two_factor_key,
+    ))
+}
+
+/// Re-seals every record not sealed with the active key, then rewrites
+/// the key file with the active key alone. Returns how many records moved.
+pub(crate) fn finish_rotation(
+    paths: &Paths,
+    keys: &crate::core::keys::Keyring,
+    kek: &Key256,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<usize, VaultError> {
+    use crate::core::store::{Store, tables};
+    let active = keys.active_version();
+    let mut store = Store::open(&paths.db())?;
+    let total = store.count_not_sealed_with(active)?;
+    let mut done = 0;
+    progress(done, total);
+    for table in [
+        tables::ENTRIES,
+        tables::HISTORY,
+        tables::CATEGORIES,
+        tables::AUDIT,
+    ] {
+        loop {
+            let stale = store.rows_not_sealed_with(table, active, BATCH)?;
+            if stale.is_empty() {
+                break;
+            }
+            let mut resealed = Vec::with_capacity(stale.len());
+            for row in &stale {
+                let fresh =
+                    super::records::reseal(keys, table, row).map_err(|d| VaultError::Damaged {
+                        id: d.short_id(),
+                        reason: format!(
+                            "{}; the key rotation stopped before it, and the vault still opens",
+                            d.reason
+                        ),
+                    })?;
+                resealed.push(fresh);
+            }
+            store.write(|w| {
+                for row in &resealed {
+                    w.reseal(table, row)?;
+                }
+                Ok(())
+            })?;
+            done += resealed.len();
+            progress(done, total);
+        }
+    }
+    if keys.versions().len() > 1 {
+        let auth_path = paths.auth();
+        let bytes = fsio::read_optional(&auth_path)?.ok_or(VaultError::MissingFile {
+            path: auth_path.clone(),
+        })?;
+        let auth = AuthFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile {
+            path: auth_path.clone(),
+            detail,
+        })?;
+        let (key_path, key_name) = key_file_location(paths, auth.key_file_required);
+        KeyFile::wrap(&keys.only_active(), kek, key_name).save(&key_path)?;
+    }
+    Ok(done)
+}
+
+/// Writes the backup signing key's public half for the active data key;
+/// returns its fingerprint.
+fn publish_signing_key(
+    paths: &Paths,
+    keys: &crate::core::keys::Keyring,
+) -> Result<String, VaultError> {
+    use crate::core::backup::signing;
+    let seed = super::backup::signing_seed(keys);
+    let key = signing::signing_key(&seed);
+    let public = key.verifying_key();
+    let path = paths.data_dir.join(signing::PUBLIC_KEY_FILE);
+    fsio::write_atomic(&path, signing::public_key_text(&public).as_bytes())?;
+    Ok(signing::fingerprint(&public))
+}
+
 /// Revokes every browser bridge token by removing the token file (the
 /// caller holds the directory's turn, which the token store's own
 /// revocation would wait for). The service reads the file at every
@@ -318,8 +541,8 @@ pub fn finish_interrupted_in_turn(paths: &Paths) -> Result<Option<String>, Vault
         if removed == 0 {
             return Ok(None);
         }
-        let note = "an interrupted master password change was rolled back; the previous \
-                    master password still opens the vault"
+        let note = "an interrupted key change (master password or data key) was rolled back; \
+                    the vault opens as before"
             .to_owned();
         event!(warn, events::PASSWORD_ROTATED, "{note}");
         return Ok(Some(note));

@@ -46,6 +46,8 @@ pub struct Unlocked {
     pub keys: Keyring,
     /// The key of `totp_config.json` ([`two_factor::file_key`]).
     pub two_factor_key: Key256,
+    /// The key that wraps the data keys in the key file.
+    pub(crate) kek: Key256,
 }
 
 /// Checks the credentials (no second factor) and returns the data keys.
@@ -219,6 +221,7 @@ pub fn authenticate_with(
     Ok(Unlocked {
         keys,
         two_factor_key,
+        kek: derived.kek.clone(),
     })
 }
 

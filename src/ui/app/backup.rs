@@ -43,6 +43,12 @@ impl BackupStatus {
         self.want_auto = true;
     }
 
+    /// Lists the folder again at the next frame (backups were deleted).
+    pub(super) fn forget_listing(&mut self) {
+        self.listed_at = None;
+        self.last = None;
+    }
+
     /// Whether a backup is being written.
     pub(super) fn writing(&self) -> bool {
         self.writing

@@ -11,6 +11,7 @@ mod banner;
 mod bridge;
 mod exchange;
 mod kdf;
+mod password;
 mod restore;
 mod security;
 mod session;
@@ -110,6 +111,8 @@ pub struct App {
     /// The verified password, kept between the two steps of a two-factor
     /// unlock (wiped when dropped).
     two_factor_pending: Option<crate::core::vault::Credentials>,
+    /// How far the job behind the progress screen has got, when it says.
+    busy_progress: Option<std::sync::Arc<password::BusyProgress>>,
 }
 
 impl App {
@@ -137,6 +140,7 @@ impl App {
             key_file: None,
             bridge: bridge::BridgeHost::default(),
             two_factor_pending: None,
+            busy_progress: None,
         }
     }
 
@@ -224,11 +228,20 @@ impl App {
             }
             Screen::Main(_) => self.main_ui(ui),
             Screen::Busy(what) => {
+                let progress = self.busy_progress.as_ref().map(|p| p.get());
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.add_space(ui.available_height() / 3.0);
                     ui.vertical_centered(|ui| {
                         ui.spinner();
                         ui.label(what.as_str());
+                        if let Some((done, total)) = progress.filter(|(_, total)| *total > 0) {
+                            ui.add_space(theme::GAP);
+                            ui.add(
+                                egui::ProgressBar::new(done as f32 / total as f32)
+                                    .desired_width(360.0)
+                                    .text(format!("{done} of {total} records")),
+                            );
+                        }
                     });
                 });
             }
@@ -600,6 +613,10 @@ impl App {
             }
             SettingsAction::Kdf(action) => {
                 self.kdf_action(ctx, action);
+                return;
+            }
+            SettingsAction::Password(action) => {
+                self.password_action(ctx, action);
                 return;
             }
             SettingsAction::Change(key, value) => (key, value),

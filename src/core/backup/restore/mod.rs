@@ -234,6 +234,17 @@ pub fn stage_in(
     parent: &Path,
 ) -> Result<Staged, RestoreError> {
     let staging = |e: io::Error| RestoreError::Staging(e.to_string());
+    // A restore opens a vault with a master password: during a lockout it
+    // waits like any unlock.
+    let live = live_auth(target);
+    if let Some(remaining_secs) = live
+        .as_ref()
+        .and_then(|auth| auth.lockout_remaining(crate::core::time::now_unix()))
+    {
+        return Err(RestoreError::Unlock {
+            cause: VaultError::LockedOut { remaining_secs },
+        });
+    }
     let dir = tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(parent)
@@ -300,7 +311,25 @@ pub fn stage_in(
         .filter(|f| f.path.starts_with("logs/"))
         .count();
 
-    let (entries, history, fingerprint) = open_staged(&staged_paths, keys.credentials)?;
+    let (entries, history, fingerprint) = match open_staged(&staged_paths, keys.credentials) {
+        Ok(opened) => opened,
+        Err(e) => {
+            // A wrong password here counts towards this vault's lockout,
+            // as it would at its unlock.
+            if let RestoreError::Unlock {
+                cause: VaultError::WrongPassword { .. },
+            } = &e
+            {
+                count_failure(target);
+            }
+            return Err(e);
+        }
+    };
+    // The live vault's failure count and lockout carry over, so a restore
+    // is no way to clear them.
+    if let Some(live) = &live {
+        carry_failures(&staged_paths, live);
+    }
     // The restored vault signs its next backups with this key.
     let mut names: Vec<String> = extracted.into_iter().map(|(name, _)| name).collect();
     for leftover in ["passwords.db-wal", "passwords.db-shm", PUBLIC_KEY_FILE] {
@@ -370,6 +399,34 @@ fn copy_archive(archive: &Path, dir: &Path) -> Result<PathBuf, RestoreError> {
         io::copy(&mut source, &mut out).map_err(|e| FileError::io(&to, "write", e))?;
     }
     Ok(copy)
+}
+
+/// The target's `auth.json`, when it has a readable one.
+fn live_auth(target: &Paths) -> Option<crate::core::auth::AuthFile> {
+    let bytes = fsio::read_optional(&target.auth()).ok()??;
+    crate::core::auth::AuthFile::parse(&bytes).ok()
+}
+
+/// Counts a failed attempt in the target's `auth.json` (best effort: a
+/// file that cannot be read or written is left as it is).
+fn count_failure(target: &Paths) {
+    let patience = std::time::Duration::from_secs(5);
+    let Ok(_turn) = crate::core::lock::lock_directory(&target.data_dir, patience) else {
+        return;
+    };
+    if let Some(mut auth) = live_auth(target) {
+        auth.begin_attempt(crate::core::time::now_unix());
+        let _ = auth.save(&target.auth());
+    }
+}
+
+/// Copies the live failure count and lockout into the staged `auth.json`.
+fn carry_failures(staged: &Paths, live: &crate::core::auth::AuthFile) {
+    if let Some(mut auth) = live_auth(staged) {
+        auth.failed_attempts = live.failed_attempts;
+        auth.locked_until = live.locked_until;
+        let _ = auth.save(&staged.auth());
+    }
 }
 
 /// Unlocks the staged vault, decrypts every record and writes its public

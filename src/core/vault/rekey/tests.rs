@@ -220,3 +220,150 @@ fn two_factor_unlock_keeps_working_with_codes_and_recovery_codes_after_a_change(
     assert!(with(OLD, &codes[1]).is_err());
     assert_eq!(with(NEW, &codes[1]).unwrap(), 5);
 }
+
+/// A vault with more records than one re-sealing batch, some history.
+fn bigger_vault() -> (tempfile::TempDir, Paths) {
+    let (dir, paths) = vault();
+    let mut open =
+        Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()).unwrap();
+    let many: Vec<Entry> = (0..1500)
+        .map(|i| Entry {
+            title: format!("Bulk {i}").into(),
+            password: format!("bulk-{i}").into(),
+            ..Entry::default()
+        })
+        .collect();
+    open.add_many(many).unwrap();
+    let first = open.entries()[0].uuid;
+    let patch = crate::core::entries::EntryPatch {
+        password: Some("changed".into()),
+        ..Default::default()
+    };
+    open.update(
+        first,
+        patch,
+        crate::core::entries::RotationReason::Manual,
+        crate::core::entries::Actor::User,
+    )
+    .unwrap();
+    drop(open);
+    (dir, paths)
+}
+
+fn key_versions(paths: &Paths) -> Vec<u32> {
+    let bytes = std::fs::read(paths.secret_key()).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    file["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key_version"].as_u64().unwrap() as u32)
+        .collect()
+}
+
+#[test]
+fn rotating_re_seals_every_record_under_a_new_key_and_drops_the_old_one() {
+    let (_dir, paths) = bigger_vault();
+    let salt = std::fs::read(paths.salt()).unwrap();
+    let mut seen = Vec::new();
+    let rotated = rotate_data_key(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &mut |done, total| seen.push((done, total)),
+    )
+    .unwrap();
+    assert_eq!(rotated.key_version, 2);
+    // 1,505 entries, 1 history record, 5 categories.
+    assert_eq!(rotated.records, 1511);
+    assert_eq!(seen.last(), Some(&(1511, 1511)));
+    assert_eq!(key_versions(&paths), [2]);
+    assert_ne!(std::fs::read(paths.salt()).unwrap(), salt, "a new salt");
+    let store = crate::core::store::Store::open(&paths.db()).unwrap();
+    assert_eq!(store.count_not_sealed_with(2).unwrap(), 0);
+    let vault = Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()).unwrap();
+    assert_eq!(vault.entries().len(), 1505);
+    assert_eq!(vault.check_history().unwrap(), (1, 0));
+    assert!(vault.damaged().is_empty());
+    // The bridge's tokens stay: only the key changed.
+    assert_eq!(
+        TokenStore::load(&paths.bridge_tokens())
+            .unwrap()
+            .list()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_rotation_stopped_half_way_opens_with_both_keys_and_a_writer_finishes_it() {
+    let (_dir, paths) = bigger_vault();
+    let plan = Plan {
+        operation: "data key",
+        rotate: true,
+        revoke_tokens: false,
+    };
+    let switched = switch(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &OLD.into(),
+        None,
+        &plan,
+        None,
+    )
+    .unwrap();
+    // The first batch is committed, then the process "dies".
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        finish_rotation(&paths, &switched.keys, &switched.kek, &mut |done, _| {
+            assert!(done < BATCH, "stopped after the first batch");
+        })
+    }));
+    assert!(stopped.is_err());
+    assert_eq!(key_versions(&paths), [1, 2]);
+
+    // A reader opens every record with both keys and changes nothing.
+    assert_eq!(opens(&paths, OLD), Some(1505));
+    assert_eq!(key_versions(&paths), [1, 2]);
+    // A writer finishes the rotation and says so.
+    let lock = crate::core::lock::VaultLock::acquire(&paths.lock_file()).unwrap();
+    let vault = Vault::unlock(
+        &paths,
+        &credentials(OLD),
+        Some(lock),
+        HistoryPolicy::default(),
+    )
+    .unwrap();
+    assert!(
+        vault
+            .notices()
+            .iter()
+            .any(|n| n.contains("finished an interrupted data key rotation")),
+        "{:?}",
+        vault.notices()
+    );
+    assert_eq!(vault.entries().len(), 1505);
+    drop(vault);
+    assert_eq!(key_versions(&paths), [2]);
+}
+
+#[test]
+fn an_open_vault_that_rotates_seals_what_it_writes_next_with_the_new_key() {
+    let (_dir, paths) = vault();
+    let mut open =
+        Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()).unwrap();
+    let rotated = open
+        .rotate_data_key(&credentials(OLD), &mut |_, _| {})
+        .unwrap();
+    assert_eq!(rotated.key_version, 2);
+    open.add(Entry {
+        title: "After".into(),
+        password: "written-after".into(),
+        ..Entry::default()
+    })
+    .unwrap();
+    drop(open);
+    let store = crate::core::store::Store::open(&paths.db()).unwrap();
+    assert_eq!(store.count_not_sealed_with(2).unwrap(), 0);
+    assert_eq!(opens(&paths, OLD), Some(6));
+}

@@ -1,8 +1,8 @@
-//! Two-factor unlock in the window, driven through widget labels with
-//! egui_kittest: set up in Settings > Security (the QR code renders, the
-//! key it shows gives the code typed back), the recovery codes shown once,
-//! the code step of the unlock screen (a wrong code, a recovery code), and
-//! turning it off.
+//! Settings > Security in the window, driven through widget labels with
+//! egui_kittest: two-factor unlock set up (the QR code renders, the key it
+//! shows gives the code typed back), the recovery codes shown once, the
+//! code step of the unlock screen (a wrong code, a recovery code), turning
+//! it off; changing the master password; rotating the encryption key.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ fn vault_in(dir: &Path) {
 fn harness(dir: &Path) -> Harness<'static, App> {
     let app = App::new(Paths::portable(dir), Box::new(MemoryClipboard::default()));
     Harness::builder()
-        .with_size([1280.0, 900.0])
+        .with_size([1280.0, 1400.0])
         .with_max_steps(32)
         .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
 }
@@ -204,6 +204,47 @@ fn set_up_in_settings_then_unlock_with_a_code_after_the_password() {
 }
 
 #[test]
+fn changing_the_master_password_in_settings_then_unlocking_with_the_new_one_and_a_code() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock_password(&mut h);
+    security_page(&mut h);
+    click(&mut h, "Change master password…");
+    let new = "a brand new master password 99";
+    type_into(&mut h, "Current master password", "not the password");
+    type_into(&mut h, "New master password", new);
+    type_into(&mut h, "Repeat the new master password", new);
+    click(&mut h, "Change master password");
+    assert!(h.query_by_label_contains("rong master password").is_some());
+
+    type_into(&mut h, "Current master password", common::MASTER);
+    click(&mut h, "Change master password");
+    assert!(
+        h.query_all_by_label_contains("Master password changed.")
+            .next()
+            .is_some()
+    );
+    // Two-factor unlock set up after the change seals under the new key.
+    let (secret, _) = enrol(&mut h);
+
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    unlock_password(&mut h);
+    assert!(h.query_by_label_contains("rong master password").is_some());
+    type_into(&mut h, "Master password", new);
+    click(&mut h, "Unlock");
+    type_into(&mut h, "Two-factor code", &phone_code(&secret, 30));
+    h.get_all_by_label("Unlock").last().unwrap().click();
+    settle(&mut h);
+    assert!(
+        h.state().vault().is_some(),
+        "the new password and a code open it"
+    );
+}
+
+#[test]
 fn a_wrong_code_at_setup_keeps_it_off_and_turning_off_needs_password_and_code() {
     let dir = tempfile::tempdir().unwrap();
     vault_in(dir.path());
@@ -234,4 +275,68 @@ fn a_wrong_code_at_setup_keeps_it_off_and_turning_off_needs_password_and_code() 
     click(&mut h, "Turn off two-factor unlock");
     assert!(!dir.path().join("totp_config.json").exists());
     assert!(h.query_by_label("Set up two-factor unlock").is_some());
+}
+
+#[test]
+fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delete_old_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let paths = Paths::portable(dir.path());
+    {
+        let credentials = spm::core::vault::Credentials {
+            password: common::MASTER.into(),
+            key_file: None,
+        };
+        let mut vault = Vault::unlock(&paths, &credentials, None, Default::default()).unwrap();
+        let entries: Vec<spm::core::entries::Entry> = (0..50)
+            .map(|i| spm::core::entries::Entry {
+                title: format!("Site {i}").into(),
+                password: format!("pw-{i}").into(),
+                ..Default::default()
+            })
+            .collect();
+        vault.add_many(entries).unwrap();
+    }
+    let backup = common::run_in(
+        dir.path(),
+        &["backup", "--json"],
+        &format!("{}\n", common::MASTER),
+    )
+    .ok()
+    .json();
+    let archive = std::path::PathBuf::from(backup["path"].as_str().unwrap());
+
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock_password(&mut h);
+    security_page(&mut h);
+    click(&mut h, "Rotate encryption key…");
+    type_into(&mut h, "Master password (to confirm)", common::MASTER);
+    click(&mut h, "Rotate encryption key");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h
+        .query_by_label_contains("Encryption key rotated (version 2)")
+        .is_none()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(
+        h.query_by_label_contains("55 records re-encrypted")
+            .is_some(),
+        "50 entries and 5 categories"
+    );
+    // The open vault goes on with the new key.
+    assert_eq!(h.state().vault().unwrap().entries().len(), 50);
+    click(&mut h, "Delete the 1 old backup");
+    assert!(!archive.exists(), "the old backup is gone");
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    unlock_password(&mut h);
+    assert_eq!(h.state().vault().unwrap().entries().len(), 50);
+    let key: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(paths.secret_key()).unwrap()).unwrap();
+    assert_eq!(key["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(key["keys"][0]["key_version"], 2);
 }

@@ -1,0 +1,194 @@
+//! `key rotate` through the real binary: every record re-encrypted under
+//! a new data key, the backup signing key changed, old backups kept or
+//! pruned, and SIGKILL at random moments never leaving a record that does
+//! not decrypt.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{MASTER, TestVault};
+use rand::{Rng, SeedableRng};
+use spm::core::entries::Entry;
+use spm::core::paths::Paths;
+use spm::core::secret::SecretString;
+use spm::core::vault::{Credentials, HistoryPolicy, Vault, VaultError};
+
+fn credentials() -> Credentials {
+    Credentials {
+        password: MASTER.into(),
+        key_file: None,
+    }
+}
+
+/// Entries and history records, every one decrypted; read-only.
+fn open(dir: &std::path::Path) -> Result<(usize, usize), VaultError> {
+    let vault = Vault::unlock(
+        &Paths::portable(dir),
+        &credentials(),
+        None,
+        HistoryPolicy::default(),
+    )?;
+    let (history, damaged) = vault.check_history()?;
+    assert_eq!(damaged, 0, "every history record decrypts");
+    assert!(vault.damaged().is_empty(), "every entry decrypts");
+    Ok((vault.entries().len(), history))
+}
+
+fn key_versions(vault: &TestVault) -> Vec<u64> {
+    vault.json("secret.key")["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key_version"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn rotating_changes_the_key_and_the_signing_key_and_prunes_old_backups_on_request() {
+    let vault = TestVault::new();
+    vault.add(&["--title", "Mail", "--username", "alice"], "pw-mail-1");
+    let backup = vault.run_unlocked(&["backup", "--json"], &[]).ok().json();
+    let old_fingerprint = backup["fingerprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let archive = backup["path"].as_str().unwrap().to_owned();
+    let public_key = std::fs::read(vault.file("backup_signing.pub")).unwrap();
+
+    let run = vault.run_unlocked(&["key", "rotate"], &[]).ok();
+    assert!(
+        run.stdout.contains("Data key rotated to version 2"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("still open with the old key"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(key_versions(&vault), [2]);
+    assert_ne!(
+        std::fs::read(vault.file("backup_signing.pub")).unwrap(),
+        public_key,
+        "the backup signing key changed with the data key"
+    );
+    if !old_fingerprint.is_empty() {
+        assert!(!run.stdout.contains(&old_fingerprint));
+    }
+    let listed = vault.list(&[]);
+    assert_eq!(listed[0]["title"], "Mail");
+    // The old archive still restores with the master password.
+    let drill = tempfile::tempdir().unwrap();
+    vault
+        .run_unlocked(
+            &[
+                "restore",
+                &archive,
+                "--target-dir",
+                drill.path().to_str().unwrap(),
+                "--yes",
+            ],
+            &[],
+        )
+        .ok();
+
+    let run = vault
+        .run_unlocked(&["key", "rotate", "--prune-old-backups"], &[])
+        .ok();
+    assert!(run.stdout.contains("version 3"), "{}", run.stdout);
+    assert!(run.stdout.contains("Deleted"), "{}", run.stdout);
+    assert!(!std::path::Path::new(&archive).exists());
+    assert!(!std::path::Path::new(&format!("{archive}.sig")).exists());
+    assert!(vault.log().contains("reason key rotation"));
+}
+
+#[test]
+fn a_wrong_password_rotates_nothing() {
+    let vault = TestVault::new();
+    let before = std::fs::read(vault.file("secret.key")).unwrap();
+    vault
+        .run(&["key", "rotate"], "not the password\n")
+        .expect_code(3);
+    assert_eq!(std::fs::read(vault.file("secret.key")).unwrap(), before);
+}
+
+#[test]
+fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
+    let vault = TestVault::new();
+    let paths = Paths::portable(vault.path());
+    let mut open_vault =
+        Vault::unlock(&paths, &credentials(), None, HistoryPolicy::default()).unwrap();
+    let entries: Vec<Entry> = (0..2000)
+        .map(|i| Entry {
+            title: SecretString::new(format!("Site {i}")),
+            password: SecretString::new(format!("pw-{i}")),
+            ..Entry::default()
+        })
+        .collect();
+    open_vault.add_many(entries).unwrap();
+    let ids: Vec<_> = open_vault
+        .entries()
+        .iter()
+        .take(20)
+        .map(|e| e.uuid)
+        .collect();
+    for uuid in ids {
+        let patch = spm::core::entries::EntryPatch {
+            password: Some("rotated-1".into()),
+            ..Default::default()
+        };
+        open_vault
+            .update(
+                uuid,
+                patch,
+                spm::core::entries::RotationReason::Manual,
+                spm::core::entries::Actor::User,
+            )
+            .unwrap();
+    }
+    drop(open_vault);
+    vault
+        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
+        .ok();
+    let expected = open(vault.path()).unwrap();
+    assert_eq!(expected, (2000, 20));
+
+    let started = Instant::now();
+    vault.run_unlocked(&["key", "rotate"], &[]).ok();
+    let span = started.elapsed().as_micros().max(1000) as u64;
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x0a7e);
+    let mut half_way = 0;
+    for round in 1..=100 {
+        let mut child = vault.spawn(&["key", "rotate"]);
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = writeln!(stdin, "{MASTER}");
+        }
+        std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
+        let _ = child.kill();
+        let _ = child.wait();
+        // The same master password opens every record, whatever moment
+        // the kill hit.
+        let counts = open(vault.path()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(counts, expected, "round {round}");
+        let versions = key_versions(&vault);
+        assert!(
+            !versions.is_empty() && versions.len() <= 2,
+            "round {round}: {versions:?}"
+        );
+        if versions.len() == 2 {
+            half_way += 1;
+        }
+    }
+    // Any command that writes finishes a rotation left half-way.
+    vault.run_unlocked(&["list"], &[]).ok();
+    vault
+        .run_unlocked(&["edit", "Site 1", "--notes", "after"], &[])
+        .ok();
+    assert_eq!(key_versions(&vault).len(), 1);
+    assert_eq!(open(vault.path()).unwrap(), expected);
+    eprintln!("{half_way} of 100 kills left a rotation half-way");
+}
