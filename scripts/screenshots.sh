@@ -168,4 +168,8 @@ sleep 1
 xdotool mousemove 251 92 click 1
 sleep 1.5
 shot bridge-settings
+# Settings > Security: master password, encryption key, two-factor unlock.
+xdotool mousemove 222 92 click 1
+sleep 1.5
+shot security-settings
 echo "Screenshots written to $out/"
