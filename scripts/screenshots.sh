@@ -165,11 +165,11 @@ xdotool mousemove 577 469 click 1
 sleep 1
 xdotool mousemove 392 46 click 1
 sleep 1
-xdotool mousemove 251 92 click 1
+xdotool mousemove 331 92 click 1
 sleep 1.5
 shot bridge-settings
 # Settings > Security: master password, encryption key, two-factor unlock.
-xdotool mousemove 222 92 click 1
+xdotool mousemove 228 92 click 1
 sleep 1.5
 shot security-settings
 echo "Screenshots written to $out/"
