@@ -158,9 +158,11 @@ fn a_full_disk_ends_with_a_clear_error_and_the_old_password_still_opens() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-/// A 2,000-entry vault with some history, made through the library.
-fn big_vault() -> TestVault {
-    let vault = TestVault::new();
+/// A 2,000-entry vault with some history, made through the library;
+/// `init_args` choose the key mode.
+fn big_vault(init_args: &[&str]) -> TestVault {
+    let vault = TestVault::empty();
+    vault.init(init_args).ok();
     let paths = Paths::portable(vault.path());
     let credentials = Credentials {
         password: MASTER.into(),
@@ -199,7 +201,17 @@ fn big_vault() -> TestVault {
 
 #[test]
 fn sigkill_at_random_moments_always_leaves_exactly_one_password_that_opens_everything() {
-    let vault = big_vault();
+    sigkill_rounds(&big_vault(&[]), 0x5eed);
+}
+
+/// In password-derived mode every record moves to a new key, so the kills
+/// also land while records are half re-encrypted.
+#[test]
+fn sigkill_in_password_derived_mode_leaves_exactly_one_password_and_every_record() {
+    sigkill_rounds(&big_vault(&["--key-mode", "password-derived"]), 0xd0e5);
+}
+
+fn sigkill_rounds(vault: &TestVault, seed: u64) {
     let expected = open(vault.path(), MASTER).unwrap();
     assert_eq!(expected, (2000, 20));
 
@@ -212,7 +224,7 @@ fn sigkill_at_random_moments_always_leaves_exactly_one_password_that_opens_every
     let span = started.elapsed().as_micros().max(1000) as u64;
     current = "round 0 password".to_owned();
 
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let (mut old_won, mut new_won) = (0, 0);
     for round in 1..=100 {
         let next = format!("round {round} password");

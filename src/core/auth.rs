@@ -71,6 +71,15 @@ pub struct AuthFile {
     /// Unix seconds until which unlocking is refused.
     #[serde(default)]
     pub locked_until: Option<i64>,
+    /// In password-derived mode, the version of the data key the password
+    /// derives: it goes up with each change of the password or salt, and
+    /// every record names the version that sealed it.
+    #[serde(default = "first_key_version")]
+    pub data_key_version: u32,
+}
+
+fn first_key_version() -> u32 {
+    1
 }
 
 impl AuthFile {
@@ -95,6 +104,7 @@ impl AuthFile {
             last_login_at: None,
             failed_attempts: 0,
             locked_until: None,
+            data_key_version: first_key_version(),
         }
         .with_checksum()
     }
@@ -108,6 +118,7 @@ impl AuthFile {
         next.last_login_at = self.last_login_at.clone();
         next.failed_attempts = self.failed_attempts;
         next.locked_until = self.locked_until;
+        next.data_key_version = self.data_key_version;
         next.with_checksum()
     }
 

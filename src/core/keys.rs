@@ -126,6 +126,17 @@ impl Keyring {
         Self::single_version(self.active_key().clone(), self.active)
     }
 
+    /// This keyring plus `key` as `version`, which becomes the active one
+    /// (a password-derived key replacing the previous one).
+    pub fn with_active(&self, key: Key256, version: u32) -> Self {
+        let mut keys = self.keys.clone();
+        keys.insert(version, key);
+        Self {
+            keys,
+            active: version,
+        }
+    }
+
     /// A keyring holding one key as `version`.
     pub fn single_version(key: Key256, version: u32) -> Self {
         Self {

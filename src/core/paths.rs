@@ -127,6 +127,11 @@ impl Paths {
     pub fn secret_key_enc(&self) -> PathBuf {
         self.data_dir.join("secret.key.enc")
     }
+    /// In password-derived mode, while records move to a new derived key:
+    /// the old and new data keys wrapped under the new password.
+    pub fn secret_key_migrating(&self) -> PathBuf {
+        self.data_dir.join("secret.key.migrating")
+    }
     /// KDF salt and parameters.
     pub fn salt(&self) -> PathBuf {
         self.data_dir.join("crypto.salt")

@@ -53,7 +53,8 @@ pub fn current_params(paths: &Paths) -> Result<KdfParams, VaultError> {
 /// key file): new salt, `auth.json`, wrapped key and `totp_config.json`,
 /// crash-safely. `factor` is the two-factor code when two-factor unlock is
 /// on. The caller holds the writer lock. Refused, with nothing changed,
-/// for parameters below the floor and in password-derived key mode.
+/// for parameters below the floor. In password-derived key mode every
+/// record is re-encrypted under the new derived key.
 pub fn change_kdf_params(
     paths: &Paths,
     credentials: &Credentials,

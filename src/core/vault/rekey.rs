@@ -60,6 +60,9 @@ pub struct PasswordChanged {
     pub files: usize,
     /// Browser bridge tokens revoked.
     pub tokens_revoked: usize,
+    /// Records re-encrypted (password-derived mode, where the data key
+    /// comes from the password; none in file-key mode).
+    pub records: usize,
 }
 
 /// A step of [`change_master_password`], for tests that stop it there as a
@@ -125,8 +128,12 @@ pub fn change_until(
         rotate: false,
         revoke_tokens: !same_password,
     };
-    switch(paths, current, factor, new_password, params, &plan, stop)
-        .map(|switched| (switched.done, switched.two_factor_key))
+    let mut switched = switch(paths, current, factor, new_password, params, &plan, stop)?;
+    if switched.derived_mode && stop.is_none() {
+        switched.done.records =
+            finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?;
+    }
+    Ok((switched.done, switched.two_factor_key))
 }
 
 /// What a switch of the key files does besides the new password.
@@ -147,6 +154,8 @@ struct Switched {
     keys: crate::core::keys::Keyring,
     /// The key that wraps them.
     kek: Key256,
+    /// Password-derived mode: the records must move to the new key.
+    derived_mode: bool,
 }
 
 /// New salt, verifier, wrapped key file (and re-sealed two-factor file)
@@ -178,13 +187,12 @@ fn switch(
         path: auth_path.clone(),
         detail,
     })?;
-    if auth.key_mode == KeyMode::PasswordDerived {
-        return Err(VaultError::Invalid(format!(
-            "in password-derived key mode the data key comes from the master password, so \
-             changing the {} means re-encrypting every record under a key this version cannot \
-             keep yet; export the vault and import it into a new file-key vault instead",
-            plan.operation
-        )));
+    // In password-derived mode the data key comes from the password and
+    // salt, so any change gives a new one that every record must move to.
+    let derived_mode = auth.key_mode == KeyMode::PasswordDerived;
+    if derived_mode && unlocked.keys.versions().len() > 1 {
+        finish_rotation(paths, &unlocked.keys, &unlocked.kek, &mut |_, _| {})?;
+        unlocked.keys = unlocked.keys.only_active();
     }
     let salt_bytes = fsio::read_optional(&paths.salt())?
         .ok_or(VaultError::MissingFile { path: paths.salt() })?;
@@ -204,7 +212,11 @@ fn switch(
     let salt = SaltFile::generate(params);
     let salt_value = salt.salt_bytes().map_err(VaultError::Invalid)?;
     let derived = kdf::derive(&params, &salt_value, new_password, digest.as_ref())?;
-    let (key_path, key_name) = key_file_location(paths, auth.key_file_required);
+    let (key_path, key_name) = if derived_mode {
+        (paths.secret_key_migrating(), super::unlock::MIGRATING_NAME)
+    } else {
+        key_file_location(paths, auth.key_file_required)
+    };
     let new_two_factor = two_factor::file_key(&derived.kek);
     let totp = two_factor::resealed(paths, &unlocked.two_factor_key, &new_two_factor)?;
 
@@ -222,12 +234,23 @@ fn switch(
     ];
     clear_next_files(paths)?;
     salt.save(&next(&paths.salt()))?;
-    auth.rekeyed(&derived.auth, &salt).save(&next(&auth_path))?;
-    let keys = if plan.rotate {
+    let keys = if derived_mode {
+        // The old key, and the new password's as the next version: what
+        // opens every record until the last one moved.
+        let next_version = unlocked.keys.versions().last().copied().unwrap_or(0) + 1;
+        unlocked
+            .keys
+            .with_active(derived.password_data_key.clone(), next_version)
+    } else if plan.rotate {
         unlocked.keys.rotated()
     } else {
         unlocked.keys.clone()
     };
+    let mut next_auth = auth.rekeyed(&derived.auth, &salt);
+    if derived_mode {
+        next_auth.data_key_version = keys.active_version();
+    }
+    next_auth.save(&next(&auth_path))?;
     KeyFile::wrap(&keys, &derived.kek, key_name).save(&next(&key_path))?;
     if let Some(bytes) = totp {
         fsio::write_atomic(&next(&paths.totp_config()), &bytes)?;
@@ -238,6 +261,7 @@ fn switch(
         two_factor_key: new_two_factor.clone(),
         keys: keys.clone(),
         kek: derived.kek.clone(),
+        derived_mode,
     };
     if stop == Some(Step::Prepared) {
         return Ok(switched(stopped()));
@@ -273,6 +297,7 @@ fn stopped() -> PasswordChanged {
     PasswordChanged {
         files: 0,
         tokens_revoked: 0,
+        records: 0,
     }
 }
 
@@ -289,12 +314,13 @@ fn next(path: &Path) -> PathBuf {
 }
 
 /// The files a change may rewrite.
-fn candidates(paths: &Paths) -> [PathBuf; 5] {
+fn candidates(paths: &Paths) -> [PathBuf; 6] {
     [
         paths.salt(),
         paths.auth(),
         paths.secret_key(),
         paths.secret_key_enc(),
+        paths.secret_key_migrating(),
         paths.totp_config(),
     ]
 }
@@ -362,6 +388,7 @@ fn apply(
     Ok(PasswordChanged {
         files: journal.files.len().max(renamed),
         tokens_revoked: revoked,
+        records: 0,
     })
 }
 
@@ -478,7 +505,13 @@ pub(crate) fn finish_rotation(
             progress(done, total);
         }
     }
-    if keys.versions().len() > 1 {
+    let migrating = paths.secret_key_migrating();
+    if std::fs::symlink_metadata(&migrating).is_ok() {
+        // Password-derived mode: the new key comes from the password alone
+        // once no record needs the old one.
+        std::fs::remove_file(&migrating).map_err(|e| FileError::io(&migrating, "remove", e))?;
+        fsio::sync_dir(&paths.data_dir).map_err(|e| FileError::io(&paths.data_dir, "sync", e))?;
+    } else if keys.versions().len() > 1 {
         let auth_path = paths.auth();
         let bytes = fsio::read_optional(&auth_path)?.ok_or(VaultError::MissingFile {
             path: auth_path.clone(),

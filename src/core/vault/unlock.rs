@@ -26,6 +26,9 @@ use crate::event;
 
 use super::Credentials;
 
+/// The name the migrating key file's wraps are bound to.
+pub(crate) const MIGRATING_NAME: &str = "secret.key.migrating";
+
 /// What an unlock does about two-factor unlock.
 #[derive(Clone, Copy)]
 pub enum SecondFactor<'a> {
@@ -215,7 +218,21 @@ pub fn authenticate_with(
         Some((file, path, name)) => file
             .unwrap_keys(&derived.kek, name)
             .map_err(|detail| VaultError::CorruptFile { path, detail })?,
-        None => Keyring::single(derived.password_data_key.clone()),
+        None => {
+            let derived_key =
+                Keyring::single_version(derived.password_data_key.clone(), auth.data_key_version);
+            // Records still moving to this key need the previous one too.
+            let migrating = paths.secret_key_migrating();
+            match fsio::read_optional(&migrating)? {
+                None => derived_key,
+                Some(bytes) => KeyFile::parse(&bytes)
+                    .and_then(|file| file.unwrap_keys(&derived.kek, MIGRATING_NAME))
+                    .map_err(|detail| VaultError::CorruptFile {
+                        path: migrating.clone(),
+                        detail,
+                    })?,
+            }
+        }
     };
     event!(info, events::LOGIN_SUCCESS, "vault unlocked");
     Ok(Unlocked {

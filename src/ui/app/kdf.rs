@@ -126,12 +126,17 @@ impl App {
     ) {
         let paths = self.paths.clone();
         let key_file = self.key_file.clone();
+        let derived = crate::core::vault::is_password_derived(&paths);
         let Some(main) = self.main() else {
             return;
         };
         let view = &mut main.settings.kdf;
         view.error = None;
         view.summary = None;
+        if derived {
+            view.error = Some(super::password::PD_FROM_CLI.replace("{}", "kdf apply"));
+            return;
+        }
         let expected = view
             .recommendation
             .as_ref()

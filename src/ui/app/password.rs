@@ -12,6 +12,10 @@ use crate::ui::password_view::PasswordAction;
 use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
 
+/// Why the window leaves password-derived key changes to the command line.
+pub(super) const PD_FROM_CLI: &str = "In password-derived key mode this change re-encrypts every \
+     record: close the window and run `password-manager {}` instead.";
+
 impl App {
     pub(super) fn password_action(&mut self, ctx: &egui::Context, action: PasswordAction) {
         let (current, new) = match action {
@@ -21,9 +25,16 @@ impl App {
         };
         let paths = self.paths.clone();
         let key_file = self.key_file.clone();
+        let derived = vault::is_password_derived(&paths);
         let Some(main) = self.main() else {
             return;
         };
+        if derived {
+            // Every record moves to a new key there, which must not race
+            // with this window's own writes.
+            main.settings.password.error = Some(PD_FROM_CLI.replace("{}", "passwd"));
+            return;
+        }
         main.settings.password.busy = true;
         let work = move || -> Finish {
             let credentials = Credentials {

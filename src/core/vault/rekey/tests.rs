@@ -65,7 +65,8 @@ fn after_a_change_only_the_new_password_opens_and_tokens_are_revoked() {
         done,
         PasswordChanged {
             files: 3,
-            tokens_revoked: 1
+            tokens_revoked: 1,
+            records: 0
         }
     );
     assert_eq!(opens(&paths, NEW), Some(5));
@@ -366,4 +367,128 @@ fn an_open_vault_that_rotates_seals_what_it_writes_next_with_the_new_key() {
     let store = crate::core::store::Store::open(&paths.db()).unwrap();
     assert_eq!(store.count_not_sealed_with(2).unwrap(), 0);
     assert_eq!(opens(&paths, OLD), Some(6));
+}
+
+/// A password-derived vault with entries and one history record.
+fn derived_vault(entries: usize) -> (tempfile::TempDir, Paths) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::portable(dir.path());
+    let options = CreateOptions {
+        key_mode: KeyMode::PasswordDerived,
+        key_file: None,
+        kdf: KdfParams::new(19 * 1024, 2, 1).unwrap(),
+    };
+    let mut vault = Vault::create(&paths, &OLD.into(), &options, None).unwrap();
+    let many: Vec<Entry> = (0..entries)
+        .map(|i| Entry {
+            title: format!("Derived {i}").into(),
+            password: format!("derived-{i}").into(),
+            ..Entry::default()
+        })
+        .collect();
+    vault.add_many(many).unwrap();
+    let first = vault.entries()[0].uuid;
+    let patch = crate::core::entries::EntryPatch {
+        password: Some("changed".into()),
+        ..Default::default()
+    };
+    vault
+        .update(
+            first,
+            patch,
+            crate::core::entries::RotationReason::Manual,
+            crate::core::entries::Actor::User,
+        )
+        .unwrap();
+    drop(vault);
+    (dir, paths)
+}
+
+fn data_key_version(paths: &Paths) -> u64 {
+    let auth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(paths.auth()).unwrap()).unwrap();
+    auth["data_key_version"].as_u64().unwrap()
+}
+
+#[test]
+fn in_password_derived_mode_a_new_password_re_encrypts_every_record() {
+    let (_dir, paths) = derived_vault(1200);
+    let done = change_master_password(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &NEW.into(),
+        None,
+    )
+    .unwrap();
+    // 1,200 entries, 1 history record, 5 categories.
+    assert_eq!(done.records, 1206);
+    assert_eq!(data_key_version(&paths), 2);
+    assert!(!paths.secret_key_migrating().exists());
+    assert!(
+        !paths.secret_key().exists(),
+        "still no key file in this mode"
+    );
+    let store = crate::core::store::Store::open(&paths.db()).unwrap();
+    assert_eq!(store.count_not_sealed_with(2).unwrap(), 0);
+    drop(store);
+    assert_eq!(opens(&paths, NEW), Some(1200));
+    assert_eq!(opens(&paths, OLD), None);
+
+    // A rotation there is a new salt, so a new derived key too.
+    let rotated = rotate_data_key(
+        &paths,
+        &credentials(NEW),
+        SecondFactor::Absent,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!((rotated.key_version, rotated.records), (3, 1206));
+    assert_eq!(opens(&paths, NEW), Some(1200));
+}
+
+#[test]
+fn in_password_derived_mode_a_crash_at_every_step_leaves_one_password_and_every_record() {
+    for stop in [
+        Step::Prepared,
+        Step::Committed,
+        Step::FirstRenamed,
+        Step::Switched,
+    ] {
+        let (_dir, paths) = derived_vault(20);
+        change_until(
+            &paths,
+            &credentials(OLD),
+            SecondFactor::Absent,
+            &NEW.into(),
+            None,
+            Some(stop),
+        )
+        .unwrap();
+        let (works, fails) = if stop >= Step::Committed {
+            (NEW, OLD)
+        } else {
+            (OLD, NEW)
+        };
+        // A reader opens every record, with both keys where they are mixed.
+        let vault =
+            Vault::unlock(&paths, &credentials(works), None, HistoryPolicy::default()).unwrap();
+        assert_eq!(vault.entries().len(), 20, "after {stop:?}");
+        assert_eq!(vault.check_history().unwrap(), (1, 0), "after {stop:?}");
+        drop(vault);
+        assert_eq!(opens(&paths, fails), None, "after {stop:?}");
+        // A writer finishes the move to the new key.
+        let lock = crate::core::lock::VaultLock::acquire(&paths.lock_file()).unwrap();
+        drop(
+            Vault::unlock(
+                &paths,
+                &credentials(works),
+                Some(lock),
+                HistoryPolicy::default(),
+            )
+            .unwrap(),
+        );
+        assert!(!paths.secret_key_migrating().exists(), "after {stop:?}");
+        assert_eq!(opens(&paths, works), Some(20), "after {stop:?}");
+    }
 }
