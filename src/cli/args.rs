@@ -695,6 +695,19 @@ pub enum KeyCommand {
         #[arg(long)]
         prune_old_backups: bool,
     },
+    /// Switch the key mode: `password-derived` moves every record to the
+    /// key the master password derives; `file-key` keeps the data key in
+    /// `secret.key` (no record changes).
+    Mode {
+        /// file-key or password-derived.
+        #[arg(value_parser = ["file-key", "password-derived"])]
+        mode: String,
+    },
+    /// Turn key protection on: the file given with the global --key-file
+    /// joins the master password from now on (file-key mode).
+    Protect,
+    /// Turn key protection off (give the key file in use with --key-file).
+    Unprotect,
 }
 
 /// `audit exclude` / `audit include`.

@@ -161,6 +161,9 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> anyhow::Result<()> {
         Command::Key(args::KeyCommand::Rotate { prune_old_backups }) => {
             admin::key_rotate(ctx, prune_old_backups)
         }
+        Command::Key(args::KeyCommand::Mode { mode }) => admin::key_mode(ctx, &mode),
+        Command::Key(args::KeyCommand::Protect) => admin::key_protect(ctx),
+        Command::Key(args::KeyCommand::Unprotect) => admin::key_unprotect(ctx),
         Command::Totp(c) => totp::totp(ctx, c),
         Command::Kdf(c) => kdf::kdf(ctx, c),
         Command::Backup(a) => backup::backup(ctx, a),

@@ -113,7 +113,18 @@ impl AuthFile {
     /// password change): creation time, last login and the failure count
     /// carry over.
     pub fn rekeyed(&self, auth_key: &Key256, salt: &SaltFile) -> Self {
-        let mut next = Self::new(auth_key, self.key_mode, self.key_file_required, salt);
+        self.rekeyed_as(auth_key, salt, self.key_mode, self.key_file_required)
+    }
+
+    /// [`Self::rekeyed`] with a new key mode and key file requirement.
+    pub fn rekeyed_as(
+        &self,
+        auth_key: &Key256,
+        salt: &SaltFile,
+        key_mode: KeyMode,
+        key_file_required: bool,
+    ) -> Self {
+        let mut next = Self::new(auth_key, key_mode, key_file_required, salt);
         next.created_at = self.created_at.clone();
         next.last_login_at = self.last_login_at.clone();
         next.failed_attempts = self.failed_attempts;

@@ -431,3 +431,62 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+/// `key mode file-key|password-derived`.
+pub fn key_mode(ctx: &mut Ctx, mode: &str) -> anyhow::Result<()> {
+    let mode: KeyMode = mode.parse().map_err(UsageError)?;
+    vault::check_present(&ctx.paths)?;
+    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let (current, code) = current_credentials(ctx, "Master password")?;
+    let factor = code
+        .as_ref()
+        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+    let done = vault::rekey::change_key_mode(&ctx.paths, &current, factor, mode)?;
+    say!(
+        "The vault is in {mode} mode now; {} re-encrypted.",
+        output::count(done.records, "record", "records")
+    );
+    say!(
+        "Backups made before still open as they were made (with the key mode and master \
+         password of their time)."
+    );
+    Ok(())
+}
+
+/// `key protect --key-file PATH`: the global flag names the new key file.
+pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let Some(key_file) = ctx.key_file.take() else {
+        return Err(UsageError(
+            "name the key file to add with --key-file PATH (at least 64 bytes of random data)"
+                .to_owned(),
+        )
+        .into());
+    };
+    vault::check_present(&ctx.paths)?;
+    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    // The vault opens without a key file until this is done.
+    let (current, code) = current_credentials(ctx, "Master password")?;
+    let factor = code
+        .as_ref()
+        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+    vault::rekey::protect_with_key_file(&ctx.paths, &current, factor, &key_file)?;
+    say!(
+        "Key protection is on: {} must join the master password from now on (pass it with \
+         --key-file). Keep a copy of it apart from the vault; without it the vault does not open.",
+        key_file.display()
+    );
+    Ok(())
+}
+
+/// `key unprotect` (the global --key-file names the key file in use).
+pub fn key_unprotect(ctx: &mut Ctx) -> anyhow::Result<()> {
+    vault::check_present(&ctx.paths)?;
+    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let (current, code) = current_credentials(ctx, "Master password")?;
+    let factor = code
+        .as_ref()
+        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+    vault::rekey::unprotect(&ctx.paths, &current, factor)?;
+    say!("Key protection is off: the master password alone opens the vault.");
+    Ok(())
+}

@@ -51,6 +51,10 @@ struct Journal {
     files: Vec<String>,
     /// Revoke every browser bridge token once the files are in.
     revoke_tokens: bool,
+    /// Names in the data directory removed once the files are in (the key
+    /// file a new key mode or key file replaces).
+    #[serde(default)]
+    remove: Vec<String>,
 }
 
 /// What a master password change did.
@@ -127,6 +131,8 @@ pub fn change_until(
         },
         rotate: false,
         revoke_tokens: !same_password,
+        mode: None,
+        key_file: KeyFileChange::Keep,
     };
     let mut switched = switch(paths, current, factor, new_password, params, &plan, stop)?;
     if switched.derived_mode && stop.is_none() {
@@ -144,6 +150,20 @@ struct Plan {
     rotate: bool,
     /// Revoke every browser bridge token.
     revoke_tokens: bool,
+    /// The key mode afterwards (`None`: as it is).
+    mode: Option<KeyMode>,
+    /// The key file afterwards.
+    key_file: KeyFileChange,
+}
+
+/// What a switch does to the key file that joins the master password.
+enum KeyFileChange {
+    /// As it is.
+    Keep,
+    /// This file joins from now on (key protection on).
+    Add(PathBuf),
+    /// None from now on (key protection off).
+    Remove,
 }
 
 /// What a switch leaves for the caller.
@@ -174,11 +194,6 @@ fn switch(
     }
     // (The unlock finishes an earlier interrupted change first.)
     let mut unlocked = authenticate_with(paths, current, factor)?;
-    if plan.rotate && unlocked.keys.versions().len() > 1 {
-        // A rotation stopped half-way is finished before the next begins.
-        finish_rotation(paths, &unlocked.keys, &unlocked.kek, &mut |_, _| {})?;
-        unlocked.keys = unlocked.keys.only_active();
-    }
     let auth_path = paths.auth();
     let auth_bytes = fsio::read_optional(&auth_path)?.ok_or(VaultError::MissingFile {
         path: auth_path.clone(),
@@ -188,9 +203,23 @@ fn switch(
         detail,
     })?;
     // In password-derived mode the data key comes from the password and
-    // salt, so any change gives a new one that every record must move to.
-    let derived_mode = auth.key_mode == KeyMode::PasswordDerived;
-    if derived_mode && unlocked.keys.versions().len() > 1 {
+    // salt, so any change there gives a new one that every record must
+    // move to (and a move left half-way is finished first).
+    let to_mode = plan.mode.unwrap_or(auth.key_mode);
+    let derived_mode = to_mode == KeyMode::PasswordDerived;
+    let key_file_after = match &plan.key_file {
+        KeyFileChange::Keep => auth.key_file_required,
+        KeyFileChange::Add(_) => true,
+        KeyFileChange::Remove => false,
+    };
+    if derived_mode && key_file_after {
+        return Err(VaultError::Invalid(
+            "a key file needs file-key mode; run `key unprotect` first, or keep file-key mode"
+                .to_owned(),
+        ));
+    }
+    if unlocked.keys.versions().len() > 1 {
+        // A rotation or move stopped half-way is finished before the next.
         finish_rotation(paths, &unlocked.keys, &unlocked.kek, &mut |_, _| {})?;
         unlocked.keys = unlocked.keys.only_active();
     }
@@ -203,11 +232,15 @@ fn switch(
     let params = params.unwrap_or_else(|| old_salt.params());
     params.validate()?;
     kdf::check_memory(&params)?;
-    let digest = current
-        .key_file
-        .as_deref()
-        .map(|path| read_key_file(path, 0))
-        .transpose()?;
+    let digest = match &plan.key_file {
+        KeyFileChange::Keep => current
+            .key_file
+            .as_deref()
+            .map(|path| read_key_file(path, 0))
+            .transpose()?,
+        KeyFileChange::Add(path) => Some(read_key_file(path, kdf::MIN_KEY_FILE_BYTES)?),
+        KeyFileChange::Remove => None,
+    };
 
     let salt = SaltFile::generate(params);
     let salt_value = salt.salt_bytes().map_err(VaultError::Invalid)?;
@@ -215,7 +248,17 @@ fn switch(
     let (key_path, key_name) = if derived_mode {
         (paths.secret_key_migrating(), super::unlock::MIGRATING_NAME)
     } else {
-        key_file_location(paths, auth.key_file_required)
+        key_file_location(paths, key_file_after)
+    };
+    // The key file this change leaves behind, removed once it is in.
+    let remove: Vec<String> = if auth.key_mode == KeyMode::FileKey {
+        let (_, old_name) = key_file_location(paths, auth.key_file_required);
+        (old_name != key_name)
+            .then(|| old_name.to_owned())
+            .into_iter()
+            .collect()
+    } else {
+        Vec::new()
     };
     let new_two_factor = two_factor::file_key(&derived.kek);
     let totp = two_factor::resealed(paths, &unlocked.two_factor_key, &new_two_factor)?;
@@ -246,7 +289,7 @@ fn switch(
     } else {
         unlocked.keys.clone()
     };
-    let mut next_auth = auth.rekeyed(&derived.auth, &salt);
+    let mut next_auth = auth.rekeyed_as(&derived.auth, &salt, to_mode, key_file_after);
     if derived_mode {
         next_auth.data_key_version = keys.active_version();
     }
@@ -273,6 +316,7 @@ fn switch(
         operation: plan.operation.to_owned(),
         files,
         revoke_tokens: plan.revoke_tokens,
+        remove,
     };
     let text = serde_json::to_vec_pretty(&journal).unwrap_or_default();
     fsio::write_atomic(&paths.data_dir.join(JOURNAL_FILE), &text)?;
@@ -373,6 +417,20 @@ fn apply(
             return Ok(stopped());
         }
     }
+    for name in &journal.remove {
+        if !allowed.contains(name) {
+            return Err(VaultError::CorruptFile {
+                path: paths.data_dir.join(JOURNAL_FILE),
+                detail: format!("it names {name:?}, which is not a key file"),
+            });
+        }
+        let old = paths.data_dir.join(name);
+        match std::fs::remove_file(&old) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(FileError::io(&old, "remove", e).into()),
+        }
+    }
     fsio::sync_dir(&paths.data_dir).map_err(|e| FileError::io(&paths.data_dir, "sync", e))?;
     let revoked = if journal.revoke_tokens {
         revoke_tokens(paths)?
@@ -434,6 +492,8 @@ pub(crate) fn rotate_data_key_keyed(
         operation: "data key",
         rotate: true,
         revoke_tokens: false,
+        mode: None,
+        key_file: KeyFileChange::Keep,
     };
     let switched = switch(paths, current, factor, &current.password, None, &plan, None)?;
     let records = finish_rotation(paths, &switched.keys, &switched.kek, progress)?;
@@ -456,6 +516,121 @@ pub(crate) fn rotate_data_key_keyed(
         switched.keys.only_active(),
         switched.two_factor_key,
     ))
+}
+
+/// What a key mode or key file change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysChanged {
+    /// Records re-encrypted (switching to password-derived mode moves
+    /// every record to the derived key; the other changes only re-wrap).
+    pub records: usize,
+}
+
+/// Switches the vault to `mode`: to password-derived, every record moves
+/// to the key the master password derives; to file-key, the current data
+/// key is wrapped in `secret.key` and no record changes. Crash-safe like a
+/// master password change. The caller holds the writer lock.
+pub fn change_key_mode(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    mode: KeyMode,
+) -> Result<KeysChanged, VaultError> {
+    if current_auth(paths)?.key_mode == mode {
+        return Err(VaultError::Invalid(format!(
+            "the vault is already in {mode} mode"
+        )));
+    }
+    let plan = Plan {
+        operation: "key mode",
+        rotate: false,
+        revoke_tokens: false,
+        mode: Some(mode),
+        key_file: KeyFileChange::Keep,
+    };
+    keys_change(paths, current, factor, &plan)
+}
+
+/// Turns key protection on: from now on `key_file` joins the master
+/// password (file-key mode only). The caller holds the writer lock.
+pub fn protect_with_key_file(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    key_file: &Path,
+) -> Result<KeysChanged, VaultError> {
+    let auth = current_auth(paths)?;
+    if auth.key_file_required {
+        return Err(VaultError::Invalid(
+            "the vault is already protected by a key file; run `key unprotect` first to use \
+             another one"
+                .to_owned(),
+        ));
+    }
+    if auth.key_mode == KeyMode::PasswordDerived {
+        return Err(VaultError::Invalid(
+            "a key file needs file-key mode; run `key mode file-key` first".to_owned(),
+        ));
+    }
+    let plan = Plan {
+        operation: "key file",
+        rotate: false,
+        revoke_tokens: false,
+        mode: None,
+        key_file: KeyFileChange::Add(key_file.to_path_buf()),
+    };
+    keys_change(paths, current, factor, &plan)
+}
+
+/// Turns key protection off: the master password alone opens the vault
+/// again. `current` names the key file in use. The caller holds the
+/// writer lock.
+pub fn unprotect(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+) -> Result<KeysChanged, VaultError> {
+    if !current_auth(paths)?.key_file_required {
+        return Err(VaultError::Invalid(
+            "the vault is not protected by a key file".to_owned(),
+        ));
+    }
+    let plan = Plan {
+        operation: "key file",
+        rotate: false,
+        revoke_tokens: false,
+        mode: None,
+        key_file: KeyFileChange::Remove,
+    };
+    keys_change(paths, current, factor, &plan)
+}
+
+fn keys_change(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    plan: &Plan,
+) -> Result<KeysChanged, VaultError> {
+    let switched = switch(paths, current, factor, &current.password, None, plan, None)?;
+    let records = if switched.derived_mode {
+        finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?
+    } else {
+        0
+    };
+    event!(
+        info,
+        events::PASSWORD_ROTATED,
+        "{} changed (reason key management): {records} records re-encrypted",
+        plan.operation
+    );
+    Ok(KeysChanged { records })
+}
+
+fn current_auth(paths: &Paths) -> Result<AuthFile, VaultError> {
+    let path = paths.auth();
+    let bytes =
+        fsio::read_optional(&path)?.ok_or(VaultError::MissingFile { path: path.clone() })?;
+    AuthFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile { path, detail })
 }
 
 /// Re-seals every record not sealed with the active key, then rewrites

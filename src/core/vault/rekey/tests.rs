@@ -303,6 +303,8 @@ fn a_rotation_stopped_half_way_opens_with_both_keys_and_a_writer_finishes_it() {
         operation: "data key",
         rotate: true,
         revoke_tokens: false,
+        mode: None,
+        key_file: KeyFileChange::Keep,
     };
     let switched = switch(
         &paths,
@@ -491,4 +493,124 @@ fn in_password_derived_mode_a_crash_at_every_step_leaves_one_password_and_every_
         assert!(!paths.secret_key_migrating().exists(), "after {stop:?}");
         assert_eq!(opens(&paths, works), Some(20), "after {stop:?}");
     }
+}
+
+fn key_mode_of(paths: &Paths) -> String {
+    let auth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(paths.auth()).unwrap()).unwrap();
+    auth["key_mode"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn switching_key_modes_moves_records_only_towards_password_derived() {
+    let (_dir, paths) = bigger_vault();
+    let done = change_key_mode(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        KeyMode::PasswordDerived,
+    )
+    .unwrap();
+    assert_eq!(done.records, 1511);
+    assert_eq!(key_mode_of(&paths), "password-derived");
+    assert!(
+        !paths.secret_key().exists(),
+        "no key file in password-derived mode"
+    );
+    assert_eq!(opens(&paths, OLD), Some(1505));
+
+    let done = change_key_mode(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        KeyMode::FileKey,
+    )
+    .unwrap();
+    assert_eq!(done.records, 0, "the data key is only wrapped");
+    assert_eq!(key_mode_of(&paths), "file-key");
+    assert!(paths.secret_key().exists());
+    assert_eq!(opens(&paths, OLD), Some(1505));
+    let again = change_key_mode(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        KeyMode::FileKey,
+    );
+    assert!(matches!(again, Err(VaultError::Invalid(_))));
+}
+
+#[test]
+fn a_mode_switch_stopped_at_every_step_still_opens_every_record() {
+    for stop in [
+        Step::Prepared,
+        Step::Committed,
+        Step::FirstRenamed,
+        Step::Switched,
+    ] {
+        let (_dir, paths) = derived_vault(30);
+        // From password-derived to file-key and back, each stopped.
+        for mode in [KeyMode::FileKey, KeyMode::PasswordDerived] {
+            let lock = crate::core::lock::VaultLock::acquire(&paths.lock_file()).unwrap();
+            drop(
+                Vault::unlock(
+                    &paths,
+                    &credentials(OLD),
+                    Some(lock),
+                    HistoryPolicy::default(),
+                )
+                .unwrap(),
+            );
+            if key_mode_of(&paths) == mode.as_str() {
+                continue;
+            }
+            let plan = Plan {
+                operation: "key mode",
+                rotate: false,
+                revoke_tokens: false,
+                mode: Some(mode),
+                key_file: KeyFileChange::Keep,
+            };
+            switch(
+                &paths,
+                &credentials(OLD),
+                SecondFactor::Absent,
+                &OLD.into(),
+                None,
+                &plan,
+                Some(stop),
+            )
+            .unwrap();
+            let vault =
+                Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()).unwrap();
+            assert_eq!(vault.entries().len(), 30, "{mode} after {stop:?}");
+            assert_eq!(
+                vault.check_history().unwrap(),
+                (1, 0),
+                "{mode} after {stop:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn key_protection_goes_on_and_off() {
+    let (dir, paths) = vault();
+    let key_file = dir.path().join("vault.keyfile");
+    std::fs::write(&key_file, [7u8; 128]).unwrap();
+    protect_with_key_file(&paths, &credentials(OLD), SecondFactor::Absent, &key_file).unwrap();
+    assert!(paths.secret_key_enc().exists() && !paths.secret_key().exists());
+    assert!(matches!(
+        Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()),
+        Err(VaultError::KeyFileRequired)
+    ));
+    let with_file = Credentials {
+        password: OLD.into(),
+        key_file: Some(key_file.clone()),
+    };
+    let vault = Vault::unlock(&paths, &with_file, None, HistoryPolicy::default()).unwrap();
+    assert_eq!(vault.entries().len(), 5);
+    drop(vault);
+    unprotect(&paths, &with_file, SecondFactor::Absent).unwrap();
+    assert!(paths.secret_key().exists() && !paths.secret_key_enc().exists());
+    assert_eq!(opens(&paths, OLD), Some(5));
 }

@@ -1,7 +1,8 @@
-//! `key rotate` through the real binary: every record re-encrypted under
-//! a new data key, the backup signing key changed, old backups kept or
-//! pruned, and SIGKILL at random moments never leaving a record that does
-//! not decrypt.
+//! `key rotate`, `key mode`, `key protect` and `key unprotect` through the
+//! real binary: every record re-encrypted under a new data key, the backup
+//! signing key changed, old backups kept or pruned, key modes and key
+//! protection switched, and SIGKILL at random moments never leaving a
+//! record that does not decrypt.
 
 mod common;
 
@@ -191,4 +192,91 @@ fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
     assert_eq!(key_versions(&vault).len(), 1);
     assert_eq!(open(vault.path()).unwrap(), expected);
     eprintln!("{half_way} of 100 kills left a rotation half-way");
+}
+
+#[test]
+fn sigkill_while_switching_key_modes_never_loses_a_record() {
+    let vault = TestVault::new();
+    let paths = Paths::portable(vault.path());
+    let mut open_vault =
+        Vault::unlock(&paths, &credentials(), None, HistoryPolicy::default()).unwrap();
+    let entries: Vec<Entry> = (0..2000)
+        .map(|i| Entry {
+            title: SecretString::new(format!("Site {i}")),
+            password: SecretString::new(format!("pw-{i}")),
+            ..Entry::default()
+        })
+        .collect();
+    open_vault.add_many(entries).unwrap();
+    drop(open_vault);
+    vault
+        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
+        .ok();
+    let expected = open(vault.path()).unwrap();
+    let mode = |v: &TestVault| v.json("auth.json")["key_mode"].as_str().unwrap().to_owned();
+
+    // The longer way (every record moves) sets the range of kill times.
+    let started = Instant::now();
+    let run = vault
+        .run_unlocked(&["key", "mode", "password-derived"], &[])
+        .ok();
+    assert!(
+        run.stdout.contains("2,005 records re-encrypted") || run.stdout.contains("2005"),
+        "{}",
+        run.stdout
+    );
+    let span = started.elapsed().as_micros().max(1000) as u64;
+    vault.run_unlocked(&["key", "mode", "file-key"], &[]).ok();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x30de);
+    for round in 1..=100 {
+        let target = if mode(&vault) == "file-key" {
+            "password-derived"
+        } else {
+            "file-key"
+        };
+        let mut child = vault.spawn(&["key", "mode", target]);
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = writeln!(stdin, "{MASTER}");
+        }
+        std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
+        let _ = child.kill();
+        let _ = child.wait();
+        let counts = open(vault.path()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(counts, expected, "round {round}");
+    }
+    // A command that writes finishes whatever was left half-way.
+    vault
+        .run_unlocked(&["edit", "Site 1", "--notes", "after"], &[])
+        .ok();
+    assert!(!vault.file("secret.key.migrating").exists());
+    assert_eq!(open(vault.path()).unwrap(), expected);
+}
+
+#[test]
+fn key_protection_goes_on_with_a_key_file_and_off_again() {
+    let vault = TestVault::new();
+    vault.add(&["--title", "Mail"], "pw-mail-1");
+    // Kept apart from the vault, as a key file should be.
+    let outside = tempfile::tempdir().unwrap();
+    let key_file = outside.path().join("vault.keyfile");
+    std::fs::write(&key_file, [42u8; 256]).unwrap();
+    let file = key_file.to_str().unwrap();
+    let run = vault
+        .run_unlocked(&["--key-file", file, "key", "protect"], &[])
+        .ok();
+    assert!(
+        run.stdout.contains("Key protection is on"),
+        "{}",
+        run.stdout
+    );
+    let run = vault.run_unlocked(&["list"], &[]).expect_code(3);
+    assert!(run.stderr.contains("key file"), "{}", run.stderr);
+    vault.run_unlocked(&["--key-file", file, "list"], &[]).ok();
+    vault
+        .run_unlocked(&["--key-file", file, "key", "unprotect"], &[])
+        .ok();
+    assert_eq!(vault.list(&[])[0]["title"], "Mail");
 }
