@@ -119,7 +119,15 @@ fn the_code_shows_grouped_and_copy_code_puts_it_on_the_clipboard() {
         .unwrap_or_else(|| panic!("neither {codes:?} is shown grouped"));
     assert_eq!(shown.len(), 6);
     h.get_by_label("Two-factor code");
-    h.get_by_label_contains(" h");
+    // The countdown, in hours for a daily code ("23 h").
+    let countdown = h
+        .query_all(egui_kittest::kittest::by().predicate(|node| {
+            let text = node.value().or_else(|| node.label()).unwrap_or_default();
+            text.strip_suffix(" h")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        }))
+        .count();
+    assert!(countdown > 0, "no countdown in hours");
 
     h.get_by_label("Copy code").click();
     h.run();

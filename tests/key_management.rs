@@ -280,3 +280,75 @@ fn key_protection_goes_on_with_a_key_file_and_off_again() {
         .ok();
     assert_eq!(vault.list(&[])[0]["title"], "Mail");
 }
+
+#[test]
+fn a_disk_that_fills_up_during_a_rotation_ends_with_a_clear_error_and_loses_nothing() {
+    let Some(fs) = common::SmallFs::mount("6m") else {
+        eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
+        return;
+    };
+    let dir = fs.0.join("vault");
+    let mut init = vec!["init"];
+    init.extend(common::FAST_KDF);
+    common::run_in(&dir, &init, &format!("{MASTER}\n")).ok();
+    common::run_in(
+        &dir,
+        &["settings", "set", "backup.auto", "false"],
+        &format!("{MASTER}\n"),
+    )
+    .ok();
+    {
+        let mut vault = Vault::unlock(
+            &Paths::portable(&dir),
+            &credentials(),
+            None,
+            HistoryPolicy::default(),
+        )
+        .unwrap();
+        let entries: Vec<Entry> = (0..3000)
+            .map(|i| Entry {
+                title: SecretString::new(format!("Site {i}")),
+                notes: SecretString::new("n".repeat(300)),
+                password: SecretString::new(format!("pw-{i}")),
+                ..Entry::default()
+            })
+            .collect();
+        vault.add_many(entries).unwrap();
+    }
+    let expected = open(&dir).unwrap();
+    // Leave a little room: enough for the key files, not for re-sealing
+    // every record.
+    let filler = fs.0.join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.flush();
+        let len = file.metadata().unwrap().len();
+        file.set_len(len.saturating_sub(256 * 1024)).unwrap();
+        file.sync_all().unwrap();
+    }
+    let run = common::run_in(&dir, &["key", "rotate"], &format!("{MASTER}\n"));
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stderr.contains("full"), "{}", run.stderr);
+    // With room again (an unlock records its attempt, which needs a few
+    // bytes), every record opens with the master password, and a command
+    // that writes finishes the rotation.
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(open(&dir).unwrap(), expected);
+    common::run_in(
+        &dir,
+        &["edit", "Site 1", "--notes", "after"],
+        &format!("{MASTER}\n"),
+    )
+    .ok();
+    assert_eq!(open(&dir).unwrap(), expected);
+    let keys = std::fs::read_to_string(dir.join("secret.key")).unwrap();
+    let keys: serde_json::Value = serde_json::from_str(&keys).unwrap();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
+}
