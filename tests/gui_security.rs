@@ -339,4 +339,28 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
         serde_json::from_slice(&std::fs::read(paths.secret_key()).unwrap()).unwrap();
     assert_eq!(key["keys"].as_array().unwrap().len(), 1);
     assert_eq!(key["keys"][0]["key_version"], 2);
+
+    // Then to password-derived mode: every record moves to the derived key.
+    security_page(&mut h);
+    click(&mut h, "Switch to password-derived mode…");
+    type_into(&mut h, "Master password (to confirm)", common::MASTER);
+    click(&mut h, "Switch to password-derived mode");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h
+        .query_by_label_contains("password-derived mode now")
+        .is_none()
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(
+        h.query_by_label_contains("55 records re-encrypted")
+            .is_some()
+    );
+    assert!(!paths.secret_key().exists());
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    unlock_password(&mut h);
+    assert_eq!(h.state().vault().unwrap().entries().len(), 50);
 }

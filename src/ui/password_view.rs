@@ -21,6 +21,8 @@ pub enum PasswordAction {
     },
     /// Rotate the data key (the master password confirms it).
     Rotate(SecretString),
+    /// Switch to the other key mode (the master password confirms it).
+    SwitchMode(SecretString),
     /// Delete the backups made before the last rotation.
     DeleteOldBackups,
 }
@@ -48,6 +50,10 @@ pub struct PasswordView {
     pub rotated: Option<String>,
     /// Backups made before the last rotation (they open with the old key).
     pub old_backups: Vec<std::path::PathBuf>,
+    /// Whether the vault is in password-derived mode.
+    pub derived: bool,
+    /// Which confirmation the key form is for: rotation or mode switch.
+    switching_mode: bool,
 }
 
 impl Drop for PasswordView {
@@ -68,11 +74,12 @@ impl PasswordView {
         self.strength = None;
     }
 
-    /// Closes the rotation form.
+    /// Closes the rotation (or mode switch) form.
     pub fn close_rotation(&mut self) {
         self.rotate_password.zeroize();
         self.rotate_password.clear();
         self.rotate_open = false;
+        self.switching_mode = false;
     }
 
     /// Closes the form after a change (or Cancel).
@@ -203,6 +210,15 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
         }
         ui.add_space(theme::GAP);
     }
+    let (mode, other, moves) = if view.derived {
+        ("password-derived", "file-key", "no record changes")
+    } else {
+        (
+            "file-key",
+            "password-derived",
+            "every record moves to the derived key",
+        )
+    };
     if !view.rotate_open {
         ui.label(
             "Rotating re-encrypts every entry, history record and category under a new random \
@@ -211,7 +227,20 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
         ui.add_space(theme::GAP);
         if ui.button("Rotate encryption key…").clicked() {
             view.rotate_open = true;
+            view.switching_mode = false;
             view.rotate_error = None;
+        }
+        ui.add_space(theme::GAP);
+        ui.label(format!(
+            "Key mode: {mode}. Switching to {other} mode: {moves}."
+        ));
+        if ui.button(format!("Switch to {other} mode…")).clicked() {
+            view.rotate_open = true;
+            view.switching_mode = true;
+            view.rotate_error = None;
+        }
+        if let Some(error) = &view.rotate_error {
+            widgets::error_line(ui, error);
         }
         return action;
     }
@@ -228,10 +257,18 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
     ui.add_space(theme::GAP);
     ui.horizontal(|ui| {
         let ready = !view.rotate_password.is_empty();
-        if widgets::primary_button(ui, "Rotate encryption key", ready).clicked() {
-            action = Some(PasswordAction::Rotate(SecretString::new(std::mem::take(
-                &mut view.rotate_password,
-            ))));
+        let label = if view.switching_mode {
+            format!("Switch to {other} mode")
+        } else {
+            "Rotate encryption key".to_owned()
+        };
+        if widgets::primary_button(ui, &label, ready).clicked() {
+            let password = SecretString::new(std::mem::take(&mut view.rotate_password));
+            action = Some(if view.switching_mode {
+                PasswordAction::SwitchMode(password)
+            } else {
+                PasswordAction::Rotate(password)
+            });
         }
         if ui.button("Cancel").clicked() {
             view.close_rotation();

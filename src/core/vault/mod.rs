@@ -369,6 +369,36 @@ impl Vault {
         Ok(enrolment.complete(&self.paths, key, code, crate::core::time::now_unix())?)
     }
 
+    /// Changes the master password under this open vault and goes on with
+    /// the keys it leaves (new ones in password-derived mode, where every
+    /// record moves). `current` is checked again; the session passed its
+    /// second factor at unlock.
+    pub fn change_master_password(
+        &mut self,
+        current: &Credentials,
+        new_password: &crate::core::secret::SecretString,
+    ) -> Result<rekey::PasswordChanged, VaultError> {
+        let (done, keys, two_factor_key) =
+            rekey::change_master_password_for_open(&self.paths, current, new_password)?;
+        self.keys = keys;
+        self.two_factor_key = Some(two_factor_key);
+        Ok(done)
+    }
+
+    /// Switches the key mode under this open vault (see
+    /// [`rekey::change_key_mode`]) and goes on with the keys it leaves.
+    pub fn change_key_mode(
+        &mut self,
+        current: &Credentials,
+        mode: KeyMode,
+    ) -> Result<rekey::KeysChanged, VaultError> {
+        let (done, keys, two_factor_key) =
+            rekey::change_key_mode_for_open(&self.paths, current, mode)?;
+        self.keys = keys;
+        self.two_factor_key = Some(two_factor_key);
+        Ok(done)
+    }
+
     /// Takes the key of `totp_config.json` after this vault's key files were
     /// re-derived while it was open (new KDF parameters or a new master
     /// password), so two-factor changes made later seal with the new key.

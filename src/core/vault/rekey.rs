@@ -97,16 +97,40 @@ pub fn change_master_password(
     change_until(paths, current, factor, new_password, params, None).map(|(done, _)| done)
 }
 
-/// [`change_master_password`] that also returns the new key of
-/// `totp_config.json`, for a vault that stays open (the window).
-pub(crate) fn change_master_password_keyed(
+/// [`change_master_password`] for a vault that stays open in this process:
+/// also the data keys it goes on with (new ones in password-derived mode)
+/// and the new key of `totp_config.json`.
+pub(crate) fn change_master_password_for_open(
     paths: &Paths,
     current: &Credentials,
-    factor: SecondFactor<'_>,
     new_password: &SecretString,
-    params: Option<KdfParams>,
-) -> Result<(PasswordChanged, Key256), VaultError> {
-    change_until(paths, current, factor, new_password, params, None)
+) -> Result<(PasswordChanged, crate::core::keys::Keyring, Key256), VaultError> {
+    let same_password = new_password.ct_eq(&current.password);
+    let plan = Plan {
+        operation: "master password",
+        rotate: false,
+        revoke_tokens: !same_password,
+        mode: None,
+        key_file: KeyFileChange::Keep,
+    };
+    let mut switched = switch(
+        paths,
+        current,
+        SecondFactor::NotChecked,
+        new_password,
+        None,
+        &plan,
+        None,
+    )?;
+    if switched.derived_mode {
+        switched.done.records =
+            finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?;
+    }
+    Ok((
+        switched.done,
+        switched.keys.only_active(),
+        switched.two_factor_key,
+    ))
 }
 
 /// [`change_master_password`] that stops after `stop` as if the process
@@ -605,12 +629,43 @@ pub fn unprotect(
     keys_change(paths, current, factor, &plan)
 }
 
+/// [`change_key_mode`] for a vault that stays open in this process: also
+/// the data keys it goes on with and the new key of `totp_config.json`.
+pub(crate) fn change_key_mode_for_open(
+    paths: &Paths,
+    current: &Credentials,
+    mode: KeyMode,
+) -> Result<(KeysChanged, crate::core::keys::Keyring, Key256), VaultError> {
+    if current_auth(paths)?.key_mode == mode {
+        return Err(VaultError::Invalid(format!(
+            "the vault is already in {mode} mode"
+        )));
+    }
+    let plan = Plan {
+        operation: "key mode",
+        rotate: false,
+        revoke_tokens: false,
+        mode: Some(mode),
+        key_file: KeyFileChange::Keep,
+    };
+    keys_change_keyed(paths, current, SecondFactor::NotChecked, &plan)
+}
+
 fn keys_change(
     paths: &Paths,
     current: &Credentials,
     factor: SecondFactor<'_>,
     plan: &Plan,
 ) -> Result<KeysChanged, VaultError> {
+    keys_change_keyed(paths, current, factor, plan).map(|(done, _, _)| done)
+}
+
+fn keys_change_keyed(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    plan: &Plan,
+) -> Result<(KeysChanged, crate::core::keys::Keyring, Key256), VaultError> {
     let switched = switch(paths, current, factor, &current.password, None, plan, None)?;
     let records = if switched.derived_mode {
         finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?
@@ -623,7 +678,11 @@ fn keys_change(
         "{} changed (reason key management): {records} records re-encrypted",
         plan.operation
     );
-    Ok(KeysChanged { records })
+    Ok((
+        KeysChanged { records },
+        switched.keys.only_active(),
+        switched.two_factor_key,
+    ))
 }
 
 fn current_auth(paths: &Paths) -> Result<AuthFile, VaultError> {

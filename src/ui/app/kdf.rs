@@ -134,7 +134,13 @@ impl App {
         view.error = None;
         view.summary = None;
         if derived {
-            view.error = Some(super::password::PD_FROM_CLI.replace("{}", "kdf apply"));
+            // Every record moves to a new key there, which must not race
+            // this window's own writes.
+            view.error = Some(
+                "In password-derived key mode new parameters re-encrypt every record: close \
+                 the window and run `password-manager kdf apply` instead."
+                    .to_owned(),
+            );
             return;
         }
         let expected = view

@@ -1,99 +1,126 @@
-//! Settings > Security > Change master password, on the worker: the key
-//! derivation runs twice (checking the current password, deriving from the
-//! new one), too slow for a frame.
+//! Settings > Security: changing the master password, rotating the data
+//! key and switching the key mode, each on the worker, which holds the
+//! unlocked vault meanwhile (key derivations are too slow for a frame, and
+//! records that move to a new key must not race this window's writes).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{App, Screen};
+use crate::core::keys::KeyMode;
 use crate::core::secret::SecretString;
-use crate::core::vault::{self, Credentials, SecondFactor};
+use crate::core::vault::{self, Credentials};
 use crate::ui::password_view::PasswordAction;
 use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
 
-/// Why the window leaves password-derived key changes to the command line.
-pub(super) const PD_FROM_CLI: &str = "In password-derived key mode this change re-encrypts every \
-     record: close the window and run `password-manager {}` instead.";
-
 impl App {
     pub(super) fn password_action(&mut self, ctx: &egui::Context, action: PasswordAction) {
-        let (current, new) = match action {
-            PasswordAction::Change { current, new } => (current, new),
-            PasswordAction::Rotate(password) => return self.rotate_key(ctx, password),
-            PasswordAction::DeleteOldBackups => return self.delete_old_backups(),
-        };
-        let paths = self.paths.clone();
-        let key_file = self.key_file.clone();
-        let derived = vault::is_password_derived(&paths);
-        let Some(main) = self.main() else {
-            return;
-        };
-        if derived {
-            // Every record moves to a new key there, which must not race
-            // with this window's own writes.
-            main.settings.password.error = Some(PD_FROM_CLI.replace("{}", "passwd"));
-            return;
+        match action {
+            PasswordAction::Change { current, new } => self.change_password(ctx, current, new),
+            PasswordAction::Rotate(password) => self.rotate_key(ctx, password),
+            PasswordAction::SwitchMode(password) => self.switch_key_mode(ctx, password),
+            PasswordAction::DeleteOldBackups => self.delete_old_backups(),
         }
-        main.settings.password.busy = true;
+    }
+
+    /// Changes the master password on the worker, which holds the unlocked
+    /// vault meanwhile (in password-derived mode every record moves to a
+    /// new key, which must not race this window's own writes).
+    fn change_password(&mut self, ctx: &egui::Context, current: SecretString, new: SecretString) {
+        let key_file = self.key_file.clone();
+        let busy = "Changing the master password…".to_owned();
+        let Screen::Main(mut main) = std::mem::replace(&mut self.screen, Screen::Busy(busy)) else {
+            return;
+        };
         let work = move || -> Finish {
             let credentials = Credentials {
                 password: current,
                 key_file,
             };
-            // The window's session passed the second factor at unlock; the
-            // current password is asked again here.
-            let result = vault::rekey::change_master_password_keyed(
-                &paths,
-                &credentials,
-                SecondFactor::NotChecked,
-                &new,
-                None,
-            );
-            Box::new(move |app: &mut App| app.password_changed(result))
+            let result = main.vault.change_master_password(&credentials, &new);
+            Box::new(move |app: &mut App| {
+                let view = &mut main.settings.password;
+                match result {
+                    Ok(done) => {
+                        view.close();
+                        let mut summary = "Master password changed.".to_owned();
+                        if done.records > 0 {
+                            summary.push_str(&format!(
+                                " {} records re-encrypted under the new derived key.",
+                                done.records
+                            ));
+                        }
+                        if done.tokens_revoked > 0 {
+                            summary.push_str(&format!(
+                                " {} browser bridge token{} revoked: paired extensions must \
+                                 pair again.",
+                                done.tokens_revoked,
+                                if done.tokens_revoked == 1 { "" } else { "s" }
+                            ));
+                        }
+                        summary.push_str(
+                            " Backups made before still open with the previous password; make \
+                             a new backup now.",
+                        );
+                        view.summary = Some(summary);
+                        main.settings.bridge.invalidate();
+                        app.toasts.info("Master password changed.");
+                    }
+                    Err(e) => view.error = Some(capitalized(&e.to_string())),
+                }
+                app.screen = Screen::Main(main);
+                app.last_activity = std::time::Instant::now();
+            })
         };
         let failed: Finish = Box::new(|app: &mut App| {
-            app.password_changed(Err(vault::VaultError::Invalid(
-                "could not start the change; try again".to_owned(),
-            )));
+            app.screen = Screen::Unlock(Box::new(super::unlock_state(&app.paths)));
+            app.toasts
+                .error("Could not start the change; the vault was locked. Nothing changed.");
         });
         self.worker.run(ctx, "change-master-password", work, failed);
     }
 
-    fn password_changed(
-        &mut self,
-        result: Result<
-            (vault::rekey::PasswordChanged, crate::core::secret::Key256),
-            vault::VaultError,
-        >,
-    ) {
-        let Some(main) = self.main() else {
+    /// Switches the key mode on the worker, which holds the unlocked vault
+    /// meanwhile; the master password confirms it.
+    fn switch_key_mode(&mut self, ctx: &egui::Context, password: SecretString) {
+        let key_file = self.key_file.clone();
+        let target = if vault::is_password_derived(&self.paths) {
+            KeyMode::FileKey
+        } else {
+            KeyMode::PasswordDerived
+        };
+        let busy = format!("Switching to {target} mode…");
+        let Screen::Main(mut main) = std::mem::replace(&mut self.screen, Screen::Busy(busy)) else {
             return;
         };
-        let view = &mut main.settings.password;
-        view.busy = false;
-        match result {
-            Ok((done, key)) => {
-                main.vault.replace_two_factor_key(key);
-                view.close();
-                let mut summary = "Master password changed.".to_owned();
-                if done.tokens_revoked > 0 {
-                    summary.push_str(&format!(
-                        " {} browser bridge token{} revoked: paired extensions must pair again.",
-                        done.tokens_revoked,
-                        if done.tokens_revoked == 1 { "" } else { "s" }
-                    ));
+        let work = move || -> Finish {
+            let credentials = Credentials { password, key_file };
+            let result = main.vault.change_key_mode(&credentials, target);
+            Box::new(move |app: &mut App| {
+                let view = &mut main.settings.password;
+                match result {
+                    Ok(done) => {
+                        view.close_rotation();
+                        view.derived = target == KeyMode::PasswordDerived;
+                        view.rotated = Some(format!(
+                            "The vault is in {target} mode now; {} records re-encrypted.",
+                            done.records
+                        ));
+                        app.toasts.info(format!("Switched to {target} mode."));
+                    }
+                    Err(e) => view.rotate_error = Some(capitalized(&e.to_string())),
                 }
-                summary.push_str(
-                    " Backups made before still open with the previous password; make a new \
-                     backup now.",
-                );
-                view.summary = Some(summary);
-                main.settings.bridge.invalidate();
-                self.toasts.info("Master password changed.");
-            }
-            Err(e) => view.error = Some(capitalized(&e.to_string())),
-        }
+                app.screen = Screen::Main(main);
+                app.last_activity = std::time::Instant::now();
+            })
+        };
+        let failed: Finish = Box::new(|app: &mut App| {
+            app.screen = Screen::Unlock(Box::new(super::unlock_state(&app.paths)));
+            app.toasts
+                .error("Could not start the switch; the vault was locked. Nothing changed.");
+        });
+        self.worker.run(ctx, "switch-key-mode", work, failed);
     }
 }
 

@@ -142,6 +142,7 @@ impl App {
                             Ok(status) => view.two_factor.status = status,
                             Err(e) => view.two_factor.error = Some(e.to_string()),
                         }
+                        view.password.derived = vault::is_password_derived(&self.paths);
                         view
                     },
                     logs: LogsView::new(&self.paths),
