@@ -10,30 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::{MASTER, TestVault};
 use rand::{Rng, SeedableRng};
-use spm::core::entries::Entry;
-use spm::core::paths::Paths;
-use spm::core::secret::SecretString;
-use spm::core::vault::{Credentials, HistoryPolicy, Vault, VaultError};
-
-fn credentials() -> Credentials {
-    Credentials {
-        password: MASTER.into(),
-        key_file: None,
-    }
-}
+use spm::core::vault::VaultError;
 
 /// Entries and history records, every one decrypted; read-only.
 fn open(dir: &std::path::Path) -> Result<(usize, usize), VaultError> {
-    let vault = Vault::unlock(
-        &Paths::portable(dir),
-        &credentials(),
-        None,
-        HistoryPolicy::default(),
-    )?;
-    let (history, damaged) = vault.check_history()?;
-    assert_eq!(damaged, 0, "every history record decrypts");
-    assert!(vault.damaged().is_empty(), "every entry decrypts");
-    Ok((vault.entries().len(), history))
+    common::open_counts(dir, MASTER)
 }
 
 fn key_versions(vault: &TestVault) -> Vec<u64> {
@@ -117,38 +98,7 @@ fn a_wrong_password_rotates_nothing() {
 #[test]
 fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
     let vault = TestVault::new();
-    let paths = Paths::portable(vault.path());
-    let mut open_vault =
-        Vault::unlock(&paths, &credentials(), None, HistoryPolicy::default()).unwrap();
-    let entries: Vec<Entry> = (0..2000)
-        .map(|i| Entry {
-            title: SecretString::new(format!("Site {i}")),
-            password: SecretString::new(format!("pw-{i}")),
-            ..Entry::default()
-        })
-        .collect();
-    open_vault.add_many(entries).unwrap();
-    let ids: Vec<_> = open_vault
-        .entries()
-        .iter()
-        .take(20)
-        .map(|e| e.uuid)
-        .collect();
-    for uuid in ids {
-        let patch = spm::core::entries::EntryPatch {
-            password: Some("rotated-1".into()),
-            ..Default::default()
-        };
-        open_vault
-            .update(
-                uuid,
-                patch,
-                spm::core::entries::RotationReason::Manual,
-                spm::core::entries::Actor::User,
-            )
-            .unwrap();
-    }
-    drop(open_vault);
+    common::fill_vault(vault.path(), 2000, 20, "");
     vault
         .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
         .ok();
@@ -197,18 +147,7 @@ fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
 #[test]
 fn sigkill_while_switching_key_modes_never_loses_a_record() {
     let vault = TestVault::new();
-    let paths = Paths::portable(vault.path());
-    let mut open_vault =
-        Vault::unlock(&paths, &credentials(), None, HistoryPolicy::default()).unwrap();
-    let entries: Vec<Entry> = (0..2000)
-        .map(|i| Entry {
-            title: SecretString::new(format!("Site {i}")),
-            password: SecretString::new(format!("pw-{i}")),
-            ..Entry::default()
-        })
-        .collect();
-    open_vault.add_many(entries).unwrap();
-    drop(open_vault);
+    common::fill_vault(vault.path(), 2000, 0, "");
     vault
         .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
         .ok();
@@ -297,24 +236,7 @@ fn a_disk_that_fills_up_during_a_rotation_ends_with_a_clear_error_and_loses_noth
         &format!("{MASTER}\n"),
     )
     .ok();
-    {
-        let mut vault = Vault::unlock(
-            &Paths::portable(&dir),
-            &credentials(),
-            None,
-            HistoryPolicy::default(),
-        )
-        .unwrap();
-        let entries: Vec<Entry> = (0..3000)
-            .map(|i| Entry {
-                title: SecretString::new(format!("Site {i}")),
-                notes: SecretString::new("n".repeat(300)),
-                password: SecretString::new(format!("pw-{i}")),
-                ..Entry::default()
-            })
-            .collect();
-        vault.add_many(entries).unwrap();
-    }
+    common::fill_vault(&dir, 3000, 0, &"n".repeat(300));
     let expected = open(&dir).unwrap();
     // Leave a little room: enough for the key files, not for re-sealing
     // every record.

@@ -10,10 +10,8 @@ use std::time::{Duration, Instant};
 use common::{MASTER, TestVault};
 use rand::{Rng, SeedableRng};
 use spm::core::bridge::tokens::TokenStore;
-use spm::core::entries::Entry;
 use spm::core::paths::Paths;
-use spm::core::secret::SecretString;
-use spm::core::vault::{Credentials, HistoryPolicy, Vault, VaultError};
+use spm::core::vault::VaultError;
 
 const NEW: &str = "a different master password 7";
 
@@ -26,20 +24,7 @@ fn pair_a_browser(vault: &TestVault) {
 
 /// Entries and history records the vault opens with, or the error.
 fn open(dir: &std::path::Path, password: &str) -> Result<(usize, usize), VaultError> {
-    let credentials = Credentials {
-        password: password.into(),
-        key_file: None,
-    };
-    let vault = Vault::unlock(
-        &Paths::portable(dir),
-        &credentials,
-        None,
-        HistoryPolicy::default(),
-    )?;
-    let (history, damaged) = vault.check_history()?;
-    assert_eq!(damaged, 0, "every history record decrypts");
-    assert!(vault.damaged().is_empty(), "every entry decrypts");
-    Ok((vault.entries().len(), history))
+    common::open_counts(dir, password)
 }
 
 #[test]
@@ -163,36 +148,7 @@ fn a_full_disk_ends_with_a_clear_error_and_the_old_password_still_opens() {
 fn big_vault(init_args: &[&str]) -> TestVault {
     let vault = TestVault::empty();
     vault.init(init_args).ok();
-    let paths = Paths::portable(vault.path());
-    let credentials = Credentials {
-        password: MASTER.into(),
-        key_file: None,
-    };
-    let mut open = Vault::unlock(&paths, &credentials, None, HistoryPolicy::default()).unwrap();
-    let entries: Vec<Entry> = (0..2000)
-        .map(|i| Entry {
-            title: SecretString::new(format!("Site {i}")),
-            username: SecretString::new(format!("user{i}")),
-            password: SecretString::new(format!("pw-{i}")),
-            ..Entry::default()
-        })
-        .collect();
-    open.add_many(entries).unwrap();
-    let ids: Vec<_> = open.entries().iter().take(20).map(|e| e.uuid).collect();
-    for uuid in ids {
-        let patch = spm::core::entries::EntryPatch {
-            password: Some("rotated-1".into()),
-            ..Default::default()
-        };
-        open.update(
-            uuid,
-            patch,
-            spm::core::entries::RotationReason::Manual,
-            spm::core::entries::Actor::User,
-        )
-        .unwrap();
-    }
-    drop(open);
+    common::fill_vault(vault.path(), 2000, 20, "");
     vault
         .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
         .ok();

@@ -8,6 +8,7 @@ use crate::core::backup::BackupError;
 use crate::core::backup::auto::{self, AutoOutcome};
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
+use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
 use crate::core::two_factor;
 use crate::core::vault::{self, Credentials, HistoryPolicy, SecondFactor, Vault, VaultError};
@@ -75,19 +76,33 @@ impl Ctx {
     /// pairing a browser or approving a site ahead of time.
     pub fn check_master_password(&mut self) -> anyhow::Result<()> {
         vault::check_present(&self.paths)?;
-        let password = self.input.secret("Master password", "master password")?;
+        let (credentials, code) = self.current_credentials("Master password")?;
+        if let Some(code) = &code {
+            vault::authenticate_with(&self.paths, &credentials, SecondFactor::Code(code))?;
+        }
+        Ok(())
+    }
+
+    /// The master password, checked, and (only when two-factor unlock is
+    /// on, and only after the password proved right) a code, not yet
+    /// checked: for operations that check it themselves as they change
+    /// the key files. `prompt` names the password on a terminal.
+    pub fn current_credentials(
+        &mut self,
+        prompt: &str,
+    ) -> anyhow::Result<(Credentials, Option<SecretString>)> {
+        let password = self.input.secret(prompt, "master password")?;
         let credentials = Credentials {
             password,
             key_file: self.key_file.clone(),
         };
         match vault::authenticate(&self.paths, &credentials) {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok((credentials, None)),
             Err(VaultError::SecondFactorRequired) => {
                 let code = self
                     .input
                     .secret("Two-factor code (or a recovery code)", "two-factor code")?;
-                vault::authenticate_with(&self.paths, &credentials, SecondFactor::Code(&code))?;
-                Ok(())
+                Ok((credentials, Some(code)))
             }
             Err(e) => Err(e.into()),
         }

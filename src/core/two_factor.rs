@@ -304,6 +304,15 @@ pub fn resealed(
     Ok(Some(text))
 }
 
+/// The account name an authenticator app shows by default: the login
+/// name, or "vault".
+pub fn default_account() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "vault".to_owned())
+}
+
 /// A new secret waiting for the user to prove their app has it.
 pub struct Enrolment {
     secret: SecretBytes,

@@ -36,8 +36,6 @@ pub struct PasswordView {
     repeat: String,
     weak_accepted: bool,
     strength: Option<(String, Strength)>,
-    /// Whether the change is running.
-    pub busy: bool,
     /// Why the last change failed.
     pub error: Option<String>,
     /// What the last change did.
@@ -159,8 +157,8 @@ pub fn password_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordActio
         widgets::error_line(ui, error);
     }
     ui.add_space(theme::GAP);
-    let ready = !view.busy
-        && !view.current.is_empty()
+    // (While a change runs the window shows its progress screen instead.)
+    let ready = !view.current.is_empty()
         && !view.new.trim().is_empty()
         && view.repeat == view.new
         && (!weak || view.weak_accepted);
@@ -173,15 +171,8 @@ pub fn password_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordActio
             });
             view.error = None;
         }
-        if ui
-            .add_enabled(!view.busy, egui::Button::new("Cancel"))
-            .clicked()
-        {
+        if ui.button("Cancel").clicked() {
             view.close();
-        }
-        if view.busy {
-            ui.spinner();
-            ui.label("Changing…");
         }
     });
     action

@@ -291,3 +291,69 @@ impl Drop for SmallFs {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Entries and history records the vault in `dir` opens with under
+/// `password`, every one decrypted (asserted); read-only.
+pub fn open_counts(
+    dir: &Path,
+    password: &str,
+) -> Result<(usize, usize), spm::core::vault::VaultError> {
+    let credentials = spm::core::vault::Credentials {
+        password: password.into(),
+        key_file: None,
+    };
+    let vault = spm::core::vault::Vault::unlock(
+        &spm::core::paths::Paths::portable(dir),
+        &credentials,
+        None,
+        spm::core::vault::HistoryPolicy::default(),
+    )?;
+    let (history, damaged) = vault.check_history()?;
+    assert_eq!(damaged, 0, "every history record decrypts");
+    assert!(vault.damaged().is_empty(), "every entry decrypts");
+    Ok((vault.entries().len(), history))
+}
+
+/// Adds `entries` logins ("Site N", with `notes` as notes) to the vault in
+/// `dir` (master password [`MASTER`]), then changes the password of the
+/// first `history` of them, so they have one history record each.
+pub fn fill_vault(dir: &Path, entries: usize, history: usize, notes: &str) {
+    use spm::core::entries::{Actor, Entry, EntryPatch, RotationReason};
+    use spm::core::secret::SecretString;
+    let credentials = spm::core::vault::Credentials {
+        password: MASTER.into(),
+        key_file: None,
+    };
+    let mut vault = spm::core::vault::Vault::unlock(
+        &spm::core::paths::Paths::portable(dir),
+        &credentials,
+        None,
+        spm::core::vault::HistoryPolicy::default(),
+    )
+    .expect("unlock the test vault");
+    let logins: Vec<Entry> = (0..entries)
+        .map(|i| Entry {
+            title: SecretString::new(format!("Site {i}")),
+            username: SecretString::new(format!("user{i}")),
+            password: SecretString::new(format!("pw-{i}")),
+            notes: SecretString::new(notes.to_owned()),
+            ..Entry::default()
+        })
+        .collect();
+    vault.add_many(logins).expect("add the entries");
+    let ids: Vec<_> = vault
+        .entries()
+        .iter()
+        .take(history)
+        .map(|e| e.uuid)
+        .collect();
+    for uuid in ids {
+        let patch = EntryPatch {
+            password: Some("rotated-1".into()),
+            ..Default::default()
+        };
+        vault
+            .update(uuid, patch, RotationReason::Manual, Actor::User)
+            .expect("change a password");
+    }
+}

@@ -310,7 +310,7 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
     // The writer lock keeps every other writer out until the change is in.
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let (current, code) = current_credentials(ctx, "Current master password")?;
+    let (current, code) = ctx.current_credentials("Current master password")?;
     let new_password = ctx.input.new_master_password()?;
     if new_password.is_blank() {
         return Err(VaultError::EmptyPassword.into());
@@ -328,7 +328,7 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     let factor = code
         .as_ref()
-        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
     let done =
         vault::rekey::change_master_password(&ctx.paths, &current, factor, &new_password, None)?;
     say!("Master password changed.");
@@ -349,42 +349,14 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The master password (and, with two-factor unlock on, a code), checked
-/// before anything else is asked for.
-fn current_credentials(
-    ctx: &mut Ctx,
-    prompt: &str,
-) -> anyhow::Result<(
-    vault::Credentials,
-    Option<crate::core::secret::SecretString>,
-)> {
-    let password = ctx.input.secret(prompt, "current master password")?;
-    let current = vault::Credentials {
-        password,
-        key_file: ctx.key_file.clone(),
-    };
-    if !crate::core::two_factor::is_enabled(&ctx.paths) {
-        vault::authenticate(&ctx.paths, &current)?;
-        return Ok((current, None));
-    }
-    match vault::authenticate(&ctx.paths, &current) {
-        Err(VaultError::SecondFactorRequired) | Ok(_) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let code = ctx
-        .input
-        .secret("Two-factor code (or a recovery code)", "two-factor code")?;
-    Ok((current, Some(code)))
-}
-
 /// `key rotate [--prune-old-backups]`.
 pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let (current, code) = current_credentials(ctx, "Master password")?;
+    let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
-        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
     let backups_dir = ctx.settings.backups_dir(&ctx.paths);
     let before = crate::core::backup::retention::list(&backups_dir);
     let bar = output::progress_bar(ctx.input.interactive(), "Re-encrypting");
@@ -437,10 +409,10 @@ pub fn key_mode(ctx: &mut Ctx, mode: &str) -> anyhow::Result<()> {
     let mode: KeyMode = mode.parse().map_err(UsageError)?;
     vault::check_present(&ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let (current, code) = current_credentials(ctx, "Master password")?;
+    let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
-        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
     let done = vault::rekey::change_key_mode(&ctx.paths, &current, factor, mode)?;
     say!(
         "The vault is in {mode} mode now; {} re-encrypted.",
@@ -465,10 +437,10 @@ pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
     // The vault opens without a key file until this is done.
-    let (current, code) = current_credentials(ctx, "Master password")?;
+    let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
-        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
     vault::rekey::protect_with_key_file(&ctx.paths, &current, factor, &key_file)?;
     say!(
         "Key protection is on: {} must join the master password from now on (pass it with \
@@ -482,10 +454,10 @@ pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
 pub fn key_unprotect(ctx: &mut Ctx) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let (current, code) = current_credentials(ctx, "Master password")?;
+    let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
-        .map_or(vault::SecondFactor::NotChecked, vault::SecondFactor::Code);
+        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
     vault::rekey::unprotect(&ctx.paths, &current, factor)?;
     say!("Key protection is off: the master password alone opens the vault.");
     Ok(())

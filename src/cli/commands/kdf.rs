@@ -14,11 +14,9 @@ use crate::core::events;
 use crate::core::kdf::{self, KdfError, KdfParams};
 use crate::core::kdf_tuning::{self, BenchmarkPlan, Recommendation};
 use crate::core::lock::VaultLock;
-use crate::core::secret::SecretString;
 use crate::core::settings::Settings;
-use crate::core::two_factor;
 use crate::core::vault::kdf_change::{self, KdfChanged};
-use crate::core::vault::{self, Credentials, SecondFactor, VaultError};
+use crate::core::vault::{self, SecondFactor, VaultError};
 use crate::event;
 
 /// `kdf …`.
@@ -190,7 +188,7 @@ fn apply(ctx: &mut Ctx, args: KdfApplyArgs) -> anyhow::Result<()> {
 
     // The writer lock keeps every other writer out until the change is in.
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let (credentials, code) = current_credentials(ctx)?;
+    let (credentials, code) = ctx.current_credentials("Current master password")?;
     let params = match choice {
         Choice::Explicit(params) => params,
         Choice::Recommended(plan) => {
@@ -207,31 +205,6 @@ fn apply(ctx: &mut Ctx, args: KdfApplyArgs) -> anyhow::Result<()> {
     report(&done);
     remember_for_new_vaults(ctx, &done.new);
     Ok(())
-}
-
-/// The current master password (checked) and, when two-factor unlock is
-/// on, a code, asked for as `passwd` asks.
-fn current_credentials(ctx: &mut Ctx) -> anyhow::Result<(Credentials, Option<SecretString>)> {
-    let password = ctx
-        .input
-        .secret("Current master password", "current master password")?;
-    let credentials = Credentials {
-        password,
-        key_file: ctx.key_file.clone(),
-    };
-    if !two_factor::is_enabled(&ctx.paths) {
-        vault::authenticate(&ctx.paths, &credentials)?;
-        return Ok((credentials, None));
-    }
-    // The password first, so a wrong one is told before the code is asked.
-    match vault::authenticate(&ctx.paths, &credentials) {
-        Err(VaultError::SecondFactorRequired) | Ok(_) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let code = ctx
-        .input
-        .secret("Two-factor code (or a recovery code)", "two-factor code")?;
-    Ok((credentials, Some(code)))
 }
 
 fn report(done: &KdfChanged) {

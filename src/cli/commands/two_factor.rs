@@ -9,14 +9,6 @@ use crate::core::time;
 use crate::core::two_factor::{self, Enrolment};
 use crate::core::vault::{self, Credentials};
 
-/// The account name an authenticator app shows by default.
-fn default_account() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| "vault".to_owned())
-}
-
 /// `totp enable`.
 pub fn enable(ctx: &mut Ctx, account: Option<String>) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
@@ -27,7 +19,7 @@ pub fn enable(ctx: &mut Ctx, account: Option<String>) -> anyhow::Result<()> {
         );
     }
     let vault = ctx.unlock(Access::Write)?;
-    let enrolment = Enrolment::new(&account.unwrap_or_else(default_account));
+    let enrolment = Enrolment::new(&account.unwrap_or_else(two_factor::default_account));
     let uri = enrolment.uri();
     if ctx.input.interactive()
         && let Ok(qr) = qrcode::QrCode::new(uri.expose().as_bytes())

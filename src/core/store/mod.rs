@@ -4,6 +4,7 @@
 //! sealing and opening happen in the vault above it. Every write is one
 //! transaction, so a crash leaves either the old state or the new one.
 
+mod reseal;
 mod schema;
 mod snapshot;
 
@@ -332,80 +333,6 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(fail)
     }
 
-    /// Up to `limit` rows of `table` not sealed with `version`, with their
-    /// `parent` set (a history row's entry uuid): what a key rotation
-    /// still has to re-seal.
-    pub fn rows_not_sealed_with(
-        &self,
-        table: &'static str,
-        version: u32,
-        limit: usize,
-    ) -> Result<Vec<SealedRow>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let sql = match table {
-            tables::ENTRIES => {
-                "SELECT seq, uuid, key_version, format, sealed, NULL FROM entries
-                 WHERE key_version != ?1 LIMIT ?2"
-            }
-            tables::HISTORY => {
-                "SELECT h.seq, h.uuid, h.key_version, h.format, h.sealed, e.uuid
-                 FROM history h JOIN entries e ON e.seq = h.entry_seq
-                 WHERE h.key_version != ?1 LIMIT ?2"
-            }
-            tables::CATEGORIES => {
-                "SELECT 0, uuid, key_version, format, sealed, NULL FROM categories
-                 WHERE key_version != ?1 LIMIT ?2"
-            }
-            _ => {
-                "SELECT 0, uuid, key_version, format, sealed, NULL FROM audit
-                 WHERE key_version != ?1 LIMIT ?2"
-            }
-        };
-        let fail = |e| map_err(&self.path, "read", e);
-        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        let rows = stmt
-            .query_map(params![version, limit], |r| {
-                let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
-                let parent = match r.get_ref(5)? {
-                    rusqlite::types::ValueRef::Null => Uuid::nil(),
-                    value => uuid_from_blob(bytes(value)),
-                };
-                Ok(SealedRow {
-                    row: r.get(0)?,
-                    uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
-                    parent,
-                    key_version: small(2).unwrap_or(u32::MAX),
-                    format: small(3).unwrap_or(u32::MAX),
-                    sealed: bytes(r.get_ref(4)?).to_vec(),
-                })
-            })
-            .map_err(fail)?;
-        rows.collect::<Result<_, _>>().map_err(fail)
-    }
-
-    /// How many rows of every table are not sealed with `version`.
-    pub fn count_not_sealed_with(&self, version: u32) -> Result<usize, StoreError> {
-        let fail = |e| map_err(&self.path, "read", e);
-        let mut total = 0usize;
-        for table in [
-            tables::ENTRIES,
-            tables::HISTORY,
-            tables::CATEGORIES,
-            tables::AUDIT,
-        ] {
-            let n: i64 = self
-                .conn
-                .query_row(
-                    &format!("SELECT COUNT(*) FROM {table} WHERE key_version != ?1"),
-                    [version],
-                    |r| r.get(0),
-                )
-                .map_err(fail)?;
-            total += usize::try_from(n).unwrap_or(0);
-        }
-        Ok(total)
-    }
-
     /// Runs `f` in one transaction; commits only if it returns `Ok`.
     pub fn write<T>(
         &mut self,
@@ -513,34 +440,6 @@ impl Writer<'_> {
             });
         }
         Ok(row.row)
-    }
-
-    /// Replaces a row's seal and key version in place (a key rotation);
-    /// everything else about the row stays.
-    pub fn reseal(&mut self, table: &'static str, row: &SealedRow) -> Result<(), StoreError> {
-        let by_seq = matches!(table, tables::ENTRIES | tables::HISTORY);
-        let sql = format!(
-            "UPDATE {table} SET key_version = ?1, sealed = ?2 WHERE {} = ?3",
-            if by_seq { "seq" } else { "uuid" }
-        );
-        let changed = if by_seq {
-            self.tx
-                .execute(&sql, params![row.key_version, row.sealed, row.row])
-        } else {
-            self.tx.execute(
-                &sql,
-                params![row.key_version, row.sealed, row.uuid.as_bytes()],
-            )
-        }
-        .map_err(|e| self.fail(e))?;
-        if changed != 1 {
-            return Err(StoreError::Sqlite {
-                path: self.path.clone(),
-                action: format!("re-seal a row of {table} in"),
-                detail: "the row is gone".to_owned(),
-            });
-        }
-        Ok(())
     }
 
     /// Deletes an entry row and its history.

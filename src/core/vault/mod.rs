@@ -166,12 +166,7 @@ pub fn needs_key_file(paths: &Paths) -> bool {
 /// Whether the vault's data key comes from the master password
 /// (password-derived mode), read from `auth.json`.
 pub fn is_password_derived(paths: &Paths) -> bool {
-    fsio_read_auth(paths).is_some_and(|auth| auth.key_mode == KeyMode::PasswordDerived)
-}
-
-fn fsio_read_auth(paths: &Paths) -> Option<crate::core::auth::AuthFile> {
-    let bytes = crate::core::fsio::read_optional(&paths.auth()).ok()??;
-    crate::core::auth::AuthFile::parse(&bytes).ok()
+    rekey::current_auth(paths).is_ok_and(|auth| auth.key_mode == KeyMode::PasswordDerived)
 }
 
 /// Turns two-factor unlock off. Needs the master password and a current

@@ -219,13 +219,7 @@ fn switch(
     // (The unlock finishes an earlier interrupted change first.)
     let mut unlocked = authenticate_with(paths, current, factor)?;
     let auth_path = paths.auth();
-    let auth_bytes = fsio::read_optional(&auth_path)?.ok_or(VaultError::MissingFile {
-        path: auth_path.clone(),
-    })?;
-    let auth = AuthFile::parse(&auth_bytes).map_err(|detail| VaultError::CorruptFile {
-        path: auth_path.clone(),
-        detail,
-    })?;
+    let auth = current_auth(paths)?;
     // In password-derived mode the data key comes from the password and
     // salt, so any change there gives a new one that every record must
     // move to (and a move left half-way is finished first).
@@ -420,7 +414,6 @@ fn apply(
     stop: Option<Step>,
 ) -> Result<PasswordChanged, VaultError> {
     let allowed: Vec<String> = candidates(paths).iter().map(|p| file_name(p)).collect();
-    let mut renamed = 0;
     for name in &journal.files {
         // A journal names only the vault's own files.
         if !allowed.contains(name) {
@@ -432,7 +425,7 @@ fn apply(
         let live = paths.data_dir.join(name);
         let waiting = next(&live);
         match std::fs::rename(&waiting, &live) {
-            Ok(()) => renamed += 1,
+            Ok(()) => {}
             // Renamed before the interruption.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(FileError::io(&waiting, "rename", e).into()),
@@ -468,311 +461,17 @@ fn apply(
     std::fs::remove_file(&journal_path).map_err(|e| FileError::io(&journal_path, "remove", e))?;
     fsio::sync_dir(&paths.data_dir).map_err(|e| FileError::io(&paths.data_dir, "sync", e))?;
     Ok(PasswordChanged {
-        files: journal.files.len().max(renamed),
+        files: journal.files.len(),
         tokens_revoked: revoked,
         records: 0,
     })
 }
 
-/// What a data key rotation did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rotated {
-    /// The new data key's version.
-    pub key_version: u32,
-    /// Records re-encrypted (entries, history, categories, audit).
-    pub records: usize,
-    /// The new backup signing key's fingerprint.
-    pub signing_fingerprint: String,
-}
-
-/// Records re-sealed per transaction.
-const BATCH: usize = 1000;
-
-/// Rotates the data key: a new random key (and new salt, verifier and
-/// wrapped key file, switched in under the journal with both keys), then
-/// every record re-sealed in batches of transactions, then the old key
-/// dropped. At every moment the master password opens the vault and every
-/// record decrypts; an unlock that finds more than one key finishes the
-/// re-sealing. `progress` gets (done, total) records. The caller holds the
-/// writer lock.
-pub fn rotate_data_key(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Rotated, VaultError> {
-    rotate_data_key_keyed(paths, current, factor, progress).map(|(rotated, _, _)| rotated)
-}
-
-/// [`rotate_data_key`] that also returns the new keyring and the new key
-/// of `totp_config.json`, for a vault that stays open (the window).
-pub(crate) fn rotate_data_key_keyed(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<(Rotated, crate::core::keys::Keyring, Key256), VaultError> {
-    let plan = Plan {
-        operation: "data key",
-        rotate: true,
-        revoke_tokens: false,
-        mode: None,
-        key_file: KeyFileChange::Keep,
-    };
-    let switched = switch(paths, current, factor, &current.password, None, &plan, None)?;
-    let records = finish_rotation(paths, &switched.keys, &switched.kek, progress)?;
-    let rotated = Rotated {
-        key_version: switched.keys.active_version(),
-        records,
-        signing_fingerprint: publish_signing_key(paths, &switched.keys)?,
-    };
-    event!(
-        info,
-        events::PASSWORD_ROTATED,
-        "data key rotated to version {} (reason key rotation): {} records re-encrypted, backup \
-         signing key {}",
-        rotated.key_version,
-        rotated.records,
-        rotated.signing_fingerprint
-    );
-    Ok((
-        rotated,
-        switched.keys.only_active(),
-        switched.two_factor_key,
-    ))
-}
-
-/// What a key mode or key file change did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeysChanged {
-    /// Records re-encrypted (switching to password-derived mode moves
-    /// every record to the derived key; the other changes only re-wrap).
-    pub records: usize,
-}
-
-/// Switches the vault to `mode`: to password-derived, every record moves
-/// to the key the master password derives; to file-key, the current data
-/// key is wrapped in `secret.key` and no record changes. Crash-safe like a
-/// master password change. The caller holds the writer lock.
-pub fn change_key_mode(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    mode: KeyMode,
-) -> Result<KeysChanged, VaultError> {
-    if current_auth(paths)?.key_mode == mode {
-        return Err(VaultError::Invalid(format!(
-            "the vault is already in {mode} mode"
-        )));
-    }
-    let plan = Plan {
-        operation: "key mode",
-        rotate: false,
-        revoke_tokens: false,
-        mode: Some(mode),
-        key_file: KeyFileChange::Keep,
-    };
-    keys_change(paths, current, factor, &plan)
-}
-
-/// Turns key protection on: from now on `key_file` joins the master
-/// password (file-key mode only). The caller holds the writer lock.
-pub fn protect_with_key_file(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    key_file: &Path,
-) -> Result<KeysChanged, VaultError> {
-    let auth = current_auth(paths)?;
-    if auth.key_file_required {
-        return Err(VaultError::Invalid(
-            "the vault is already protected by a key file; run `key unprotect` first to use \
-             another one"
-                .to_owned(),
-        ));
-    }
-    if auth.key_mode == KeyMode::PasswordDerived {
-        return Err(VaultError::Invalid(
-            "a key file needs file-key mode; run `key mode file-key` first".to_owned(),
-        ));
-    }
-    let plan = Plan {
-        operation: "key file",
-        rotate: false,
-        revoke_tokens: false,
-        mode: None,
-        key_file: KeyFileChange::Add(key_file.to_path_buf()),
-    };
-    keys_change(paths, current, factor, &plan)
-}
-
-/// Turns key protection off: the master password alone opens the vault
-/// again. `current` names the key file in use. The caller holds the
-/// writer lock.
-pub fn unprotect(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-) -> Result<KeysChanged, VaultError> {
-    if !current_auth(paths)?.key_file_required {
-        return Err(VaultError::Invalid(
-            "the vault is not protected by a key file".to_owned(),
-        ));
-    }
-    let plan = Plan {
-        operation: "key file",
-        rotate: false,
-        revoke_tokens: false,
-        mode: None,
-        key_file: KeyFileChange::Remove,
-    };
-    keys_change(paths, current, factor, &plan)
-}
-
-/// [`change_key_mode`] for a vault that stays open in this process: also
-/// the data keys it goes on with and the new key of `totp_config.json`.
-pub(crate) fn change_key_mode_for_open(
-    paths: &Paths,
-    current: &Credentials,
-    mode: KeyMode,
-) -> Result<(KeysChanged, crate::core::keys::Keyring, Key256), VaultError> {
-    if current_auth(paths)?.key_mode == mode {
-        return Err(VaultError::Invalid(format!(
-            "the vault is already in {mode} mode"
-        )));
-    }
-    let plan = Plan {
-        operation: "key mode",
-        rotate: false,
-        revoke_tokens: false,
-        mode: Some(mode),
-        key_file: KeyFileChange::Keep,
-    };
-    keys_change_keyed(paths, current, SecondFactor::NotChecked, &plan)
-}
-
-fn keys_change(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    plan: &Plan,
-) -> Result<KeysChanged, VaultError> {
-    keys_change_keyed(paths, current, factor, plan).map(|(done, _, _)| done)
-}
-
-fn keys_change_keyed(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    plan: &Plan,
-) -> Result<(KeysChanged, crate::core::keys::Keyring, Key256), VaultError> {
-    let switched = switch(paths, current, factor, &current.password, None, plan, None)?;
-    let records = if switched.derived_mode {
-        finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?
-    } else {
-        0
-    };
-    event!(
-        info,
-        events::PASSWORD_ROTATED,
-        "{} changed (reason key management): {records} records re-encrypted",
-        plan.operation
-    );
-    Ok((
-        KeysChanged { records },
-        switched.keys.only_active(),
-        switched.two_factor_key,
-    ))
-}
-
-fn current_auth(paths: &Paths) -> Result<AuthFile, VaultError> {
+pub(crate) fn current_auth(paths: &Paths) -> Result<AuthFile, VaultError> {
     let path = paths.auth();
     let bytes =
         fsio::read_optional(&path)?.ok_or(VaultError::MissingFile { path: path.clone() })?;
     AuthFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile { path, detail })
-}
-
-/// Re-seals every record not sealed with the active key, then rewrites
-/// the key file with the active key alone. Returns how many records moved.
-pub(crate) fn finish_rotation(
-    paths: &Paths,
-    keys: &crate::core::keys::Keyring,
-    kek: &Key256,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<usize, VaultError> {
-    use crate::core::store::{Store, tables};
-    let active = keys.active_version();
-    let mut store = Store::open(&paths.db())?;
-    let total = store.count_not_sealed_with(active)?;
-    let mut done = 0;
-    progress(done, total);
-    for table in [
-        tables::ENTRIES,
-        tables::HISTORY,
-        tables::CATEGORIES,
-        tables::AUDIT,
-    ] {
-        loop {
-            let stale = store.rows_not_sealed_with(table, active, BATCH)?;
-            if stale.is_empty() {
-                break;
-            }
-            let mut resealed = Vec::with_capacity(stale.len());
-            for row in &stale {
-                let fresh =
-                    super::records::reseal(keys, table, row).map_err(|d| VaultError::Damaged {
-                        id: d.short_id(),
-                        reason: format!(
-                            "{}; the key rotation stopped before it, and the vault still opens",
-                            d.reason
-                        ),
-                    })?;
-                resealed.push(fresh);
-            }
-            store.write(|w| {
-                for row in &resealed {
-                    w.reseal(table, row)?;
-                }
-                Ok(())
-            })?;
-            done += resealed.len();
-            progress(done, total);
-        }
-    }
-    let migrating = paths.secret_key_migrating();
-    if std::fs::symlink_metadata(&migrating).is_ok() {
-        // Password-derived mode: the new key comes from the password alone
-        // once no record needs the old one.
-        std::fs::remove_file(&migrating).map_err(|e| FileError::io(&migrating, "remove", e))?;
-        fsio::sync_dir(&paths.data_dir).map_err(|e| FileError::io(&paths.data_dir, "sync", e))?;
-    } else if keys.versions().len() > 1 {
-        let auth_path = paths.auth();
-        let bytes = fsio::read_optional(&auth_path)?.ok_or(VaultError::MissingFile {
-            path: auth_path.clone(),
-        })?;
-        let auth = AuthFile::parse(&bytes).map_err(|detail| VaultError::CorruptFile {
-            path: auth_path.clone(),
-            detail,
-        })?;
-        let (key_path, key_name) = key_file_location(paths, auth.key_file_required);
-        KeyFile::wrap(&keys.only_active(), kek, key_name).save(&key_path)?;
-    }
-    Ok(done)
-}
-
-/// Writes the backup signing key's public half for the active data key;
-/// returns its fingerprint.
-fn publish_signing_key(
-    paths: &Paths,
-    keys: &crate::core::keys::Keyring,
-) -> Result<String, VaultError> {
-    use crate::core::backup::signing;
-    let seed = super::backup::signing_seed(keys);
-    let key = signing::signing_key(&seed);
-    let public = key.verifying_key();
-    let path = paths.data_dir.join(signing::PUBLIC_KEY_FILE);
-    fsio::write_atomic(&path, signing::public_key_text(&public).as_bytes())?;
-    Ok(signing::fingerprint(&public))
 }
 
 /// Revokes every browser bridge token by removing the token file (the
@@ -845,6 +544,14 @@ pub fn finish_interrupted(paths: &Paths) -> Result<Option<String>, VaultError> {
     })?;
     finish_interrupted_in_turn(paths)
 }
+
+mod modes;
+mod rotate;
+
+pub(crate) use modes::change_key_mode_for_open;
+pub use modes::{KeysChanged, change_key_mode, protect_with_key_file, unprotect};
+pub use rotate::{Rotated, rotate_data_key};
+pub(crate) use rotate::{finish_rotation, rotate_data_key_keyed};
 
 #[cfg(test)]
 mod tests;

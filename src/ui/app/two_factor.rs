@@ -12,14 +12,6 @@ use crate::ui::two_factor_view::TwoFactorAction;
 use crate::ui::widgets::capitalized;
 use crate::ui::worker::Finish;
 
-/// The account name the authenticator app shows.
-fn account_name() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|name| !name.trim().is_empty())
-        .unwrap_or_else(|| "vault".to_owned())
-}
-
 impl App {
     pub(super) fn two_factor_action(&mut self, ctx: &egui::Context, action: TwoFactorAction) {
         let keep = Duration::from_secs(self.settings.clipboard_clear_seconds());
@@ -31,7 +23,9 @@ impl App {
         let view = &mut main.settings.two_factor;
         view.error = None;
         match action {
-            TwoFactorAction::Start => view.enrolment = Some(Enrolment::new(&account_name())),
+            TwoFactorAction::Start => {
+                view.enrolment = Some(Enrolment::new(&two_factor::default_account()))
+            }
             TwoFactorAction::Cancel => view.enrolment_ended(),
             TwoFactorAction::Enable(code) => {
                 let Some(enrolment) = &view.enrolment else {

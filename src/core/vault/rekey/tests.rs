@@ -319,7 +319,7 @@ fn a_rotation_stopped_half_way_opens_with_both_keys_and_a_writer_finishes_it() {
     // The first batch is committed, then the process "dies".
     let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         finish_rotation(&paths, &switched.keys, &switched.kek, &mut |done, _| {
-            assert!(done < BATCH, "stopped after the first batch");
+            assert!(done < rotate::BATCH, "stopped after the first batch");
         })
     }));
     assert!(stopped.is_err());
