@@ -72,6 +72,7 @@ fn benches(c: &mut Criterion) {
                 SecondFactor::Absent,
                 &to.into(),
                 None,
+                &mut |_, _| {},
             )
             .unwrap()
         })

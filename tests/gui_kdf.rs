@@ -252,3 +252,57 @@ fn two_factor_set_up_after_apply_in_the_same_session_still_unlocks() {
         "the recovery code opened the vault"
     );
 }
+
+#[test]
+fn in_password_derived_mode_apply_moves_every_record_to_the_new_derived_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::portable(dir.path());
+    {
+        let mut vault = Vault::create(
+            &paths,
+            &common::MASTER.into(),
+            &common::fast_options(KeyMode::PasswordDerived),
+            None,
+        )
+        .unwrap();
+        let entries: Vec<spm::core::entries::Entry> = (0..40)
+            .map(|i| spm::core::entries::Entry {
+                title: format!("Site {i}").into(),
+                password: format!("pw-{i}").into(),
+                ..Default::default()
+            })
+            .collect();
+        vault.add_many(entries).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("settings.json"),
+        r#"{"backup": {"auto": false}, "breach": {"enabled": false},
+            "key_management": {"benchmark_target_ms": 100}}"#,
+    )
+    .unwrap();
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock(&mut h);
+    security_page(&mut h);
+    let passes = benchmark(&mut h);
+    click(&mut h, "Apply…");
+    type_into(&mut h, "Master password", common::MASTER);
+    click(&mut h, "Apply new parameters");
+    let summary = label_text(&h, "Applied: ");
+    // 40 entries and the 5 default categories.
+    assert!(
+        summary.contains("45 records re-encrypted under the new derived key"),
+        "{summary}"
+    );
+    assert_eq!(salt_params(dir.path()).1, passes);
+    assert!(!paths.secret_key_migrating().exists());
+    // The open vault goes on with the new key.
+    let vault = h.state().vault().unwrap();
+    assert_eq!(vault.entries().len(), 40);
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    unlock(&mut h);
+    let vault = h.state().vault().unwrap();
+    assert_eq!(vault.entries().len(), 40);
+    assert!(vault.damaged().is_empty(), "every record opens");
+}

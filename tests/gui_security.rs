@@ -364,3 +364,90 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     unlock_password(&mut h);
     assert_eq!(h.state().vault().unwrap().entries().len(), 50);
 }
+
+/// Steps the window until a label containing `needle` shows.
+fn wait_for(h: &mut Harness<'_, App>, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let shown = |h: &Harness<'_, App>| h.query_all_by_label_contains(needle).next().is_some();
+    while !shown(h) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(shown(h), "{needle:?} never showed");
+}
+
+#[test]
+fn requiring_a_key_file_in_settings_then_unlocking_with_it_and_stopping_again() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_in(dir.path());
+    let paths = Paths::portable(dir.path());
+    let auth = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(paths.auth()).unwrap()).unwrap()
+    };
+    let apart = tempfile::tempdir().unwrap();
+    let key_file = apart.path().join("vault.keyfile");
+    std::fs::write(&key_file, [9u8; 96]).unwrap();
+    let inside = dir.path().join("inside.keyfile");
+    std::fs::write(&inside, [9u8; 96]).unwrap();
+
+    let mut h = harness(dir.path());
+    h.run_steps(2);
+    unlock_password(&mut h);
+    security_page(&mut h);
+    assert!(
+        h.query_by_label_contains("Key file: not required")
+            .is_some()
+    );
+    // A key file inside the vault's own directory is refused, nothing changes.
+    click(&mut h, "Require a key file…");
+    type_into(&mut h, "Key file", inside.to_str().unwrap());
+    type_into(&mut h, "Master password (to confirm)", common::MASTER);
+    click(&mut h, "Require the key file");
+    wait_for(&mut h, "inside the vault's own directories");
+    assert_eq!(auth()["key_file_required"], false);
+    click(&mut h, "Cancel");
+
+    click(&mut h, "Require a key file…");
+    type_into(&mut h, "Key file", key_file.to_str().unwrap());
+    type_into(&mut h, "Master password (to confirm)", common::MASTER);
+    click(&mut h, "Require the key file");
+    wait_for(&mut h, "Key protection is on");
+    assert!(
+        h.query_by_label_contains("no record re-encrypted")
+            .is_some()
+    );
+    assert_eq!(auth()["key_file_required"], true);
+    assert!(paths.secret_key_enc().exists() && !paths.secret_key().exists());
+    // The session goes on with the key file: a rotation needs it.
+    click(&mut h, "Rotate encryption key…");
+    type_into(&mut h, "Master password (to confirm)", common::MASTER);
+    click(&mut h, "Rotate encryption key");
+    wait_for(&mut h, "Encryption key rotated (version 2)");
+
+    // Locked, the vault asks for the key file as well.
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    type_into(&mut h, "Key file", key_file.to_str().unwrap());
+    unlock_password(&mut h);
+    assert!(
+        h.state().vault().is_some(),
+        "the key file and password open it"
+    );
+
+    security_page(&mut h);
+    assert!(h.query_by_label_contains("Key file: required").is_some());
+    click(&mut h, "Stop requiring the key file…");
+    type_into(&mut h, "Master password (to confirm)", common::MASTER);
+    click(&mut h, "Stop requiring the key file");
+    wait_for(&mut h, "Key protection is off");
+    assert_eq!(auth()["key_file_required"], false);
+    assert!(paths.secret_key().exists() && !paths.secret_key_enc().exists());
+    h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
+    h.run_steps(4);
+    assert!(h.query_by_label("Key file").is_none());
+    unlock_password(&mut h);
+    assert!(
+        h.state().vault().is_some(),
+        "the password alone opens it again"
+    );
+}

@@ -60,6 +60,14 @@ fn rotating_changes_the_key_and_the_signing_key_and_prunes_old_backups_on_reques
     }
     let listed = vault.list(&[]);
     assert_eq!(listed[0]["title"], "Mail");
+    // The old archive still verifies: its signing key was retired, not
+    // forgotten.
+    let verified = vault.run_unlocked(&["verify-backup", &archive], &[]).ok();
+    assert!(
+        verified.stdout.contains("signed by the retired key"),
+        "{}",
+        verified.stdout
+    );
     // The old archive still restores with the master password.
     let drill = tempfile::tempdir().unwrap();
     vault
@@ -194,6 +202,165 @@ fn sigkill_while_switching_key_modes_never_loses_a_record() {
     assert_eq!(open(vault.path()).unwrap(), expected);
 }
 
+/// Runs `args` (which read the master password) and kills the process
+/// after a random share of `span` microseconds.
+fn kill_at_random(vault: &TestVault, args: &[&str], rng: &mut impl Rng, span: u64) {
+    let mut child = vault.spawn(args);
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = writeln!(stdin, "{MASTER}");
+    }
+    std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn sigkill_while_applying_kdf_parameters_never_loses_a_record() {
+    let vault = TestVault::new();
+    common::fill_vault(vault.path(), 2000, 20, "");
+    vault
+        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
+        .ok();
+    // Password-derived mode, where new parameters move every record.
+    vault
+        .run_unlocked(&["key", "mode", "password-derived"], &[])
+        .ok();
+    let expected = open(vault.path()).unwrap();
+    let passes = |v: &TestVault| v.json("crypto.salt")["t_cost"].as_u64();
+    let apply = |t: &str| {
+        [
+            "kdf",
+            "apply",
+            "--memory-mib",
+            "19",
+            "--parallelism",
+            "1",
+            "--iterations",
+            t,
+        ]
+        .map(str::to_owned)
+    };
+    let started = Instant::now();
+    let run = vault
+        .run_unlocked(&apply("3").each_ref().map(String::as_str), &[])
+        .ok();
+    assert!(run.stdout.contains("re-encrypted"), "{}", run.stdout);
+    let span = started.elapsed().as_micros().max(1000) as u64;
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x4df1);
+    let mut seen = std::collections::BTreeSet::new();
+    for round in 1..=100 {
+        let before = passes(&vault);
+        let target = if before == Some(2) { "3" } else { "2" };
+        let args = apply(target);
+        kill_at_random(&vault, &args.each_ref().map(String::as_str), &mut rng, span);
+        // Old or new parameters, and the same password opens every record.
+        let counts = open(vault.path()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(counts, expected, "round {round}");
+        let after = passes(&vault);
+        assert!(
+            after == before || after == target.parse().ok(),
+            "round {round}: {before:?} -> {after:?}"
+        );
+        seen.insert(after);
+    }
+    assert!(
+        seen.len() == 2,
+        "some kills came after the switch: {seen:?}"
+    );
+    vault
+        .run_unlocked(&["edit", "Site 1", "--notes", "after"], &[])
+        .ok();
+    assert!(!vault.file("secret.key.migrating").exists());
+    assert_eq!(open(vault.path()).unwrap(), expected);
+}
+
+#[test]
+fn sigkill_while_adding_or_removing_a_key_file_leaves_exactly_one_way_in() {
+    let vault = TestVault::new();
+    common::fill_vault(vault.path(), 2000, 20, "");
+    vault
+        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
+        .ok();
+    let expected = open(vault.path()).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let key_file = outside.path().join("vault.keyfile");
+    std::fs::write(&key_file, [7u8; 128]).unwrap();
+    let file = key_file.to_str().unwrap();
+    let required = |v: &TestVault| v.json("auth.json")["key_file_required"] == true;
+
+    let started = Instant::now();
+    vault
+        .run_unlocked(&["--key-file", file, "key", "protect"], &[])
+        .ok();
+    let span = started.elapsed().as_micros().max(1000) as u64;
+    assert!(required(&vault));
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x6e7f);
+    let mut switched = 0;
+    for round in 1..=100 {
+        let before = required(&vault);
+        let command = if before { "unprotect" } else { "protect" };
+        kill_at_random(
+            &vault,
+            &["--key-file", file, "key", command],
+            &mut rng,
+            span,
+        );
+        let with_file = common::open_counts_with(vault.path(), MASTER, Some(&key_file));
+        let without = common::open_counts_with(vault.path(), MASTER, None);
+        // Exactly one of the two opens the vault, and every record in it.
+        let counts = match (with_file, without) {
+            (Ok(counts), Err(_)) => {
+                assert!(required(&vault), "round {round}");
+                counts
+            }
+            (Err(_), Ok(counts)) => {
+                assert!(!required(&vault), "round {round}");
+                counts
+            }
+            (a, b) => panic!("round {round}: with the key file {a:?}, without {b:?}"),
+        };
+        assert_eq!(counts, expected, "round {round}");
+        if required(&vault) != before {
+            switched += 1;
+        }
+    }
+    assert!(switched > 0, "no kill came after the switch");
+    eprintln!("{switched} of 100 kills came after the switch");
+}
+
+#[test]
+fn a_key_file_inside_the_data_directory_or_too_short_is_refused_before_the_password() {
+    let vault = TestVault::new();
+    let inside = vault.file("vault.keyfile");
+    std::fs::write(&inside, [1u8; 128]).unwrap();
+    let run = vault
+        .run(
+            &["--key-file", inside.to_str().unwrap(), "key", "protect"],
+            "",
+        )
+        .expect_code(2);
+    assert!(
+        run.stderr.contains("inside the vault's own directories"),
+        "{}",
+        run.stderr
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let short = outside.path().join("short.key");
+    std::fs::write(&short, [1u8; 8]).unwrap();
+    let run = vault
+        .run(
+            &["--key-file", short.to_str().unwrap(), "key", "protect"],
+            "",
+        )
+        .expect_code(2);
+    assert!(run.stderr.contains("cannot be used"), "{}", run.stderr);
+    assert_eq!(vault.json("auth.json")["key_file_required"], false);
+}
+
 #[test]
 fn key_protection_goes_on_with_a_key_file_and_off_again() {
     let vault = TestVault::new();
@@ -208,6 +375,11 @@ fn key_protection_goes_on_with_a_key_file_and_off_again() {
         .ok();
     assert!(
         run.stdout.contains("Key protection is on"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("0 records re-encrypted"),
         "{}",
         run.stdout
     );

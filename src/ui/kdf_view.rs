@@ -4,7 +4,7 @@
 //! for the master password (and a two-factor code when that is on).
 
 use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::{RichText, Ui};
 use zeroize::Zeroize;
@@ -47,18 +47,14 @@ pub enum KdfProgress {
     Sample(Sample),
 }
 
-/// A job in progress.
+/// A benchmark in progress.
 pub struct Running {
     /// What is being done, for the progress bar.
     pub what: &'static str,
-    /// When it started.
-    pub started: Instant,
-    /// How long it is expected to take, when known (drives the bar).
-    pub expected: Option<Duration>,
-    /// The runs timed so far (benchmark only).
+    /// The runs timed so far.
     pub samples: Vec<Sample>,
-    /// The worker's reports (benchmark only).
-    pub reports: Option<Receiver<KdfProgress>>,
+    /// The worker's reports.
+    pub reports: Receiver<KdfProgress>,
 }
 
 /// The section's state.
@@ -72,7 +68,7 @@ pub struct KdfView {
     pub target_ms: u32,
     /// The memory to benchmark at, in MiB.
     pub memory_mib: u32,
-    /// The benchmark or the apply, while it runs.
+    /// The benchmark, while it runs.
     pub running: Option<Running>,
     /// The last benchmark's result.
     pub recommendation: Option<Recommendation>,
@@ -162,7 +158,7 @@ pub fn kdf_ui(ui: &mut Ui, view: &mut KdfView, two_factor_on: bool) -> Option<Kd
         progress_ui(ui, running);
     }
     let samples = match (&view.running, &view.recommendation) {
-        (Some(running), _) if running.reports.is_some() => Some(&running.samples),
+        (Some(running), _) => Some(&running.samples),
         (_, Some(found)) => Some(&found.samples),
         _ => None,
     };
@@ -217,28 +213,18 @@ fn benchmark_controls_ui(ui: &mut Ui, view: &mut KdfView) -> Option<KdfAction> {
 }
 
 fn progress_ui(ui: &mut Ui, running: &Running) {
-    let elapsed = running.started.elapsed();
-    let (fraction, text) = match (&running.reports, running.expected) {
-        (Some(_), _) => {
-            let done = running.samples.len();
-            let text = match running.samples.last() {
-                Some(last) => format!(
-                    "{}: run {done} of at most {}, {} passes took {:.0} ms",
-                    running.what,
-                    kdf_tuning::MAX_SAMPLES,
-                    last.t_cost,
-                    last.ms
-                ),
-                None => format!("{}: first run…", running.what),
-            };
-            (done as f32 / kdf_tuning::MAX_SAMPLES as f32, text)
-        }
-        (None, Some(expected)) => {
-            let share = elapsed.as_secs_f32() / expected.as_secs_f32().max(0.001);
-            (share.min(0.95), format!("{}…", running.what))
-        }
-        (None, None) => (0.0, format!("{}…", running.what)),
+    let done = running.samples.len();
+    let text = match running.samples.last() {
+        Some(last) => format!(
+            "{}: run {done} of at most {}, {} passes took {:.0} ms",
+            running.what,
+            kdf_tuning::MAX_SAMPLES,
+            last.t_cost,
+            last.ms
+        ),
+        None => format!("{}: first run…", running.what),
     };
+    let fraction = done as f32 / kdf_tuning::MAX_SAMPLES as f32;
     ui.horizontal(|ui| {
         ui.add(
             egui::ProgressBar::new(fraction)
@@ -308,8 +294,9 @@ fn apply_form_ui(
 ) -> Option<KdfAction> {
     ui.label(
         "Applying re-derives the vault's keys with these parameters under the same master \
-         password. Paired browser extensions must pair again. Backups made earlier keep their \
-         own parameters.",
+         password (in password-derived mode every record is re-encrypted under the new derived \
+         key). Paired browser extensions stay paired. Backups made earlier keep their own \
+         parameters.",
     );
     ui.add_space(theme::GAP);
     let mut entered = false;

@@ -1,6 +1,7 @@
-//! Settings > Security > Change master password: the current password,
+//! Settings > Security > Change master password (the current password,
 //! the new one twice with the strength meter, then a summary of what the
-//! change did (browser tokens revoked, what it means for backups).
+//! change did) and Encryption key (rotate the data key, switch the key
+//! mode, require a key file or stop requiring it).
 
 use egui::{RichText, Ui};
 use zeroize::Zeroize;
@@ -23,6 +24,15 @@ pub enum PasswordAction {
     Rotate(SecretString),
     /// Switch to the other key mode (the master password confirms it).
     SwitchMode(SecretString),
+    /// Require this key file with the master password from now on.
+    Protect {
+        /// The key file.
+        key_file: std::path::PathBuf,
+        /// The master password, to confirm.
+        password: SecretString,
+    },
+    /// Stop requiring the key file (the master password confirms it).
+    Unprotect(SecretString),
     /// Delete the backups made before the last rotation.
     DeleteOldBackups,
 }
@@ -40,7 +50,6 @@ pub struct PasswordView {
     pub error: Option<String>,
     /// What the last change did.
     pub summary: Option<String>,
-    rotate_open: bool,
     rotate_password: String,
     /// Why the last rotation failed.
     pub rotate_error: Option<String>,
@@ -50,8 +59,24 @@ pub struct PasswordView {
     pub old_backups: Vec<std::path::PathBuf>,
     /// Whether the vault is in password-derived mode.
     pub derived: bool,
-    /// Which confirmation the key form is for: rotation or mode switch.
-    switching_mode: bool,
+    /// Whether a key file joins the master password.
+    pub protected: bool,
+    /// Which key change the open form confirms.
+    key_form: KeyForm,
+    /// The key file to require (the form's field).
+    key_file: String,
+}
+
+/// The key change a form confirms.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum KeyForm {
+    /// No form is open.
+    #[default]
+    Closed,
+    Rotate,
+    SwitchMode,
+    Protect,
+    Unprotect,
 }
 
 impl Drop for PasswordView {
@@ -72,12 +97,12 @@ impl PasswordView {
         self.strength = None;
     }
 
-    /// Closes the rotation (or mode switch) form.
+    /// Closes the key change form.
     pub fn close_rotation(&mut self) {
         self.rotate_password.zeroize();
         self.rotate_password.clear();
-        self.rotate_open = false;
-        self.switching_mode = false;
+        self.key_file.clear();
+        self.key_form = KeyForm::Closed;
     }
 
     /// Closes the form after a change (or Cancel).
@@ -120,10 +145,14 @@ pub fn password_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordActio
         ui.add_space(theme::GAP);
     }
     if !view.open {
-        ui.label(
+        ui.label(if view.derived {
+            "Changing it re-encrypts every record under the key the new password derives (the \
+             vault is in password-derived mode). Paired browser extensions must pair again \
+             afterwards."
+        } else {
             "Changing it re-wraps the vault's key under the new password: quick, and no entry is \
-             re-encrypted. Paired browser extensions must pair again afterwards.",
-        );
+             re-encrypted. Paired browser extensions must pair again afterwards."
+        });
         ui.add_space(theme::GAP);
         if ui.button("Change master password…").clicked() {
             view.open = true;
@@ -201,41 +230,33 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
         }
         ui.add_space(theme::GAP);
     }
-    let (mode, other, moves) = if view.derived {
-        ("password-derived", "file-key", "no record changes")
-    } else {
-        (
-            "file-key",
-            "password-derived",
-            "every record moves to the derived key",
-        )
-    };
-    if !view.rotate_open {
-        ui.label(
-            "Rotating re-encrypts every entry, history record and category under a new random \
-             key, with a new salt and a new backup signing key.",
-        );
-        ui.add_space(theme::GAP);
-        if ui.button("Rotate encryption key…").clicked() {
-            view.rotate_open = true;
-            view.switching_mode = false;
-            view.rotate_error = None;
-        }
-        ui.add_space(theme::GAP);
-        ui.label(format!(
-            "Key mode: {mode}. Switching to {other} mode: {moves}."
-        ));
-        if ui.button(format!("Switch to {other} mode…")).clicked() {
-            view.rotate_open = true;
-            view.switching_mode = true;
-            view.rotate_error = None;
-        }
+    if view.key_form == KeyForm::Closed {
+        key_choices_ui(ui, view);
         if let Some(error) = &view.rotate_error {
             widgets::error_line(ui, error);
         }
         return action;
     }
     ui.set_max_width(theme::FORM_WIDTH + 200.0);
+    if view.key_form == KeyForm::Protect {
+        ui.label(
+            "Choose a file you keep apart from the vault (on a USB stick, say) and never \
+             change: at least 32 bytes, random data is best. From now on the vault opens only \
+             with your master password and this file.",
+        );
+        ui.add_space(theme::GAP);
+        ui.horizontal(|ui| {
+            let label = ui.label("Key file");
+            ui.add(egui::TextEdit::singleline(&mut view.key_file).desired_width(320.0))
+                .labelled_by(label.id);
+            if ui.button("Choose…").clicked()
+                && let Some(path) = rfd::FileDialog::new().pick_file()
+            {
+                view.key_file = path.display().to_string();
+            }
+        });
+        ui.add_space(theme::GAP);
+    }
     widgets::text_field(
         ui,
         "Master password (to confirm)",
@@ -246,19 +267,27 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
         widgets::error_line(ui, error);
     }
     ui.add_space(theme::GAP);
+    let other = other_mode(view.derived);
     ui.horizontal(|ui| {
-        let ready = !view.rotate_password.is_empty();
-        let label = if view.switching_mode {
-            format!("Switch to {other} mode")
-        } else {
-            "Rotate encryption key".to_owned()
+        let ready = !view.rotate_password.is_empty()
+            && (view.key_form != KeyForm::Protect || !view.key_file.trim().is_empty());
+        let label = match view.key_form {
+            KeyForm::SwitchMode => format!("Switch to {other} mode"),
+            KeyForm::Protect => "Require the key file".to_owned(),
+            KeyForm::Unprotect => "Stop requiring the key file".to_owned(),
+            KeyForm::Rotate | KeyForm::Closed => "Rotate encryption key".to_owned(),
         };
         if widgets::primary_button(ui, &label, ready).clicked() {
             let password = SecretString::new(std::mem::take(&mut view.rotate_password));
-            action = Some(if view.switching_mode {
-                PasswordAction::SwitchMode(password)
-            } else {
-                PasswordAction::Rotate(password)
+            view.rotate_error = None;
+            action = Some(match view.key_form {
+                KeyForm::SwitchMode => PasswordAction::SwitchMode(password),
+                KeyForm::Protect => PasswordAction::Protect {
+                    key_file: std::path::PathBuf::from(view.key_file.trim()),
+                    password,
+                },
+                KeyForm::Unprotect => PasswordAction::Unprotect(password),
+                KeyForm::Rotate | KeyForm::Closed => PasswordAction::Rotate(password),
             });
         }
         if ui.button("Cancel").clicked() {
@@ -266,4 +295,70 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
         }
     });
     action
+}
+
+fn other_mode(derived: bool) -> &'static str {
+    if derived {
+        "file-key"
+    } else {
+        "password-derived"
+    }
+}
+
+/// The three choices, each with a line on what it does.
+fn key_choices_ui(ui: &mut Ui, view: &mut PasswordView) {
+    let open = |view: &mut PasswordView, form| {
+        view.key_form = form;
+        view.rotate_error = None;
+    };
+    ui.label(
+        "Rotating re-encrypts every entry, history record and category under a new random \
+         key, with a new salt and a new backup signing key.",
+    );
+    ui.add_space(theme::GAP);
+    if ui.button("Rotate encryption key…").clicked() {
+        open(view, KeyForm::Rotate);
+    }
+    ui.add_space(theme::SECTION_GAP);
+    let (mode, moves) = if view.derived {
+        ("password-derived", "no record changes")
+    } else {
+        ("file-key", "every record moves to the derived key")
+    };
+    let other = other_mode(view.derived);
+    ui.label(format!(
+        "Key mode: {mode}. Switching to {other} mode: {moves}."
+    ));
+    ui.add_space(theme::GAP);
+    let switch = ui.add_enabled(
+        !view.protected,
+        egui::Button::new(format!("Switch to {other} mode…")),
+    );
+    if view.protected {
+        switch.on_disabled_hover_text("Stop requiring the key file first.");
+    } else if switch.clicked() {
+        open(view, KeyForm::SwitchMode);
+    }
+    ui.add_space(theme::SECTION_GAP);
+    if view.derived {
+        ui.label("Key file: a key file needs file-key mode.");
+    } else if view.protected {
+        ui.label(
+            "Key file: required. The vault opens only with your master password and the key \
+             file; stopping re-wraps the key (no record changes).",
+        );
+        ui.add_space(theme::GAP);
+        if ui.button("Stop requiring the key file…").clicked() {
+            open(view, KeyForm::Unprotect);
+        }
+    } else {
+        ui.label(
+            "Key file: not required. A file you keep apart can join the master password; the \
+             key is only re-wrapped (no record changes).",
+        );
+        ui.add_space(theme::GAP);
+        if ui.button("Require a key file…").clicked() {
+            open(view, KeyForm::Protect);
+        }
+    }
 }

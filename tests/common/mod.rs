@@ -298,9 +298,18 @@ pub fn open_counts(
     dir: &Path,
     password: &str,
 ) -> Result<(usize, usize), spm::core::vault::VaultError> {
+    open_counts_with(dir, password, None)
+}
+
+/// [`open_counts`] with a key file joining the password.
+pub fn open_counts_with(
+    dir: &Path,
+    password: &str,
+    key_file: Option<&Path>,
+) -> Result<(usize, usize), spm::core::vault::VaultError> {
     let credentials = spm::core::vault::Credentials {
         password: password.into(),
-        key_file: None,
+        key_file: key_file.map(Path::to_path_buf),
     };
     let vault = spm::core::vault::Vault::unlock(
         &spm::core::paths::Paths::portable(dir),

@@ -11,12 +11,13 @@ use crate::cli::output;
 use crate::core::doctor;
 use crate::core::events;
 use crate::core::generator::{self, PasswordPolicy};
-use crate::core::kdf::{self, KdfParams};
+use crate::core::kdf::KdfParams;
 use crate::core::keys::KeyMode;
 use crate::core::lock::VaultLock;
 use crate::core::paths::Paths;
 use crate::core::settings::Settings;
 use crate::core::strength;
+use crate::core::vault::rekey::KeyChange;
 use crate::core::vault::{self, CreateOptions, Vault, VaultError};
 use crate::event;
 
@@ -46,20 +47,7 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
                     .into()
             ));
         }
-        if inside_vault_dirs(key_file, &ctx.paths) {
-            bail!(UsageError(format!(
-                "the key file {} is inside the vault's own directories, where files change \
-                 (and a copy of the vault would carry its key); keep it elsewhere, for example \
-                 on a USB stick",
-                key_file.display()
-            )));
-        }
-        kdf::key_file_digest(key_file, kdf::MIN_KEY_FILE_BYTES).map_err(|reason| {
-            UsageError(format!(
-                "the key file {} cannot be used: {reason}",
-                key_file.display()
-            ))
-        })?;
+        check_new_key_file(key_file, &ctx.paths)?;
     }
 
     ctx.create_dirs_and_log();
@@ -112,18 +100,10 @@ pub fn init(ctx: &mut Ctx, args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether `file` lies in the data, config or cache directory (links
-/// resolved where they exist).
-fn inside_vault_dirs(file: &std::path::Path, paths: &Paths) -> bool {
-    let resolve = |p: &std::path::Path| {
-        std::fs::canonicalize(p)
-            .or_else(|_| std::path::absolute(p))
-            .unwrap_or_else(|_| p.to_path_buf())
-    };
-    let file = resolve(file);
-    [&paths.data_dir, &paths.config_dir, &paths.cache_dir]
-        .into_iter()
-        .any(|dir| file.starts_with(resolve(dir)))
+/// Refuses, as a usage error, a key file that cannot join the master
+/// password.
+fn check_new_key_file(key_file: &std::path::Path, paths: &Paths) -> anyhow::Result<()> {
+    vault::check_new_key_file(key_file, paths).map_err(|e| UsageError(e.to_string()).into())
 }
 
 /// `generate`.
@@ -329,9 +309,23 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     let factor = code
         .as_ref()
         .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
-    let done =
-        vault::rekey::change_master_password(&ctx.paths, &current, factor, &new_password, None)?;
+    let bar = output::progress_bar(ctx.input.interactive(), "Re-encrypting");
+    let done = vault::rekey::change_master_password(
+        &ctx.paths,
+        &current,
+        factor,
+        &new_password,
+        None,
+        &mut |done, total| bar.update(done, total),
+    )?;
+    bar.finish();
     say!("Master password changed.");
+    if done.records > 0 {
+        say!(
+            "{} re-encrypted under the new derived key (password-derived mode).",
+            output::count(done.records, "record", "records")
+        );
+    }
     if done.tokens_revoked > 0 {
         say!(
             "{} revoked: paired browser extensions must pair again.",
@@ -407,13 +401,20 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
 /// `key mode file-key|password-derived`.
 pub fn key_mode(ctx: &mut Ctx, mode: &str) -> anyhow::Result<()> {
     let mode: KeyMode = mode.parse().map_err(UsageError)?;
+    let change = KeyChange::Mode(mode);
     vault::check_present(&ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    // Refused before the password is asked for when it cannot apply.
+    vault::rekey::plan_key_change(&ctx.paths, &change)?;
     let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
         .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
-    let done = vault::rekey::change_key_mode(&ctx.paths, &current, factor, mode)?;
+    let bar = output::progress_bar(ctx.input.interactive(), "Re-encrypting");
+    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, &change, &mut |d, t| {
+        bar.update(d, t)
+    })?;
+    bar.finish();
     say!(
         "The vault is in {mode} mode now; {} re-encrypted.",
         output::count(done.records, "record", "records")
@@ -435,17 +436,25 @@ pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
         .into());
     };
     vault::check_present(&ctx.paths)?;
+    check_new_key_file(&key_file, &ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let change = KeyChange::Protect(key_file.clone());
+    vault::rekey::plan_key_change(&ctx.paths, &change)?;
     // The vault opens without a key file until this is done.
     let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
         .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
-    vault::rekey::protect_with_key_file(&ctx.paths, &current, factor, &key_file)?;
+    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, &change, &mut |_, _| {})?;
     say!(
         "Key protection is on: {} must join the master password from now on (pass it with \
          --key-file). Keep a copy of it apart from the vault; without it the vault does not open.",
         key_file.display()
+    );
+    say!(
+        "{} re-encrypted: the data key was only re-wrapped. Backups made before open without the \
+         key file, with the master password of their time.",
+        output::count(done.records, "record", "records")
     );
     Ok(())
 }
@@ -454,11 +463,18 @@ pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
 pub fn key_unprotect(ctx: &mut Ctx) -> anyhow::Result<()> {
     vault::check_present(&ctx.paths)?;
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
+    let change = KeyChange::Unprotect;
+    vault::rekey::plan_key_change(&ctx.paths, &change)?;
     let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
         .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
-    vault::rekey::unprotect(&ctx.paths, &current, factor)?;
+    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, &change, &mut |_, _| {})?;
     say!("Key protection is off: the master password alone opens the vault.");
+    say!(
+        "{} re-encrypted: the data key was only re-wrapped. Backups made before still need the \
+         key file.",
+        output::count(done.records, "record", "records")
+    );
     Ok(())
 }

@@ -201,7 +201,15 @@ fn apply(ctx: &mut Ctx, args: KdfApplyArgs) -> anyhow::Result<()> {
     let factor = code
         .as_ref()
         .map_or(SecondFactor::Absent, SecondFactor::Code);
-    let done = kdf_change::change_kdf_params(&ctx.paths, &credentials, factor, params)?;
+    let bar = output::progress_bar(ctx.input.interactive(), "Re-encrypting");
+    let done = kdf_change::change_kdf_params(
+        &ctx.paths,
+        &credentials,
+        factor,
+        params,
+        &mut |done, total| bar.update(done, total),
+    )?;
+    bar.finish();
     report(&done);
     remember_for_new_vaults(ctx, &done.new);
     Ok(())
@@ -217,6 +225,12 @@ fn report(done: &KdfChanged) {
         "An unlock now spends {} ms in Argon2id on this machine (measured).",
         done.unlock.as_millis()
     );
+    if done.records > 0 {
+        say!(
+            "{} re-encrypted under the new derived key (password-derived mode).",
+            output::count(done.records, "record", "records")
+        );
+    }
     if done.tokens_revoked > 0 {
         say!(
             "{} revoked: paired browser extensions must pair again.",

@@ -267,7 +267,7 @@ fn publish(
 ) -> Result<(PathBuf, String), BackupError> {
     let public_key_path = vault.paths().data_dir.join(PUBLIC_KEY_FILE);
     let key = signing::signing_key(&vault.backup_signing_key());
-    publish_public_key(&public_key_path, &key.verifying_key())?;
+    signing::publish_public_key(&vault.paths().data_dir, &key.verifying_key())?;
     let signature = signing::sign_digest(&key, digest);
     let fingerprint = signing::fingerprint(&key.verifying_key());
     drop(key);
@@ -427,15 +427,6 @@ fn open_nofollow(path: &Path) -> Result<File, FileError> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .map_err(|e| FileError::io(path, "open", e))
-}
-
-/// Writes `backup_signing.pub` unless it already holds this key.
-fn publish_public_key(path: &Path, key: &ed25519_dalek::VerifyingKey) -> Result<(), FileError> {
-    let text = signing::public_key_text(key);
-    if fsio::read_optional(path)?.as_deref() == Some(text.as_bytes()) {
-        return Ok(());
-    }
-    fsio::write_atomic(path, text.as_bytes())
 }
 
 /// Passes bytes through while hashing and counting them.

@@ -9,6 +9,10 @@
 //!
 //! - `backup_signing.pub`: the line [`PUBLIC_KEY_HEADER`], then the 32-byte
 //!   Ed25519 public key as 64 lowercase hex digits;
+//! - `backup_signing.retired`: the line [`RETIRED_KEYS_HEADER`], then one
+//!   public key per line as above, newest last: the keys of data keys that
+//!   a rotation or a new derived key replaced, so backups they signed still
+//!   verify;
 //! - `<archive>.sig`: the line [`SIGNATURE_HEADER`], then the 64-byte
 //!   signature as 128 lowercase hex digits;
 //! - `<archive>.sha256`: `<64 hex digits><two spaces><archive file name>`,
@@ -28,6 +32,13 @@ use crate::core::secret::Key256;
 pub const PUBLIC_KEY_FILE: &str = "backup_signing.pub";
 /// The first line of the public key file.
 pub const PUBLIC_KEY_HEADER: &str = "secure-password-manager backup signing key (Ed25519, hex)";
+/// The name of the retired public keys' file in the data directory.
+pub const RETIRED_KEYS_FILE: &str = "backup_signing.retired";
+/// The first line of the retired public keys' file.
+pub const RETIRED_KEYS_HEADER: &str =
+    "secure-password-manager retired backup signing keys (Ed25519, hex, newest last)";
+/// How many retired keys are kept (the oldest go first).
+const MAX_RETIRED_KEYS: usize = 64;
 /// The first line of a signature file.
 pub const SIGNATURE_HEADER: &str =
     "secure-password-manager backup signature (Ed25519 over the context and SHA-256 of the zip)";
@@ -72,6 +83,68 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
     let hex = body_after_header(text, PUBLIC_KEY_HEADER)?;
     let bytes = from_hex::<32>(hex).ok_or("the key is not 64 hex digits")?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| "the key is not a valid Ed25519 key".to_owned())
+}
+
+/// Writes `key` as the vault's backup public key in `data_dir`, unless it
+/// is already there; a different key there before is added to the retired
+/// keys first, so the backups it signed still verify.
+pub fn publish_public_key(data_dir: &Path, key: &VerifyingKey) -> Result<(), FileError> {
+    let path = data_dir.join(PUBLIC_KEY_FILE);
+    let text = public_key_text(key);
+    let before = fsio::read_optional(&path)?;
+    if before.as_deref() == Some(text.as_bytes()) {
+        return Ok(());
+    }
+    let previous = before
+        .as_deref()
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .and_then(|text| parse_public_key(text).ok());
+    if let Some(previous) = previous {
+        let retired_path = data_dir.join(RETIRED_KEYS_FILE);
+        // An unreadable list is started again rather than blocking the
+        // new key: it only helps older backups verify.
+        let mut retired = fsio::read_optional(&retired_path)?
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| parse_retired_keys(&text).ok())
+            .unwrap_or_default();
+        retired.retain(|k| k != &previous && k != key);
+        retired.push(previous);
+        let excess = retired.len().saturating_sub(MAX_RETIRED_KEYS);
+        retired.drain(..excess);
+        fsio::write_atomic(&retired_path, retired_keys_text(&retired).as_bytes())?;
+    }
+    fsio::write_atomic(&path, text.as_bytes())
+}
+
+/// The text of a retired keys file.
+pub fn retired_keys_text(keys: &[VerifyingKey]) -> String {
+    let mut text = format!(
+        "{RETIRED_KEYS_HEADER}
+"
+    );
+    for key in keys {
+        text.push_str(&to_hex(key.as_bytes()));
+        text.push('\n');
+    }
+    text
+}
+
+/// Parses a retired keys file; the error names the bad line.
+pub fn parse_retired_keys(text: &str) -> Result<Vec<VerifyingKey>, String> {
+    let mut lines = text.lines();
+    if lines.next() != Some(RETIRED_KEYS_HEADER) {
+        return Err(format!("the first line is not {RETIRED_KEYS_HEADER:?}"));
+    }
+    lines
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(n, line)| {
+            let bytes = from_hex::<32>(line.trim())
+                .ok_or_else(|| format!("line {} is not 64 hex digits", n + 2))?;
+            VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| format!("line {} is not a valid Ed25519 key", n + 2))
+        })
+        .collect()
 }
 
 /// The text of a signature file.
@@ -157,6 +230,41 @@ mod tests {
         assert!(!verify_digest(&public, &[8u8; 32], &sig));
         assert!(!verify_digest(&other.verifying_key(), &digest, &sig));
         assert_eq!(fingerprint(&public).len(), 16);
+    }
+
+    #[test]
+    fn a_new_public_key_retires_the_one_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<VerifyingKey> = (1..=3u8)
+            .map(|n| signing_key(&Key256::from_bytes([n; 32])).verifying_key())
+            .collect();
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        publish_public_key(dir.path(), &keys[0]).unwrap();
+        assert!(!dir.path().join(RETIRED_KEYS_FILE).exists());
+        publish_public_key(dir.path(), &keys[0]).unwrap();
+        assert!(
+            !dir.path().join(RETIRED_KEYS_FILE).exists(),
+            "same key again"
+        );
+        publish_public_key(dir.path(), &keys[1]).unwrap();
+        publish_public_key(dir.path(), &keys[2]).unwrap();
+        assert_eq!(parse_public_key(&read(PUBLIC_KEY_FILE)).unwrap(), keys[2]);
+        assert_eq!(
+            parse_retired_keys(&read(RETIRED_KEYS_FILE)).unwrap(),
+            keys[..2]
+        );
+        // Back to an older key: it leaves the retired list, the current one joins.
+        publish_public_key(dir.path(), &keys[0]).unwrap();
+        assert_eq!(
+            parse_retired_keys(&read(RETIRED_KEYS_FILE)).unwrap(),
+            [keys[1], keys[2]]
+        );
+        assert!(parse_retired_keys("wrong\n").is_err());
+        let bad = format!("{RETIRED_KEYS_HEADER}\n{}\nzz\n", "00".repeat(32));
+        assert_eq!(
+            parse_retired_keys(&bad).unwrap_err(),
+            "line 3 is not 64 hex digits"
+        );
     }
 
     #[test]

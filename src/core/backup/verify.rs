@@ -368,7 +368,26 @@ fn check_signature(
         .map_err(|e| format!("{} is not a backup signature: {e}", sig_path.display()))?;
     let digest = digest.as_ref().map_err(Clone::clone)?;
     if signing::verify_digest(&key, digest, &signature) {
-        Ok(format!("signed by the key with fingerprint {shown}"))
+        return Ok(format!("signed by the key with fingerprint {shown}"));
+    }
+    // A backup made before a key rotation is signed by a key retired then,
+    // listed beside the public key.
+    let retired_path = public_key.with_file_name(signing::RETIRED_KEYS_FILE);
+    let retired = match std::fs::symlink_metadata(&retired_path) {
+        Ok(_) => signing::parse_retired_keys(&read_small(&retired_path)?)
+            .map_err(|e| format!("{} is damaged: {e}", retired_path.display()))?,
+        Err(_) => Vec::new(),
+    };
+    if let Some(old) = retired
+        .iter()
+        .find(|old| signing::verify_digest(old, digest, &signature))
+    {
+        let old_shown = signing::fingerprint(old);
+        *fingerprint = Some(old_shown.clone());
+        Ok(format!(
+            "signed by the retired key with fingerprint {old_shown} (the vault's key was \
+             rotated since; this backup opens with the key and master password of its time)"
+        ))
     } else {
         Err(format!(
             "the signature does not match this archive and the key with fingerprint {shown}; \

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::rekey::change_master_password;
+use super::rekey::{KeyedChange, change_keyed};
 use super::unlock::{SecondFactor, read_key_file};
 use super::{Credentials, VaultError};
 use crate::core::auth::AuthFile;
@@ -13,11 +13,10 @@ use crate::core::events;
 use crate::core::fsio;
 use crate::core::kdf::{self, KdfParams, SaltFile};
 use crate::core::paths::Paths;
-use crate::core::secret::Key256;
-use crate::core::two_factor;
 use crate::event;
 
 /// What re-deriving with new parameters did.
+#[derive(Debug, Clone)]
 pub struct KdfChanged {
     /// The parameters before.
     pub old: KdfParams,
@@ -28,20 +27,9 @@ pub struct KdfChanged {
     pub unlock: Duration,
     /// Browser bridge tokens revoked (as by any master password change).
     pub tokens_revoked: usize,
-    /// The new key of `totp_config.json`, for a vault open in this
-    /// process ([`super::Vault::replace_two_factor_key`]).
-    pub two_factor_key: Key256,
-}
-
-impl std::fmt::Debug for KdfChanged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KdfChanged")
-            .field("old", &self.old)
-            .field("new", &self.new)
-            .field("unlock", &self.unlock)
-            .field("tokens_revoked", &self.tokens_revoked)
-            .finish_non_exhaustive()
-    }
+    /// Records re-encrypted (password-derived mode, where the data key
+    /// comes from the password and the parameters; none in file-key mode).
+    pub records: usize,
 }
 
 /// The Argon2id parameters in the vault's `crypto.salt`.
@@ -54,21 +42,37 @@ pub fn current_params(paths: &Paths) -> Result<KdfParams, VaultError> {
 /// crash-safely. `factor` is the two-factor code when two-factor unlock is
 /// on. The caller holds the writer lock. Refused, with nothing changed,
 /// for parameters below the floor. In password-derived key mode every
-/// record is re-encrypted under the new derived key.
+/// record is re-encrypted under the new derived key; `progress` gets
+/// (done, total) records.
 pub fn change_kdf_params(
     paths: &Paths,
     credentials: &Credentials,
     factor: SecondFactor<'_>,
     params: KdfParams,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<KdfChanged, VaultError> {
+    change_kdf_params_keyed(paths, credentials, factor, params, progress).map(|c| c.done)
+}
+
+/// [`change_kdf_params`] that also returns the keys to go on with, for a
+/// vault that stays open in this process.
+pub(crate) fn change_kdf_params_keyed(
+    paths: &Paths,
+    credentials: &Credentials,
+    factor: SecondFactor<'_>,
+    params: KdfParams,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<KeyedChange<KdfChanged>, VaultError> {
     params.validate()?;
     let old = current_params(paths)?;
-    let done = change_master_password(
+    let changed = change_keyed(
         paths,
         credentials,
         factor,
         &credentials.password,
         Some(params),
+        None,
+        progress,
     )?;
 
     // Time the new derivation and check it against the new verifier, so
@@ -115,12 +119,16 @@ pub fn change_kdf_params(
         params.t_cost,
         params.p_cost
     );
-    Ok(KdfChanged {
-        old,
-        new: salt.params(),
-        unlock,
-        tokens_revoked: done.tokens_revoked,
-        two_factor_key: two_factor::file_key(&derived.kek),
+    Ok(KeyedChange {
+        done: KdfChanged {
+            old,
+            new: salt.params(),
+            unlock,
+            tokens_revoked: changed.done.tokens_revoked,
+            records: changed.done.records,
+        },
+        keys: changed.keys,
+        two_factor_key: changed.two_factor_key,
     })
 }
 

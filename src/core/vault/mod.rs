@@ -20,7 +20,7 @@ pub mod rekey;
 mod unlock;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
@@ -161,6 +161,26 @@ pub fn needs_key_file(paths: &Paths) -> bool {
         .flatten()
         .and_then(|bytes| AuthFile::parse(&bytes).ok())
         .is_some_and(|auth| auth.key_file_required)
+}
+
+/// Checks that `key_file` can join the master password of the vault in
+/// `paths`: outside the vault's own directories (where files change, and a
+/// copy of the vault would carry its key), readable, and long enough.
+pub fn check_new_key_file(key_file: &Path, paths: &Paths) -> Result<(), VaultError> {
+    if paths.holds(key_file) {
+        return Err(VaultError::Invalid(format!(
+            "the key file {} is inside the vault's own directories, where files change (and a \
+             copy of the vault would carry its key); keep it elsewhere, for example on a USB \
+             stick",
+            key_file.display()
+        )));
+    }
+    kdf::key_file_digest(key_file, kdf::MIN_KEY_FILE_BYTES)
+        .map(drop)
+        .map_err(|reason| VaultError::KeyFileUnusable {
+            path: key_file.to_path_buf(),
+            reason,
+        })
 }
 
 /// Whether the vault's data key comes from the master password
@@ -340,11 +360,16 @@ impl Vault {
         current: &Credentials,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<rekey::Rotated, VaultError> {
-        let (rotated, keys, two_factor_key) =
+        let changed =
             rekey::rotate_data_key_keyed(&self.paths, current, SecondFactor::NotChecked, progress)?;
-        self.keys = keys;
-        self.two_factor_key = Some(two_factor_key);
-        Ok(rotated)
+        Ok(self.go_on_with(changed))
+    }
+
+    /// Takes the keys a key change left and returns what it did.
+    fn go_on_with<T>(&mut self, changed: rekey::KeyedChange<T>) -> T {
+        self.keys = changed.keys;
+        self.two_factor_key = Some(changed.two_factor_key);
+        changed.done
     }
 
     /// Turns two-factor unlock on once `code` matches the enrolment's new
@@ -366,39 +391,57 @@ impl Vault {
 
     /// Changes the master password under this open vault and goes on with
     /// the keys it leaves (new ones in password-derived mode, where every
-    /// record moves). `current` is checked again; the session passed its
-    /// second factor at unlock.
+    /// record moves; `progress` gets (done, total) records). `current` is
+    /// checked again; the session passed its second factor at unlock.
     pub fn change_master_password(
         &mut self,
         current: &Credentials,
         new_password: &crate::core::secret::SecretString,
+        progress: &mut dyn FnMut(usize, usize),
     ) -> Result<rekey::PasswordChanged, VaultError> {
-        let (done, keys, two_factor_key) =
-            rekey::change_master_password_for_open(&self.paths, current, new_password)?;
-        self.keys = keys;
-        self.two_factor_key = Some(two_factor_key);
-        Ok(done)
+        let changed = rekey::change_keyed(
+            &self.paths,
+            current,
+            SecondFactor::NotChecked,
+            new_password,
+            None,
+            None,
+            progress,
+        )?;
+        Ok(self.go_on_with(changed))
     }
 
-    /// Switches the key mode under this open vault (see
-    /// [`rekey::change_key_mode`]) and goes on with the keys it leaves.
-    pub fn change_key_mode(
+    /// Changes how the data key is kept under this open vault (see
+    /// [`rekey::change_keys`]) and goes on with the keys it leaves.
+    pub fn change_keys(
         &mut self,
         current: &Credentials,
-        mode: KeyMode,
+        change: &rekey::KeyChange,
+        progress: &mut dyn FnMut(usize, usize),
     ) -> Result<rekey::KeysChanged, VaultError> {
-        let (done, keys, two_factor_key) =
-            rekey::change_key_mode_for_open(&self.paths, current, mode)?;
-        self.keys = keys;
-        self.two_factor_key = Some(two_factor_key);
-        Ok(done)
+        let changed = rekey::keys_change_keyed(
+            &self.paths,
+            current,
+            SecondFactor::NotChecked,
+            change,
+            progress,
+        )?;
+        Ok(self.go_on_with(changed))
     }
 
-    /// Takes the key of `totp_config.json` after this vault's key files were
-    /// re-derived while it was open (new KDF parameters or a new master
-    /// password), so two-factor changes made later seal with the new key.
-    pub fn replace_two_factor_key(&mut self, key: crate::core::secret::Key256) {
-        self.two_factor_key = Some(key);
+    /// Re-derives the keys with new Argon2id parameters under this open
+    /// vault (see [`kdf_change::change_kdf_params`]) and goes on with the
+    /// keys it leaves. `factor` is the two-factor code the window asks for.
+    pub fn change_kdf_params(
+        &mut self,
+        current: &Credentials,
+        factor: SecondFactor<'_>,
+        params: crate::core::kdf::KdfParams,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<kdf_change::KdfChanged, VaultError> {
+        let changed =
+            kdf_change::change_kdf_params_keyed(&self.paths, current, factor, params, progress)?;
+        Ok(self.go_on_with(changed))
     }
 
     /// Opens the database with already-unwrapped keys: everything an unlock

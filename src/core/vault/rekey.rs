@@ -87,50 +87,28 @@ pub enum Step {
 /// `new_password` (the key file, if any, stays), optionally with new KDF
 /// parameters. The caller holds the writer lock. `factor` is the
 /// two-factor code when the caller has not checked one already.
+/// `progress` gets (done, total) records when they move to a new key
+/// (password-derived mode).
 pub fn change_master_password(
     paths: &Paths,
     current: &Credentials,
     factor: SecondFactor<'_>,
     new_password: &SecretString,
     params: Option<KdfParams>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<PasswordChanged, VaultError> {
-    change_until(paths, current, factor, new_password, params, None).map(|(done, _)| done)
+    change_keyed(paths, current, factor, new_password, params, None, progress)
+        .map(|changed| changed.done)
 }
 
-/// [`change_master_password`] for a vault that stays open in this process:
-/// also the data keys it goes on with (new ones in password-derived mode)
-/// and the new key of `totp_config.json`.
-pub(crate) fn change_master_password_for_open(
-    paths: &Paths,
-    current: &Credentials,
-    new_password: &SecretString,
-) -> Result<(PasswordChanged, crate::core::keys::Keyring, Key256), VaultError> {
-    let same_password = new_password.ct_eq(&current.password);
-    let plan = Plan {
-        operation: "master password",
-        rotate: false,
-        revoke_tokens: !same_password,
-        mode: None,
-        key_file: KeyFileChange::Keep,
-    };
-    let mut switched = switch(
-        paths,
-        current,
-        SecondFactor::NotChecked,
-        new_password,
-        None,
-        &plan,
-        None,
-    )?;
-    if switched.derived_mode {
-        switched.done.records =
-            finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?;
-    }
-    Ok((
-        switched.done,
-        switched.keys.only_active(),
-        switched.two_factor_key,
-    ))
+/// What a change leaves for a vault that stays open in this process.
+pub(crate) struct KeyedChange<T> {
+    /// What the change did.
+    pub done: T,
+    /// The data keys to go on with (new ones in password-derived mode).
+    pub keys: crate::core::keys::Keyring,
+    /// The new key of `totp_config.json`.
+    pub two_factor_key: Key256,
 }
 
 /// [`change_master_password`] that stops after `stop` as if the process
@@ -144,6 +122,29 @@ pub fn change_until(
     params: Option<KdfParams>,
     stop: Option<Step>,
 ) -> Result<(PasswordChanged, Key256), VaultError> {
+    change_keyed(
+        paths,
+        current,
+        factor,
+        new_password,
+        params,
+        stop,
+        &mut |_, _| {},
+    )
+    .map(|changed| (changed.done, changed.two_factor_key))
+}
+
+/// [`change_master_password`] (stopping after `stop`, for crash tests)
+/// that also returns the keys to go on with.
+pub(crate) fn change_keyed(
+    paths: &Paths,
+    current: &Credentials,
+    factor: SecondFactor<'_>,
+    new_password: &SecretString,
+    params: Option<KdfParams>,
+    stop: Option<Step>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<KeyedChange<PasswordChanged>, VaultError> {
     // The same password with new KDF parameters (`kdf apply`) is no
     // reason to end the browsers' pairings.
     let same_password = new_password.ct_eq(&current.password);
@@ -160,10 +161,14 @@ pub fn change_until(
     };
     let mut switched = switch(paths, current, factor, new_password, params, &plan, stop)?;
     if switched.derived_mode && stop.is_none() {
-        switched.done.records =
-            finish_rotation(paths, &switched.keys, &switched.kek, &mut |_, _| {})?;
+        switched.done.records = finish_rotation(paths, &switched.keys, &switched.kek, progress)?;
+        rotate::publish_signing_key(paths, &switched.keys)?;
     }
-    Ok((switched.done, switched.two_factor_key))
+    Ok(KeyedChange {
+        done: switched.done,
+        keys: switched.keys.only_active(),
+        two_factor_key: switched.two_factor_key,
+    })
 }
 
 /// What a switch of the key files does besides the new password.
@@ -548,8 +553,11 @@ pub fn finish_interrupted(paths: &Paths) -> Result<Option<String>, VaultError> {
 mod modes;
 mod rotate;
 
-pub(crate) use modes::change_key_mode_for_open;
-pub use modes::{KeysChanged, change_key_mode, protect_with_key_file, unprotect};
+pub(crate) use modes::keys_change_keyed;
+pub use modes::{
+    KeyChange, KeysChanged, change_key_mode, change_keys, plan_key_change, protect_with_key_file,
+    unprotect,
+};
 pub use rotate::{Rotated, rotate_data_key};
 pub(crate) use rotate::{finish_rotation, rotate_data_key_keyed};
 

@@ -3,9 +3,9 @@
 //! reports each timed run as it ends, for the progress bar and the table.
 
 use std::sync::mpsc::sync_channel;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::App;
+use super::{App, MainState};
 use crate::core::kdf::{KdfError, KdfParams};
 use crate::core::kdf_tuning::{self, BenchmarkPlan, Recommendation};
 use crate::core::secret::SecretString;
@@ -33,10 +33,8 @@ impl App {
         let Some(running) = &mut view.running else {
             return;
         };
-        if let Some(reports) = &running.reports {
-            while let Ok(KdfProgress::Sample(sample)) = reports.try_recv() {
-                running.samples.push(sample);
-            }
+        while let Ok(KdfProgress::Sample(sample)) = running.reports.try_recv() {
+            running.samples.push(sample);
         }
     }
 
@@ -77,10 +75,8 @@ impl App {
         let (sender, reports) = sync_channel(kdf_tuning::MAX_SAMPLES);
         view.running = Some(Running {
             what: "Timing Argon2id",
-            started: Instant::now(),
-            expected: None,
             samples: Vec::new(),
-            reports: Some(reports),
+            reports,
         });
         let repaint = ctx.clone();
         let work = move || -> Finish {
@@ -124,67 +120,41 @@ impl App {
         password: SecretString,
         code: Option<SecretString>,
     ) {
-        let paths = self.paths.clone();
-        let key_file = self.key_file.clone();
-        let derived = crate::core::vault::is_password_derived(&paths);
+        let credentials = Credentials {
+            password,
+            key_file: self.key_file.clone(),
+        };
         let Some(main) = self.main() else {
             return;
         };
         let view = &mut main.settings.kdf;
         view.error = None;
         view.summary = None;
-        if derived {
-            // Every record moves to a new key there, which must not race
-            // this window's own writes.
-            view.error = Some(
-                "In password-derived key mode new parameters re-encrypt every record: close \
-                 the window and run `password-manager kdf apply` instead."
-                    .to_owned(),
-            );
-            return;
-        }
         let expected = view
             .recommendation
             .as_ref()
             .map(|found| expected_apply_time(found, view.current));
-        view.running = Some(Running {
-            what: "Re-deriving the keys with the new parameters",
-            started: Instant::now(),
+        // In password-derived mode every record moves to a new key, which
+        // must not race this window's own writes: the worker holds the
+        // vault.
+        self.with_vault_on_worker(
+            ctx,
+            "the new key derivation",
+            "Re-deriving the keys with the new parameters…".to_owned(),
             expected,
-            samples: Vec::new(),
-            reports: None,
-        });
-        let work = move || -> Finish {
-            let credentials = Credentials { password, key_file };
-            // Without a code, a vault with two-factor unlock refuses.
-            let factor = code
-                .as_ref()
-                .map_or(SecondFactor::Absent, SecondFactor::Code);
-            let result = kdf_change::change_kdf_params(&paths, &credentials, factor, params);
-            Box::new(move |app: &mut App| app.kdf_applied(result))
-        };
-        let failed: Finish = Box::new(|app: &mut App| {
-            app.kdf_applied(Err(VaultError::Invalid(
-                "could not start re-deriving the keys; try again".to_owned(),
-            )));
-        });
-        self.worker.run(ctx, "kdf-apply", work, failed);
+            Box::new(move |vault, progress| {
+                // Without a code, a vault with two-factor unlock refuses.
+                let factor = code
+                    .as_ref()
+                    .map_or(SecondFactor::Absent, SecondFactor::Code);
+                vault.change_kdf_params(&credentials, factor, params, progress)
+            }),
+            Box::new(|app, main, result| app.kdf_applied(main, result)),
+        );
     }
 
-    fn kdf_applied(&mut self, result: Result<KdfChanged, VaultError>) {
-        let stored = result.as_ref().ok().map(|done| {
-            serde_json::json!({
-                "m_cost_kib": done.new.m_cost_kib,
-                "t_cost": done.new.t_cost,
-                "p_cost": done.new.p_cost,
-            })
-            .to_string()
-        });
-        let Some(main) = self.main() else {
-            return;
-        };
+    fn kdf_applied(&mut self, main: &mut MainState, result: Result<KdfChanged, VaultError>) {
         let view = &mut main.settings.kdf;
-        view.running = None;
         view.reveal = true;
         let done = match result {
             Ok(done) => done,
@@ -195,12 +165,15 @@ impl App {
         };
         view.current = Some(done.new);
         view.summary = Some(summary(&done));
-        main.vault.replace_two_factor_key(done.two_factor_key);
         self.toasts.info("New Argon2id parameters applied.");
         // New vaults (`init`) start from this setting.
-        if let Some(value) = stored {
-            self.change_setting("key_management.kdf", &value);
-        }
+        let value = serde_json::json!({
+            "m_cost_kib": done.new.m_cost_kib,
+            "t_cost": done.new.t_cost,
+            "p_cost": done.new.p_cost,
+        })
+        .to_string();
+        self.change_setting("key_management.kdf", &value);
     }
 }
 
@@ -224,6 +197,12 @@ fn summary(done: &KdfChanged) -> String {
         text.push_str(&format!(
             " {} browser bridge token(s) revoked: paired extensions must pair again.",
             done.tokens_revoked
+        ));
+    }
+    if done.records > 0 {
+        text.push_str(&format!(
+            " {} records re-encrypted under the new derived key.",
+            done.records
         ));
     }
     text.push_str(" Backups made earlier keep their own parameters.");

@@ -228,19 +228,20 @@ impl App {
             }
             Screen::Main(_) => self.main_ui(ui),
             Screen::Busy(what) => {
-                let progress = self.busy_progress.as_ref().map(|p| p.get());
+                let progress = self.busy_progress.as_ref().and_then(|p| p.bar());
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.add_space(ui.available_height() / 3.0);
                     ui.vertical_centered(|ui| {
                         ui.spinner();
                         ui.label(what.as_str());
-                        if let Some((done, total)) = progress.filter(|(_, total)| *total > 0) {
+                        if let Some((share, text)) = progress {
                             ui.add_space(theme::GAP);
                             ui.add(
-                                egui::ProgressBar::new(done as f32 / total as f32)
+                                egui::ProgressBar::new(share)
                                     .desired_width(360.0)
-                                    .text(format!("{done} of {total} records")),
+                                    .text(text),
                             );
+                            ui.ctx().request_repaint_after(Duration::from_millis(100));
                         }
                     });
                 });

@@ -143,6 +143,7 @@ impl App {
                             Err(e) => view.two_factor.error = Some(e.to_string()),
                         }
                         view.password.derived = vault::is_password_derived(&self.paths);
+                        view.password.protected = vault::needs_key_file(&self.paths);
                         view
                     },
                     logs: LogsView::new(&self.paths),

@@ -30,7 +30,7 @@ pub fn rotate_data_key(
     factor: SecondFactor<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Rotated, VaultError> {
-    rotate_data_key_keyed(paths, current, factor, progress).map(|(rotated, _, _)| rotated)
+    rotate_data_key_keyed(paths, current, factor, progress).map(|changed| changed.done)
 }
 
 /// [`rotate_data_key`] that also returns the new keyring and the new key
@@ -40,7 +40,7 @@ pub(crate) fn rotate_data_key_keyed(
     current: &Credentials,
     factor: SecondFactor<'_>,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<(Rotated, crate::core::keys::Keyring, Key256), VaultError> {
+) -> Result<KeyedChange<Rotated>, VaultError> {
     let plan = Plan {
         operation: "data key",
         rotate: true,
@@ -64,11 +64,11 @@ pub(crate) fn rotate_data_key_keyed(
         rotated.records,
         rotated.signing_fingerprint
     );
-    Ok((
-        rotated,
-        switched.keys.only_active(),
-        switched.two_factor_key,
-    ))
+    Ok(KeyedChange {
+        done: rotated,
+        keys: switched.keys.only_active(),
+        two_factor_key: switched.two_factor_key,
+    })
 }
 
 /// Re-seals every record not sealed with the active key, then rewrites
@@ -133,9 +133,10 @@ pub(crate) fn finish_rotation(
     Ok(done)
 }
 
-/// Writes the backup signing key's public half for the active data key;
-/// returns its fingerprint.
-fn publish_signing_key(
+/// Writes the backup signing key's public half for the active data key
+/// (retiring the one before, so older backups still verify); returns its
+/// fingerprint.
+pub(super) fn publish_signing_key(
     paths: &Paths,
     keys: &crate::core::keys::Keyring,
 ) -> Result<String, VaultError> {
@@ -143,7 +144,6 @@ fn publish_signing_key(
     let seed = crate::core::vault::backup::signing_seed(keys);
     let key = signing::signing_key(&seed);
     let public = key.verifying_key();
-    let path = paths.data_dir.join(signing::PUBLIC_KEY_FILE);
-    fsio::write_atomic(&path, signing::public_key_text(&public).as_bytes())?;
+    signing::publish_public_key(&paths.data_dir, &public)?;
     Ok(signing::fingerprint(&public))
 }

@@ -59,6 +59,7 @@ fn after_a_change_only_the_new_password_opens_and_tokens_are_revoked() {
         SecondFactor::Absent,
         &NEW.into(),
         None,
+        &mut |_, _| {},
     )
     .unwrap();
     assert_eq!(
@@ -97,6 +98,7 @@ fn a_wrong_current_password_changes_nothing() {
         SecondFactor::Absent,
         &NEW.into(),
         None,
+        &mut |_, _| {},
     );
     assert!(matches!(wrong, Err(VaultError::WrongPassword { .. })));
     assert_eq!(std::fs::read(paths.salt()).unwrap(), salt);
@@ -107,6 +109,7 @@ fn a_wrong_current_password_changes_nothing() {
         SecondFactor::Absent,
         &"   ".into(),
         None,
+        &mut |_, _| {},
     );
     assert!(matches!(blank, Err(VaultError::EmptyPassword)));
 }
@@ -204,6 +207,7 @@ fn two_factor_unlock_keeps_working_with_codes_and_recovery_codes_after_a_change(
         SecondFactor::Code(&code),
         &NEW.into(),
         None,
+        &mut |_, _| {},
     )
     .unwrap();
     assert_eq!(done.files, 4, "totp_config.json is re-sealed too");
@@ -421,6 +425,7 @@ fn in_password_derived_mode_a_new_password_re_encrypts_every_record() {
         SecondFactor::Absent,
         &NEW.into(),
         None,
+        &mut |_, _| {},
     )
     .unwrap();
     // 1,200 entries, 1 history record, 5 categories.
@@ -595,7 +600,15 @@ fn a_mode_switch_stopped_at_every_step_still_opens_every_record() {
 #[test]
 fn key_protection_goes_on_and_off() {
     let (dir, paths) = vault();
-    let key_file = dir.path().join("vault.keyfile");
+    let inside = dir.path().join("vault.keyfile");
+    std::fs::write(&inside, [7u8; 128]).unwrap();
+    let refused = protect_with_key_file(&paths, &credentials(OLD), SecondFactor::Absent, &inside);
+    assert!(
+        matches!(&refused, Err(VaultError::Invalid(why)) if why.contains("inside the vault")),
+        "{refused:?}"
+    );
+    let apart = tempfile::tempdir().unwrap();
+    let key_file = apart.path().join("vault.keyfile");
     std::fs::write(&key_file, [7u8; 128]).unwrap();
     protect_with_key_file(&paths, &credentials(OLD), SecondFactor::Absent, &key_file).unwrap();
     assert!(paths.secret_key_enc().exists() && !paths.secret_key().exists());
