@@ -446,3 +446,43 @@ fn a_disk_that_fills_up_during_a_rotation_ends_with_a_clear_error_and_loses_noth
     let keys: serde_json::Value = serde_json::from_str(&keys).unwrap();
     assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
 }
+
+/// Regression (a key file that changes between reads): the kernel gives a
+/// fresh UUID at every read of this file, so the keys were derived from
+/// bytes no read ever gives again, and the vault was locked for good once
+/// `key protect` (or `init --key-file`) succeeded.
+#[test]
+fn a_key_file_that_changes_between_reads_is_refused_and_nothing_changes() {
+    let changing = "/proc/sys/kernel/random/uuid";
+    if !std::path::Path::new(changing).exists() {
+        eprintln!("skipped: {changing} needs Linux");
+        return;
+    }
+    let vault = TestVault::new();
+    vault.add(&["--title", "Mail"], "pw-mail-1");
+    let run = vault
+        .run_unlocked(&["--key-file", changing, "key", "protect"], &[])
+        .expect_code(3);
+    assert!(
+        run.stderr.contains("changed between two reads"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(vault.json("auth.json")["key_file_required"], false);
+    let left: Vec<_> = common::all_files(vault.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "next" || e == "journal"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(vault.list(&[])[0]["title"], "Mail");
+
+    let fresh = TestVault::empty();
+    let run = fresh.init(&["--key-file", changing]).expect_code(3);
+    assert!(
+        run.stderr.contains("changed between two reads"),
+        "{}",
+        run.stderr
+    );
+    assert!(!fresh.file("auth.json").exists());
+    fresh.init(&[]).ok();
+}

@@ -251,6 +251,11 @@ impl Vault {
         let salt = SaltFile::generate(options.kdf);
         let salt_bytes = salt.salt_bytes().map_err(VaultError::Invalid)?;
         let derived = kdf::derive(&options.kdf, &salt_bytes, password, digest.as_ref())?;
+        // Checked before any file is written: a key file that changes
+        // between reads would make a vault that never opens.
+        if let (Some(path), Some(digest)) = (options.key_file.as_deref(), &digest) {
+            unlock::confirm_key_file_unchanged(path, digest)?;
+        }
         let keys = match options.key_mode {
             KeyMode::FileKey => Keyring::single(crate::core::secret::Key256::random()),
             KeyMode::PasswordDerived => Keyring::single(derived.password_data_key.clone()),

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::unlock::{SecondFactor, authenticate_with, read_key_file};
+use super::unlock::{SecondFactor, authenticate_with, confirm_key_file_unchanged, read_key_file};
 use super::{Credentials, VaultError, key_file_location};
 use crate::core::auth::AuthFile;
 use crate::core::bridge::tokens::TokenStore;
@@ -256,11 +256,8 @@ fn switch(
     params.validate()?;
     kdf::check_memory(&params)?;
     let digest = match &plan.key_file {
-        KeyFileChange::Keep => current
-            .key_file
-            .as_deref()
-            .map(|path| read_key_file(path, 0))
-            .transpose()?,
+        // The bytes that just opened the vault, not a second read.
+        KeyFileChange::Keep => unlocked.key_file_digest.take(),
         KeyFileChange::Add(path) => Some(read_key_file(path, kdf::MIN_KEY_FILE_BYTES)?),
         KeyFileChange::Remove => None,
     };
@@ -331,6 +328,15 @@ fn switch(
     };
     if stop == Some(Step::Prepared) {
         return Ok(switched(stopped()));
+    }
+
+    // A new key file must still hold what the keys were derived from, or
+    // the committed vault would open with nothing.
+    if let (KeyFileChange::Add(path), Some(digest)) = (&plan.key_file, &digest)
+        && let Err(e) = confirm_key_file_unchanged(path, digest)
+    {
+        clear_next_files(paths)?;
+        return Err(e);
     }
 
     // The commit point.

@@ -51,6 +51,10 @@ pub struct Unlocked {
     pub two_factor_key: Key256,
     /// The key that wraps the data keys in the key file.
     pub(crate) kek: Key256,
+    /// The digest of the key file that opened the vault, if one did: a key
+    /// change derives the new keys from these very bytes, not from a
+    /// second read that may differ.
+    pub(crate) key_file_digest: Option<SecretBytes>,
 }
 
 /// Checks the credentials (no second factor) and returns the data keys.
@@ -239,6 +243,7 @@ pub fn authenticate_with(
         keys,
         two_factor_key,
         kek: derived.kek.clone(),
+        key_file_digest: digest,
     })
 }
 
@@ -247,6 +252,27 @@ pub(super) fn read_key_file(path: &Path, min_len: usize) -> Result<SecretBytes, 
     kdf::key_file_digest(path, min_len).map_err(|reason| VaultError::KeyFileUnusable {
         path: path.to_path_buf(),
         reason,
+    })
+}
+
+/// Fails unless the key file at `path` still holds the bytes that gave
+/// `digest`. Keys derived from a file that changes between reads (one still
+/// being written, or a kernel file such as `/proc/sys/kernel/random/uuid`)
+/// would leave a vault that nothing opens.
+pub(super) fn confirm_key_file_unchanged(
+    path: &Path,
+    digest: &SecretBytes,
+) -> Result<(), VaultError> {
+    let again = read_key_file(path, 0)?;
+    if crate::core::crypto::ct_eq(again.expose(), digest.expose()) {
+        return Ok(());
+    }
+    Err(VaultError::KeyFileUnusable {
+        path: path.to_path_buf(),
+        reason: "its contents changed between two reads, and a key file must never change (use \
+                 a file of fixed random bytes, for example one made with `head -c 64 \
+                 /dev/urandom > FILE`); nothing was changed"
+            .to_owned(),
     })
 }
 
