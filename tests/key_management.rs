@@ -486,3 +486,23 @@ fn a_key_file_that_changes_between_reads_is_refused_and_nothing_changes() {
     assert!(!fresh.file("auth.json").exists());
     fresh.init(&[]).ok();
 }
+
+/// Regression (a hard link escaped the inside check): a second name for
+/// `passwords.db` outside the data directory was accepted as the key file,
+/// and the next entry added changed it, locking the vault for good.
+#[test]
+fn a_hard_link_to_a_vault_file_is_refused_as_the_key_file() {
+    let vault = TestVault::new();
+    let outside = tempfile::tempdir_in(vault.path().parent().unwrap()).unwrap();
+    let link = outside.path().join("looks-random.key");
+    std::fs::hard_link(vault.file("passwords.db"), &link).unwrap();
+    let run = vault
+        .run(
+            &["--key-file", link.to_str().unwrap(), "key", "protect"],
+            "",
+        )
+        .expect_code(2);
+    assert!(run.stderr.contains("hard link"), "{}", run.stderr);
+    assert!(run.stderr.contains("passwords.db"), "{}", run.stderr);
+    assert_eq!(vault.json("auth.json")["key_file_required"], false);
+}

@@ -82,6 +82,34 @@ impl Paths {
             .any(|dir| file.starts_with(resolve(dir)))
     }
 
+    /// The vault's own file that `file` is another name of (a hard link, or
+    /// the same file seen through a bind mount), if any. [`Paths::holds`]
+    /// goes by names, and a second name outside the vault's directories
+    /// escapes it.
+    pub fn same_file_as(&self, file: &Path) -> Option<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
+        let wanted = std::fs::metadata(file).ok()?;
+        let mut dirs = vec![self.data_dir.clone()];
+        for dir in [&self.config_dir, &self.cache_dir] {
+            if !dirs.contains(dir) {
+                dirs.push(dir.clone());
+            }
+        }
+        while let Some(dir) = dirs.pop() {
+            for item in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                // A directory entry's metadata does not follow links, so
+                // the walk stays inside.
+                let Ok(meta) = item.metadata() else { continue };
+                if meta.is_dir() {
+                    dirs.push(item.path());
+                } else if meta.dev() == wanted.dev() && meta.ino() == wanted.ino() {
+                    return Some(item.path());
+                }
+            }
+        }
+        None
+    }
+
     /// Resolves the layout from the flag, the environment and the build.
     pub fn resolve(data_dir_flag: Option<&Path>) -> Result<Self, NoHomeError> {
         if let Some(dir) = data_dir_flag {

@@ -165,7 +165,8 @@ pub fn needs_key_file(paths: &Paths) -> bool {
 
 /// Checks that `key_file` can join the master password of the vault in
 /// `paths`: outside the vault's own directories (where files change, and a
-/// copy of the vault would carry its key), readable, and long enough.
+/// copy of the vault would carry its key), not another name of one of the
+/// vault's files, readable, and long enough.
 pub fn check_new_key_file(key_file: &Path, paths: &Paths) -> Result<(), VaultError> {
     if paths.holds(key_file) {
         return Err(VaultError::Invalid(format!(
@@ -173,6 +174,15 @@ pub fn check_new_key_file(key_file: &Path, paths: &Paths) -> Result<(), VaultErr
              copy of the vault would carry its key); keep it elsewhere, for example on a USB \
              stick",
             key_file.display()
+        )));
+    }
+    if let Some(own) = paths.same_file_as(key_file) {
+        return Err(VaultError::Invalid(format!(
+            "the key file {} is another name (a hard link) of the vault's own {}, which changes \
+             as the vault is used; use a file of random bytes kept apart from the vault, for \
+             example on a USB stick",
+            key_file.display(),
+            own.display()
         )));
     }
     kdf::key_file_digest(key_file, kdf::MIN_KEY_FILE_BYTES)
