@@ -506,3 +506,50 @@ fn a_hard_link_to_a_vault_file_is_refused_as_the_key_file() {
     assert!(run.stderr.contains("passwords.db"), "{}", run.stderr);
     assert_eq!(vault.json("auth.json")["key_file_required"], false);
 }
+
+/// Regression (a restore over a half-finished move to a derived key): the
+/// live `secret.key.migrating` stayed behind, and the restored vault did
+/// not open ("secret.key.migrating is damaged"). It now moves aside with
+/// the other files it belongs with.
+#[test]
+fn restoring_over_a_half_finished_move_to_a_derived_key_opens_the_backup() {
+    use spm::core::vault::{Credentials, SecondFactor, rekey};
+    let vault = TestVault::empty();
+    vault.init(&["--key-mode", "password-derived"]).ok();
+    vault.add(&["--title", "Mail"], "pw-mail-1");
+    let backup = vault.run_unlocked(&["backup", "--json"], &[]).ok().json();
+    let archive = backup["path"].as_str().unwrap().to_owned();
+
+    // A master password change that stopped before any record moved, as a
+    // crash would leave it.
+    let paths = spm::core::paths::Paths::portable(vault.path());
+    let current = Credentials {
+        password: MASTER.into(),
+        key_file: None,
+    };
+    let new_password = "a new and rather long master password".into();
+    let stop = Some(rekey::Step::Switched);
+    rekey::change_until(
+        &paths,
+        &current,
+        SecondFactor::Absent,
+        &new_password,
+        None,
+        stop,
+    )
+    .unwrap();
+    assert!(vault.file("secret.key.migrating").exists());
+
+    vault
+        .run_unlocked(&["restore", &archive, "--yes"], &[])
+        .ok();
+    assert_eq!(vault.list(&[])[0]["title"], "Mail");
+    assert_eq!(open(vault.path()).unwrap().0, 1);
+    let aside = std::fs::read_dir(vault.path())
+        .unwrap()
+        .flatten()
+        .find(|d| d.file_name().to_string_lossy().starts_with("pre-restore-"))
+        .expect("the previous files are kept")
+        .path();
+    assert!(aside.join("secret.key.migrating").exists());
+}

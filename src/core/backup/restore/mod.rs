@@ -189,6 +189,10 @@ fn live_files(paths: &Paths) -> Vec<PathBuf> {
         db,
         paths.secret_key(),
         paths.secret_key_enc(),
+        // Both data keys of a move to a derived key left half-way: they
+        // belong with the records moved aside, and would make the restored
+        // vault's unlock fail.
+        paths.secret_key_migrating(),
         paths.salt(),
         paths.totp_config(),
         paths.settings(),
