@@ -553,3 +553,36 @@ fn restoring_over_a_half_finished_move_to_a_derived_key_opens_the_backup() {
         .path();
     assert!(aside.join("secret.key.migrating").exists());
 }
+
+/// Regression (retired keys trusted beside any public key): checking a
+/// backup against a key the user named also trusted every key in a
+/// `backup_signing.retired` that happened to lie in the same folder, so
+/// anyone who could put one there made another vault's backup verify.
+#[test]
+fn a_retired_keys_file_beside_a_key_named_by_the_user_is_not_trusted() {
+    let alice = TestVault::new();
+    let mallory = TestVault::new();
+    alice.run_unlocked(&["backup", "--json"], &[]).ok();
+    let forged = mallory.run_unlocked(&["backup", "--json"], &[]).ok().json();
+    let forged = forged["path"].as_str().unwrap().to_owned();
+
+    let shared = tempfile::tempdir().unwrap();
+    let trusted = shared.path().join("alice.pub");
+    std::fs::copy(alice.file("backup_signing.pub"), &trusted).unwrap();
+    let mallory_key = std::fs::read_to_string(mallory.file("backup_signing.pub")).unwrap();
+    let planted = format!(
+        "{}\n{}\n",
+        spm::core::backup::signing::RETIRED_KEYS_HEADER,
+        mallory_key.lines().nth(1).unwrap()
+    );
+    std::fs::write(shared.path().join("backup_signing.retired"), planted).unwrap();
+
+    let args = [
+        "verify-backup",
+        &forged,
+        "--public-key",
+        trusted.to_str().unwrap(),
+    ];
+    let run = alice.run(&args, "").expect_code(1);
+    assert!(run.stdout.contains("FAILED   signature"), "{}", run.stdout);
+}

@@ -371,12 +371,17 @@ fn check_signature(
         return Ok(format!("signed by the key with fingerprint {shown}"));
     }
     // A backup made before a key rotation is signed by a key retired then,
-    // listed beside the public key.
+    // listed beside the vault's own public key. Only there: a key file the
+    // user named otherwise is the one key they chose to trust, and a
+    // retired list lying in the same folder is not its companion.
     let retired_path = public_key.with_file_name(signing::RETIRED_KEYS_FILE);
+    let own_key_file = public_key
+        .file_name()
+        .is_some_and(|name| name == signing::PUBLIC_KEY_FILE);
     let retired = match std::fs::symlink_metadata(&retired_path) {
-        Ok(_) => signing::parse_retired_keys(&read_small(&retired_path)?)
+        Ok(_) if own_key_file => signing::parse_retired_keys(&read_small(&retired_path)?)
             .map_err(|e| format!("{} is damaged: {e}", retired_path.display()))?,
-        Err(_) => Vec::new(),
+        _ => Vec::new(),
     };
     if let Some(old) = retired
         .iter()
