@@ -268,6 +268,26 @@ mod tests {
     }
 
     #[test]
+    fn a_small_order_key_in_the_retired_list_verifies_nothing() {
+        use ed25519_dalek::Verifier;
+        // The identity point as a public key, with the signature (R =
+        // identity, s = 0): plain Ed25519 verification accepts it for every
+        // message; the strict check must not.
+        let identity = format!("01{}", "00".repeat(31));
+        let text = format!("{RETIRED_KEYS_HEADER}\n{identity}\n{identity}\n");
+        let keys = parse_retired_keys(&text).unwrap();
+        let forged = Signature::from_bytes(&{
+            let mut bytes = [0u8; 64];
+            bytes[0] = 1;
+            bytes
+        });
+        for key in &keys {
+            assert!(key.verify(&signed_message(&[7u8; 32]), &forged).is_ok());
+            assert!(!verify_digest(key, &[7u8; 32], &forged));
+        }
+    }
+
+    #[test]
     fn side_files_parse_strictly() {
         let line = sha256_line(&[0xab; 32], "backup_20260101_000000.zip");
         assert_eq!(
