@@ -363,3 +363,64 @@ fn a_secret_line_of_exactly_the_limit_is_accepted() {
         .json();
     assert_eq!(shown["password"].as_str().unwrap().len(), 64 * 1024);
 }
+
+/// A `key-change.journal` of this program's format, as someone else might
+/// plant it.
+fn plant_key_change_journal(v: &TestVault, files: &[&str], remove: &[&str]) {
+    let journal = serde_json::json!({
+        "format": "secure-password-manager key change v1",
+        "operation": "key file",
+        "files": files,
+        "revoke_tokens": false,
+        "remove": remove,
+    });
+    v.write_json("key-change.journal", &journal);
+}
+
+/// Regression (a planted journal deleted the live key file): its `remove`
+/// list was obeyed for any of the vault's key files, so a journal naming
+/// `secret.key` destroyed the only wrapped data key.
+#[test]
+fn a_planted_key_change_journal_cannot_remove_the_key_file_the_vault_needs() {
+    let v = TestVault::new();
+    v.add(&["--title", "Mail"], "pw-mail-1");
+    let key = std::fs::read(v.file("secret.key")).unwrap();
+    for remove in ["secret.key", "auth.json", "crypto.salt"] {
+        plant_key_change_journal(&v, &[], &[remove]);
+        let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+        assert!(run.stderr.contains("would remove"), "{}", run.stderr);
+        assert!(v.file(remove).exists(), "{remove} was removed");
+    }
+    assert_eq!(std::fs::read(v.file("secret.key")).unwrap(), key);
+    std::fs::remove_file(v.file("key-change.journal")).unwrap();
+    assert_eq!(v.list(&[])[0]["title"], "Mail");
+}
+
+/// Regression (a journal refused half-way): the files it named before a
+/// bad name were already switched in when it was refused, though the
+/// message said nothing had changed.
+#[test]
+fn a_key_change_journal_with_a_foreign_name_changes_nothing() {
+    let v = TestVault::new();
+    let salt = std::fs::read(v.file("crypto.salt")).unwrap();
+    std::fs::write(v.file("crypto.salt.next"), b"planted").unwrap();
+    plant_key_change_journal(&v, &["crypto.salt", "../elsewhere"], &[]);
+    let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+    assert!(run.stderr.contains("not a key file"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert_eq!(std::fs::read(v.file("crypto.salt")).unwrap(), salt);
+
+    // Once the journal is gone the planted file is cleared away.
+    std::fs::remove_file(v.file("key-change.journal")).unwrap();
+    v.run_unlocked(&["list"], &[]).ok();
+    assert!(!v.file("crypto.salt.next").exists());
+}
+
+#[test]
+fn a_huge_key_change_journal_is_refused_without_reading_it() {
+    let v = TestVault::new();
+    let journal = std::fs::File::create(v.file("key-change.journal")).unwrap();
+    journal.set_len(1 << 30).unwrap();
+    let run = v.run_unlocked(&["list"], &[]).expect_code(1);
+    assert!(run.stderr.contains("1073741824 bytes"), "{}", run.stderr);
+}

@@ -37,6 +37,8 @@ pub const JOURNAL_FILE: &str = "key-change.journal";
 /// What a file being switched in is called until then.
 const NEXT_SUFFIX: &str = ".next";
 const JOURNAL_FORMAT: &str = "secure-password-manager key change v1";
+/// Far more than any journal this program writes.
+const MAX_JOURNAL_BYTES: u64 = 64 * 1024;
 /// How long the switch waits for an unlock in another process.
 const TURN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -424,15 +426,8 @@ fn apply(
     journal: &Journal,
     stop: Option<Step>,
 ) -> Result<PasswordChanged, VaultError> {
-    let allowed: Vec<String> = candidates(paths).iter().map(|p| file_name(p)).collect();
+    check_journal(paths, journal)?;
     for name in &journal.files {
-        // A journal names only the vault's own files.
-        if !allowed.contains(name) {
-            return Err(VaultError::CorruptFile {
-                path: paths.data_dir.join(JOURNAL_FILE),
-                detail: format!("it names {name:?}, which is not a key file"),
-            });
-        }
         let live = paths.data_dir.join(name);
         let waiting = next(&live);
         match std::fs::rename(&waiting, &live) {
@@ -446,12 +441,6 @@ fn apply(
         }
     }
     for name in &journal.remove {
-        if !allowed.contains(name) {
-            return Err(VaultError::CorruptFile {
-                path: paths.data_dir.join(JOURNAL_FILE),
-                detail: format!("it names {name:?}, which is not a key file"),
-            });
-        }
         let old = paths.data_dir.join(name);
         match std::fs::remove_file(&old) {
             Ok(()) => {}
@@ -476,6 +465,68 @@ fn apply(
         tokens_revoked: revoked,
         records: 0,
     })
+}
+
+/// Refuses a journal that names anything but the vault's key files, or
+/// that would remove a wrapped key file the vault needs once its files are
+/// in. Checked before anything moves, so a damaged or planted journal
+/// changes nothing.
+fn check_journal(paths: &Paths, journal: &Journal) -> Result<(), VaultError> {
+    let damaged = |detail: String| VaultError::CorruptFile {
+        path: paths.data_dir.join(JOURNAL_FILE),
+        detail,
+    };
+    let allowed: Vec<String> = candidates(paths).iter().map(|p| file_name(p)).collect();
+    if let Some(name) = journal.files.iter().find(|name| !allowed.contains(name)) {
+        return Err(damaged(format!(
+            "it names {name:?}, which is not a key file"
+        )));
+    }
+    // Only the wrapped key file that a new key mode or key file replaced
+    // goes.
+    let wrapped = [
+        file_name(&paths.secret_key()),
+        file_name(&paths.secret_key_enc()),
+    ];
+    let kept = key_files_needed_after(paths, journal);
+    for name in &journal.remove {
+        if !wrapped.contains(name) || journal.files.contains(name) || kept.contains(name) {
+            return Err(damaged(format!(
+                "it would remove {name:?}, which the vault needs after the change"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The wrapped key files the vault needs once the journal's files are in,
+/// by the `auth.json` that will be live then: the one of its key mode and
+/// key protection, none in password-derived mode, both when that
+/// `auth.json` cannot be read.
+fn key_files_needed_after(paths: &Paths, journal: &Journal) -> Vec<String> {
+    let live = paths.auth();
+    let waiting = next(&live);
+    let after = if journal.files.contains(&file_name(&live)) && waiting.exists() {
+        waiting
+    } else {
+        live
+    };
+    let auth = fsio::read_optional(&after)
+        .ok()
+        .flatten()
+        .and_then(|bytes| AuthFile::parse(&bytes).ok());
+    match auth {
+        Some(auth) if auth.key_mode == KeyMode::PasswordDerived => Vec::new(),
+        Some(auth) => vec![
+            key_file_location(paths, auth.key_file_required)
+                .1
+                .to_owned(),
+        ],
+        None => vec![
+            file_name(&paths.secret_key()),
+            file_name(&paths.secret_key_enc()),
+        ],
+    }
 }
 
 pub(crate) fn current_auth(paths: &Paths) -> Result<AuthFile, VaultError> {
@@ -513,6 +564,19 @@ fn revoke_tokens(paths: &Paths) -> Result<usize, VaultError> {
 /// first, in its turn, so the files it reads are all old or all new.
 pub fn finish_interrupted_in_turn(paths: &Paths) -> Result<Option<String>, VaultError> {
     let journal_path = paths.data_dir.join(JOURNAL_FILE);
+    // Not read into memory at every start when it is far too large to be
+    // one this program wrote.
+    if let Ok(meta) = std::fs::symlink_metadata(&journal_path)
+        && meta.len() > MAX_JOURNAL_BYTES
+    {
+        return Err(VaultError::CorruptFile {
+            path: journal_path,
+            detail: format!(
+                "it holds {} bytes, and a key change journal holds a few hundred",
+                meta.len()
+            ),
+        });
+    }
     let Some(bytes) = fsio::read_optional(&journal_path)? else {
         let removed = clear_next_files(paths)?;
         if removed == 0 {
