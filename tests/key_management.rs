@@ -586,3 +586,15 @@ fn a_retired_keys_file_beside_a_key_named_by_the_user_is_not_trusted() {
     let run = alice.run(&args, "").expect_code(1);
     assert!(run.stdout.contains("FAILED   signature"), "{}", run.stdout);
 }
+
+#[test]
+fn the_help_names_every_key_change() {
+    let run = TestVault::empty().run(&["--help"], "").ok();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("key "))
+        .unwrap_or_default();
+    assert!(line.contains("key mode"), "{}", run.stdout);
+    assert!(line.contains("key file"), "{}", run.stdout);
+}

@@ -113,7 +113,8 @@ pub enum Command {
     /// keys with new parameters.
     #[command(subcommand)]
     Kdf(KdfCommand),
-    /// Key management: rotate the data key.
+    /// Key management: rotate the data key, switch the key mode, turn key
+    /// file protection on or off.
     #[command(subcommand)]
     Key(KeyCommand),
     /// Two-factor codes: entries' codes, and two-factor unlock.
