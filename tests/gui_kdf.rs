@@ -20,13 +20,13 @@ use spm::ui::clipboard::MemoryClipboard;
 
 mod common;
 
-fn vault_in(dir: &Path) {
+fn vault_in(dir: &Path, mode: KeyMode) {
     let paths = Paths::portable(dir);
     drop(
         Vault::create(
             &paths,
             &common::MASTER.into(),
-            &common::fast_options(KeyMode::FileKey),
+            &common::fast_options(mode),
             None,
         )
         .unwrap(),
@@ -123,7 +123,7 @@ fn benchmark(h: &mut Harness<'_, App>) -> u64 {
 #[test]
 fn benchmark_then_apply_re_derives_with_the_recommendation() {
     let dir = tempfile::tempdir().unwrap();
-    vault_in(dir.path());
+    vault_in(dir.path(), KeyMode::FileKey);
     let mut h = harness(dir.path());
     h.run_steps(2);
     unlock(&mut h);
@@ -208,7 +208,7 @@ fn phone_code(key: &str) -> String {
 #[test]
 fn two_factor_set_up_after_apply_in_the_same_session_still_unlocks() {
     let dir = tempfile::tempdir().unwrap();
-    vault_in(dir.path());
+    vault_in(dir.path(), KeyMode::FileKey);
     let mut h = harness(dir.path());
     h.run_steps(2);
     unlock(&mut h);
@@ -257,29 +257,8 @@ fn two_factor_set_up_after_apply_in_the_same_session_still_unlocks() {
 fn in_password_derived_mode_apply_moves_every_record_to_the_new_derived_key() {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::portable(dir.path());
-    {
-        let mut vault = Vault::create(
-            &paths,
-            &common::MASTER.into(),
-            &common::fast_options(KeyMode::PasswordDerived),
-            None,
-        )
-        .unwrap();
-        let entries: Vec<spm::core::entries::Entry> = (0..40)
-            .map(|i| spm::core::entries::Entry {
-                title: format!("Site {i}").into(),
-                password: format!("pw-{i}").into(),
-                ..Default::default()
-            })
-            .collect();
-        vault.add_many(entries).unwrap();
-    }
-    std::fs::write(
-        dir.path().join("settings.json"),
-        r#"{"backup": {"auto": false}, "breach": {"enabled": false},
-            "key_management": {"benchmark_target_ms": 100}}"#,
-    )
-    .unwrap();
+    vault_in(dir.path(), KeyMode::PasswordDerived);
+    common::fill_vault(dir.path(), 40, 0, "");
     let mut h = harness(dir.path());
     h.run_steps(2);
     unlock(&mut h);

@@ -282,21 +282,7 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     let dir = tempfile::tempdir().unwrap();
     vault_in(dir.path());
     let paths = Paths::portable(dir.path());
-    {
-        let credentials = spm::core::vault::Credentials {
-            password: common::MASTER.into(),
-            key_file: None,
-        };
-        let mut vault = Vault::unlock(&paths, &credentials, None, Default::default()).unwrap();
-        let entries: Vec<spm::core::entries::Entry> = (0..50)
-            .map(|i| spm::core::entries::Entry {
-                title: format!("Site {i}").into(),
-                password: format!("pw-{i}").into(),
-                ..Default::default()
-            })
-            .collect();
-        vault.add_many(entries).unwrap();
-    }
+    common::fill_vault(dir.path(), 50, 0, "");
     let backup = common::run_in(
         dir.path(),
         &["backup", "--json"],

@@ -26,6 +26,41 @@ fn key_versions(vault: &TestVault) -> Vec<u64> {
         .collect()
 }
 
+/// Runs `args` (which read the master password) and kills the process
+/// after a random share of `span` microseconds.
+fn kill_at_random(vault: &TestVault, args: &[&str], rng: &mut impl Rng, span: u64) {
+    let mut child = vault.spawn(args);
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = writeln!(stdin, "{MASTER}");
+    }
+    std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A command that writes finishes whatever a kill left half-way; then
+/// every record opens.
+fn finishes_and_opens(vault: &TestVault, expected: (usize, usize)) {
+    vault
+        .run_unlocked(&["edit", "Site 1", "--notes", "after"], &[])
+        .ok();
+    assert!(!vault.file("secret.key.migrating").exists());
+    assert_eq!(open(vault.path()).unwrap(), expected);
+}
+
+/// A vault of 2,000 entries, the first `history` with a history record
+/// each, without automatic backups.
+fn big_vault(history: usize) -> TestVault {
+    let vault = TestVault::new();
+    common::fill_vault(vault.path(), 2000, history, "");
+    vault
+        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
+        .ok();
+    vault
+}
+
 #[test]
 fn rotating_changes_the_key_and_the_signing_key_and_prunes_old_backups_on_request() {
     let vault = TestVault::new();
@@ -105,11 +140,7 @@ fn a_wrong_password_rotates_nothing() {
 
 #[test]
 fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
-    let vault = TestVault::new();
-    common::fill_vault(vault.path(), 2000, 20, "");
-    vault
-        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
-        .ok();
+    let vault = big_vault(20);
     let expected = open(vault.path()).unwrap();
     assert_eq!(expected, (2000, 20));
 
@@ -120,15 +151,7 @@ fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x0a7e);
     let mut half_way = 0;
     for round in 1..=100 {
-        let mut child = vault.spawn(&["key", "rotate"]);
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            let _ = writeln!(stdin, "{MASTER}");
-        }
-        std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_at_random(&vault, &["key", "rotate"], &mut rng, span);
         // The same master password opens every record, whatever moment
         // the kill hit.
         let counts = open(vault.path()).unwrap_or_else(|e| panic!("round {round}: {e}"));
@@ -154,11 +177,7 @@ fn sigkill_at_random_moments_never_leaves_a_record_that_does_not_decrypt() {
 
 #[test]
 fn sigkill_while_switching_key_modes_never_loses_a_record() {
-    let vault = TestVault::new();
-    common::fill_vault(vault.path(), 2000, 0, "");
-    vault
-        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
-        .ok();
+    let vault = big_vault(0);
     let expected = open(vault.path()).unwrap();
     let mode = |v: &TestVault| v.json("auth.json")["key_mode"].as_str().unwrap().to_owned();
 
@@ -182,47 +201,16 @@ fn sigkill_while_switching_key_modes_never_loses_a_record() {
         } else {
             "file-key"
         };
-        let mut child = vault.spawn(&["key", "mode", target]);
-        {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            let _ = writeln!(stdin, "{MASTER}");
-        }
-        std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_at_random(&vault, &["key", "mode", target], &mut rng, span);
         let counts = open(vault.path()).unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert_eq!(counts, expected, "round {round}");
     }
-    // A command that writes finishes whatever was left half-way.
-    vault
-        .run_unlocked(&["edit", "Site 1", "--notes", "after"], &[])
-        .ok();
-    assert!(!vault.file("secret.key.migrating").exists());
-    assert_eq!(open(vault.path()).unwrap(), expected);
-}
-
-/// Runs `args` (which read the master password) and kills the process
-/// after a random share of `span` microseconds.
-fn kill_at_random(vault: &TestVault, args: &[&str], rng: &mut impl Rng, span: u64) {
-    let mut child = vault.spawn(args);
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = writeln!(stdin, "{MASTER}");
-    }
-    std::thread::sleep(Duration::from_micros(rng.gen_range(0..span * 12 / 10)));
-    let _ = child.kill();
-    let _ = child.wait();
+    finishes_and_opens(&vault, expected);
 }
 
 #[test]
 fn sigkill_while_applying_kdf_parameters_never_loses_a_record() {
-    let vault = TestVault::new();
-    common::fill_vault(vault.path(), 2000, 20, "");
-    vault
-        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
-        .ok();
+    let vault = big_vault(20);
     // Password-derived mode, where new parameters move every record.
     vault
         .run_unlocked(&["key", "mode", "password-derived"], &[])
@@ -270,20 +258,12 @@ fn sigkill_while_applying_kdf_parameters_never_loses_a_record() {
         seen.len() == 2,
         "some kills came after the switch: {seen:?}"
     );
-    vault
-        .run_unlocked(&["edit", "Site 1", "--notes", "after"], &[])
-        .ok();
-    assert!(!vault.file("secret.key.migrating").exists());
-    assert_eq!(open(vault.path()).unwrap(), expected);
+    finishes_and_opens(&vault, expected);
 }
 
 #[test]
 fn sigkill_while_adding_or_removing_a_key_file_leaves_exactly_one_way_in() {
-    let vault = TestVault::new();
-    common::fill_vault(vault.path(), 2000, 20, "");
-    vault
-        .run_unlocked(&["settings", "set", "backup.auto", "false"], &[])
-        .ok();
+    let vault = big_vault(20);
     let expected = open(vault.path()).unwrap();
     let outside = tempfile::tempdir().unwrap();
     let key_file = outside.path().join("vault.keyfile");

@@ -320,35 +320,58 @@ fn clip(text: &str, max: usize) -> String {
     out
 }
 
-/// A progress bar on standard error when it is a terminal; silent
+/// Progress on standard error when it is a terminal: a spinner while the
+/// keys are derived, then a bar once records are counted; silent
 /// otherwise (scripts and tests read only the result lines).
-pub struct Progress(Option<indicatif::ProgressBar>);
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    /// The bar's template, taken on at the first count.
+    template: String,
+    counting: std::cell::Cell<bool>,
+}
 
-/// A progress bar labelled `label`, drawn only when `interactive`.
+/// Progress whose bar is labelled `label`, drawn only when `interactive`.
 pub fn progress_bar(interactive: bool, label: &str) -> Progress {
-    if !interactive || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        return Progress(None);
-    }
-    let bar = indicatif::ProgressBar::new(0);
     let template = format!("{label} [{{bar:40}}] {{pos}}/{{len}}");
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-        bar.set_style(style.progress_chars("=> "));
+    if !interactive || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return Progress {
+            bar: None,
+            template,
+            counting: std::cell::Cell::new(false),
+        };
     }
-    Progress(Some(bar))
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message("Deriving the keys…");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Progress {
+        bar: Some(bar),
+        template,
+        counting: std::cell::Cell::new(false),
+    }
 }
 
 impl Progress {
-    /// `done` of `total`.
+    /// `done` of `total` records.
     pub fn update(&self, done: usize, total: usize) {
-        if let Some(bar) = &self.0 {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        if total == 0 {
+            return;
         }
+        if !self.counting.replace(true) {
+            bar.disable_steady_tick();
+            if let Ok(style) = indicatif::ProgressStyle::with_template(&self.template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+        }
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
     }
 
     /// Clears the bar.
     pub fn finish(&self) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }

@@ -228,16 +228,7 @@ fn setup_ui(ui: &mut Ui, state: &mut FirstRunState) -> Option<FirstRunAction> {
                     .small(),
             );
             if state.use_key_file {
-                ui.horizontal(|ui| {
-                    let label = ui.label("Key file");
-                    ui.add(egui::TextEdit::singleline(&mut state.key_file).desired_width(240.0))
-                        .labelled_by(label.id);
-                    if ui.button("Choose…").clicked()
-                        && let Some(path) = rfd::FileDialog::new().pick_file()
-                    {
-                        state.key_file = path.display().to_string();
-                    }
-                });
+                widgets::file_field(ui, "Key file", &mut state.key_file, 240.0);
             }
         }
         ui.add_space(theme::SECTION_GAP);

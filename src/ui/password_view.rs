@@ -245,16 +245,7 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
              with your master password and this file.",
         );
         ui.add_space(theme::GAP);
-        ui.horizontal(|ui| {
-            let label = ui.label("Key file");
-            ui.add(egui::TextEdit::singleline(&mut view.key_file).desired_width(320.0))
-                .labelled_by(label.id);
-            if ui.button("Choose…").clicked()
-                && let Some(path) = rfd::FileDialog::new().pick_file()
-            {
-                view.key_file = path.display().to_string();
-            }
-        });
+        widgets::file_field(ui, "Key file", &mut view.key_file, 320.0);
         ui.add_space(theme::GAP);
     }
     widgets::text_field(

@@ -174,14 +174,9 @@ fn ask_ui(ui: &mut Ui, state: &mut RestoreState) -> Option<RestoreAction> {
     ui.checkbox(&mut state.show, "Show password");
     if state.ask_key_file {
         ui.add_space(theme::GAP);
-        ui.horizontal(|ui| {
-            let label = ui.label("Key file");
-            let edit = egui::TextEdit::singleline(&mut state.key_file).desired_width(380.0);
-            ui.add(edit).labelled_by(label.id);
-            if ui.button("Choose…").clicked() {
-                action = Some(RestoreAction::ChooseKeyFile);
-            }
-        });
+        if widgets::path_field(ui, "Key file", &mut state.key_file, 380.0) {
+            action = Some(RestoreAction::ChooseKeyFile);
+        }
     }
     if let Some(error) = &state.error {
         ui.add_space(theme::GAP);

@@ -112,16 +112,7 @@ pub fn unlock_ui(ui: &mut Ui, state: &mut UnlockState) -> Option<UnlockAction> {
             ui.checkbox(&mut state.show, "Show password");
             if state.needs_key_file {
                 ui.add_space(theme::GAP);
-                ui.horizontal(|ui| {
-                    let label = ui.label("Key file");
-                    ui.add(egui::TextEdit::singleline(&mut state.key_file).desired_width(260.0))
-                        .labelled_by(label.id);
-                    if ui.button("Choose…").clicked()
-                        && let Some(path) = rfd::FileDialog::new().pick_file()
-                    {
-                        state.key_file = path.display().to_string();
-                    }
-                });
+                widgets::file_field(ui, "Key file", &mut state.key_file, 260.0);
             }
             ui.add_space(theme::GAP);
             if let Some(left) = remaining {

@@ -14,6 +14,27 @@ pub fn text_field(ui: &mut Ui, label: &str, value: &mut String, secret: bool) ->
     ui.add(edit).labelled_by(label.id)
 }
 
+/// A labelled one-line path field `width` wide with a **Choose…** button
+/// beside it; returns whether the button was clicked.
+pub fn path_field(ui: &mut Ui, label: &str, value: &mut String, width: f32) -> bool {
+    ui.horizontal(|ui| {
+        let label = ui.label(label);
+        ui.add(TextEdit::singleline(value).desired_width(width))
+            .labelled_by(label.id);
+        ui.button("Choose…").clicked()
+    })
+    .inner
+}
+
+/// [`path_field`] whose button picks a file with the system's dialog.
+pub fn file_field(ui: &mut Ui, label: &str, value: &mut String, width: f32) {
+    if path_field(ui, label, value, width)
+        && let Some(path) = rfd::FileDialog::new().pick_file()
+    {
+        *value = path.display().to_string();
+    }
+}
+
 /// A labelled multi-line text field.
 pub fn text_area(ui: &mut Ui, label: &str, value: &mut String, rows: usize) -> Response {
     let label = ui.label(label);

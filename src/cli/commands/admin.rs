@@ -398,23 +398,32 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// `key mode file-key|password-derived`.
-pub fn key_mode(ctx: &mut Ctx, mode: &str) -> anyhow::Result<()> {
-    let mode: KeyMode = mode.parse().map_err(UsageError)?;
-    let change = KeyChange::Mode(mode);
+/// Asks for the master password (and two-factor code) once `change`
+/// applies to the vault, then makes it, with progress on a terminal.
+fn run_key_change(ctx: &mut Ctx, change: &KeyChange) -> anyhow::Result<vault::rekey::KeysChanged> {
     vault::check_present(&ctx.paths)?;
+    if let KeyChange::Protect(key_file) = change {
+        check_new_key_file(key_file, &ctx.paths)?;
+    }
     let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
     // Refused before the password is asked for when it cannot apply.
-    vault::rekey::plan_key_change(&ctx.paths, &change)?;
+    vault::rekey::plan_key_change(&ctx.paths, change)?;
     let (current, code) = ctx.current_credentials("Master password")?;
     let factor = code
         .as_ref()
         .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
     let bar = output::progress_bar(ctx.input.interactive(), "Re-encrypting");
-    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, &change, &mut |d, t| {
+    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, change, &mut |d, t| {
         bar.update(d, t)
     })?;
     bar.finish();
+    Ok(done)
+}
+
+/// `key mode file-key|password-derived`.
+pub fn key_mode(ctx: &mut Ctx, mode: &str) -> anyhow::Result<()> {
+    let mode: KeyMode = mode.parse().map_err(UsageError)?;
+    let done = run_key_change(ctx, &KeyChange::Mode(mode))?;
     say!(
         "The vault is in {mode} mode now; {} re-encrypted.",
         output::count(done.records, "record", "records")
@@ -426,26 +435,18 @@ pub fn key_mode(ctx: &mut Ctx, mode: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `key protect --key-file PATH`: the global flag names the new key file.
+/// `key protect --key-file PATH`: the global flag names the new key file
+/// (the vault opens without one until this is done).
 pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
     let Some(key_file) = ctx.key_file.take() else {
         return Err(UsageError(
-            "name the key file to add with --key-file PATH (at least 64 bytes of random data)"
+            "name the key file to add with --key-file PATH (at least 32 bytes; random data is \
+             best)"
                 .to_owned(),
         )
         .into());
     };
-    vault::check_present(&ctx.paths)?;
-    check_new_key_file(&key_file, &ctx.paths)?;
-    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let change = KeyChange::Protect(key_file.clone());
-    vault::rekey::plan_key_change(&ctx.paths, &change)?;
-    // The vault opens without a key file until this is done.
-    let (current, code) = ctx.current_credentials("Master password")?;
-    let factor = code
-        .as_ref()
-        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
-    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, &change, &mut |_, _| {})?;
+    let done = run_key_change(ctx, &KeyChange::Protect(key_file.clone()))?;
     say!(
         "Key protection is on: {} must join the master password from now on (pass it with \
          --key-file). Keep a copy of it apart from the vault; without it the vault does not open.",
@@ -461,15 +462,7 @@ pub fn key_protect(ctx: &mut Ctx) -> anyhow::Result<()> {
 
 /// `key unprotect` (the global --key-file names the key file in use).
 pub fn key_unprotect(ctx: &mut Ctx) -> anyhow::Result<()> {
-    vault::check_present(&ctx.paths)?;
-    let _lock = VaultLock::acquire(&ctx.paths.lock_file()).map_err(VaultError::from)?;
-    let change = KeyChange::Unprotect;
-    vault::rekey::plan_key_change(&ctx.paths, &change)?;
-    let (current, code) = ctx.current_credentials("Master password")?;
-    let factor = code
-        .as_ref()
-        .map_or(vault::SecondFactor::Absent, vault::SecondFactor::Code);
-    let done = vault::rekey::change_keys(&ctx.paths, &current, factor, &change, &mut |_, _| {})?;
+    let done = run_key_change(ctx, &KeyChange::Unprotect)?;
     say!("Key protection is off: the master password alone opens the vault.");
     say!(
         "{} re-encrypted: the data key was only re-wrapped. Backups made before still need the \
