@@ -283,7 +283,6 @@ fn switch(
         Vec::new()
     };
     let new_two_factor = two_factor::file_key(&derived.kek);
-    let totp = two_factor::resealed(paths, &unlocked.two_factor_key, &new_two_factor)?;
 
     // The rest happens in the directory's turn, so no unlock reads the
     // files (or clears the `.next` ones) half-way.
@@ -291,6 +290,11 @@ fn switch(
         lock::LockError::Busy { .. } => VaultError::UnlockBusy,
         lock::LockError::File(e) => VaultError::File(e),
     })?;
+    // Read again in the turn: an unlock elsewhere during the derivation
+    // may have counted a failed attempt or used a two-factor or recovery
+    // code, and the new files must carry that, not undo it.
+    let auth = current_auth(paths)?;
+    let totp = two_factor::resealed(paths, &unlocked.two_factor_key, &new_two_factor)?;
     // Every new file complete beside its original.
     let mut files = vec![
         file_name(&paths.salt()),

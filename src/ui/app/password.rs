@@ -88,6 +88,15 @@ impl App {
         job: VaultJob<R>,
         done: VaultDone<R>,
     ) {
+        // A backup being written reads the key files this job replaces,
+        // and would pair an old one with a new one.
+        if self.backups.writing() {
+            self.toasts.error(format!(
+                "A backup is being written; start {name} again once it is done (the status \
+                 bar says when). Nothing changed."
+            ));
+            return;
+        }
         let Screen::Main(mut main) = std::mem::replace(&mut self.screen, Screen::Busy(busy)) else {
             return;
         };
