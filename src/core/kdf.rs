@@ -341,14 +341,23 @@ pub fn key_file_digest(path: &Path, min_len: usize) -> Result<SecretBytes, Strin
     use sha2::Digest;
     use std::io::Read;
 
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    // Opened without waiting (a FIFO would block the open until a writer
+    // came), then checked on the handle itself, so a file swapped between
+    // a check and the open cannot slip in.
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
     if meta.is_dir() {
         return Err("it is a directory, not a file".to_owned());
     }
     if !meta.is_file() {
         return Err("it is not a regular file".to_owned());
     }
-    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut hasher = sha2::Sha256::new();
     let mut buffer = Zeroizing::new(vec![0u8; 64 * 1024]);
     let mut total = 0usize;
@@ -391,6 +400,28 @@ pub fn check_memory(params: &KdfParams) -> Result<(), KdfError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fifo_or_directory_is_refused_as_a_key_file_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("key.fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path only.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        // Without a writer, a blocking open of the FIFO would never return.
+        assert_eq!(
+            key_file_digest(&fifo, 0).unwrap_err(),
+            "it is not a regular file"
+        );
+        assert_eq!(
+            key_file_digest(dir.path(), 0).unwrap_err(),
+            "it is a directory, not a file"
+        );
+        let short = dir.path().join("short.key");
+        std::fs::write(&short, [1u8; 8]).unwrap();
+        assert!(key_file_digest(&short, MIN_KEY_FILE_BYTES).is_err());
+        assert!(key_file_digest(&short, 0).is_ok());
+    }
 
     #[test]
     fn floor_is_enforced() {
