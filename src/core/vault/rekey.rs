@@ -283,6 +283,8 @@ fn switch(
         Vec::new()
     };
     let new_two_factor = two_factor::file_key(&derived.kek);
+    #[cfg(test)]
+    tests::before_turn(paths);
 
     // The rest happens in the directory's turn, so no unlock reads the
     // files (or clears the `.next` ones) half-way.

@@ -7,6 +7,23 @@ use crate::core::vault::{CreateOptions, HistoryPolicy, Vault};
 const OLD: &str = "old master password 1";
 const NEW: &str = "new master password 2";
 
+/// What a test does just before a change takes the directory's turn, as
+/// another process's unlock could.
+type Hook = Option<Box<dyn FnMut(&Paths)>>;
+
+thread_local! {
+    static BEFORE_TURN: std::cell::RefCell<Hook> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by [`switch`] just before it takes the directory's turn.
+pub(super) fn before_turn(paths: &Paths) {
+    BEFORE_TURN.with(|hook| {
+        if let Some(hook) = hook.borrow_mut().as_mut() {
+            hook(paths);
+        }
+    });
+}
+
 fn credentials(password: &str) -> Credentials {
     Credentials {
         password: password.into(),
@@ -626,4 +643,30 @@ fn key_protection_goes_on_and_off() {
     unprotect(&paths, &with_file, SecondFactor::Absent).unwrap();
     assert!(paths.secret_key().exists() && !paths.secret_key_enc().exists());
     assert_eq!(opens(&paths, OLD), Some(5));
+}
+
+#[test]
+fn a_failure_counted_elsewhere_during_the_derivation_is_kept() {
+    let (_dir, paths) = vault();
+    // Another process records two wrong passwords while this change
+    // derives its keys.
+    BEFORE_TURN.with(|hook| {
+        *hook.borrow_mut() = Some(Box::new(|paths: &Paths| {
+            let mut auth = current_auth(paths).unwrap();
+            auth.failed_attempts = 2;
+            auth.save(&paths.auth()).unwrap();
+        }));
+    });
+    let done = change_master_password(
+        &paths,
+        &credentials(OLD),
+        SecondFactor::Absent,
+        &NEW.into(),
+        None,
+        &mut |_, _| {},
+    );
+    BEFORE_TURN.with(|hook| *hook.borrow_mut() = None);
+    done.unwrap();
+    assert_eq!(current_auth(&paths).unwrap().failed_attempts, 2);
+    assert_eq!(opens(&paths, NEW), Some(5));
 }
