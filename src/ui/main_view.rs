@@ -5,6 +5,7 @@ use egui::{RichText, Ui};
 use super::backup_status::StatusLine;
 use super::command::Command;
 use super::theme;
+use super::widgets;
 
 /// A small dialog over the main window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,11 @@ pub fn status_bar_ui(
     backup: &StatusLine,
 ) {
     ui.horizontal(|ui| {
-        ui.label(format!("{shown} shown / {total} entries"));
+        ui.label(format!(
+            "{} shown / {} entries",
+            widgets::number(shown),
+            widgets::number(total)
+        ));
         ui.separator();
         ui.label(RichText::new("Unlocked").color(theme::SUCCESS));
         ui.separator();

@@ -110,6 +110,19 @@ pub fn logo_ui(ui: &mut Ui, size: f32) {
     ui.add(egui::Image::new(&texture).fit_to_exact_size(egui::vec2(size, size)));
 }
 
+/// A count with its thousands grouped: "100,016".
+pub fn number(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// "Text" from "text" (core messages start in lower case).
 pub fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
@@ -117,4 +130,18 @@ pub fn capitalized(text: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_group_their_thousands() {
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(1000), "1,000");
+        assert_eq!(number(100_016), "100,016");
+        assert_eq!(number(12_345_678), "12,345,678");
+    }
 }

@@ -15,7 +15,7 @@ use crate::core::secret::SecretString;
 use crate::core::vault::rekey::KeyChange;
 use crate::core::vault::{self, Credentials, Vault};
 use crate::ui::password_view::PasswordAction;
-use crate::ui::widgets::capitalized;
+use crate::ui::widgets::{self, capitalized};
 use crate::ui::worker::Finish;
 
 /// How far a long job on the unlocked vault has got, for the progress
@@ -52,7 +52,11 @@ impl BusyProgress {
         if total > 0 {
             return Some((
                 done as f32 / total as f32,
-                format!("{done} of {total} records"),
+                format!(
+                    "{} of {} records",
+                    widgets::number(done),
+                    widgets::number(total)
+                ),
             ));
         }
         let expected = self.expected?;
@@ -171,7 +175,7 @@ impl App {
                         if done.records > 0 {
                             summary.push_str(&format!(
                                 " {} records re-encrypted under the new derived key.",
-                                done.records
+                                widgets::number(done.records)
                             ));
                         }
                         if done.tokens_revoked > 0 {
@@ -234,7 +238,7 @@ impl App {
                 let records = match done.records {
                     0 => "no record re-encrypted (the data key was only re-wrapped)".to_owned(),
                     1 => "1 record re-encrypted".to_owned(),
-                    n => format!("{n} records re-encrypted"),
+                    n => format!("{} records re-encrypted", widgets::number(n)),
                 };
                 let (summary, toast) = match change {
                     KeyChange::Mode(mode) => {
@@ -302,7 +306,9 @@ impl App {
                         view.rotated = Some(format!(
                             "Encryption key rotated (version {}): {} records re-encrypted. \
                              Backups are now signed with the key fingerprint {}.",
-                            rotated.key_version, rotated.records, rotated.signing_fingerprint
+                            rotated.key_version,
+                            widgets::number(rotated.records),
+                            rotated.signing_fingerprint
                         ));
                         view.old_backups = before;
                         app.toasts.info("Encryption key rotated.");
