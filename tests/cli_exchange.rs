@@ -564,3 +564,18 @@ fn a_kdbx_export_comes_back_by_entry_id() {
     let old = history(&b, &mail);
     assert_eq!(old[0]["password"], "first-password");
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_its_cause_said_once() {
+    let v = TestVault::new();
+    let missing = v.path().join("nowhere.json");
+    let run = import(&v, &missing, &[], &[]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}

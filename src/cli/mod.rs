@@ -199,8 +199,24 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
         "exit {code}: {}",
         log_summary(&error)
     );
-    note!("error: {}", output::printable(&format!("{error:#}")));
+    note!("error: {}", output::printable(&message(&error)));
     ExitCode::from(code)
+}
+
+/// The error and its causes, joined by ": ", leaving out a cause whose
+/// words the message already holds (many messages quote their cause).
+fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 /// What the log may say about a failure. The terminal gets the full
