@@ -175,15 +175,19 @@ fn a_writing_command_takes_an_automatic_backup_when_one_is_due() {
     // Reading does not back up; the first write does, and it verifies.
     v.run_unlocked(&["list"], &[]).ok();
     assert!(archives(&v).is_empty());
+    // An empty vault has nothing to back up: the first write adds to it.
     v.add(&["--title", "Mail"], "pw-mail");
+    assert!(archives(&v).is_empty());
+    v.add(&["--title", "Bank"], "pw-bank");
     let first = archives(&v);
     assert_eq!(first.len(), 1, "{first:?}");
     let status = v.run(&["backup", "status", "--json"], "").ok().json();
     assert_eq!(status["verified"], true, "{status}");
+    assert_eq!(status["entries"], 1, "{status}");
     assert!(v.log().contains("BACKUP_COMPLETE"));
 
     // Not due again within backup.interval_hours.
-    v.add(&["--title", "Bank"], "pw-bank");
+    v.add(&["--title", "Forum"], "pw-forum");
     assert_eq!(archives(&v), first);
 
     // Make the newest look two days old: the next write backs up again and

@@ -30,8 +30,10 @@ fn every_backup_command_uses_the_chosen_folder() {
     )
     .ok();
 
-    // A writing command takes the automatic backup into the chosen folder.
+    // A writing command takes the automatic backup into the chosen folder
+    // (once the vault holds something).
     v.add(&["--title", "Mail"], "pw-mail");
+    v.add(&["--title", "Bank"], "pw-bank");
     assert_eq!(archives(&folder).len(), 1, "the automatic backup");
     assert!(
         archives(&v.file("backups")).is_empty(),

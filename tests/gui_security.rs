@@ -317,6 +317,13 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     assert_eq!(h.state().vault().unwrap().entries().len(), 50);
     click(&mut h, "Delete the 1 old backup");
     assert!(!archive.exists(), "the old backup is gone");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .flatten()
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".zip"))
+        .collect();
+    assert_eq!(left.len(), 1, "a fresh backup under the new key: {left:?}");
     h.state_mut().pretend_idle(Duration::from_secs(24 * 3600));
     h.run_steps(4);
     unlock_password(&mut h);

@@ -125,6 +125,15 @@ fn rotating_changes_the_key_and_the_signing_key_and_prunes_old_backups_on_reques
     assert!(run.stdout.contains("Deleted"), "{}", run.stdout);
     assert!(!std::path::Path::new(&archive).exists());
     assert!(!std::path::Path::new(&format!("{archive}.sig")).exists());
+    // A fresh backup under the new key is left, and it verifies.
+    assert!(
+        run.stdout.contains("Backup written under the new key"),
+        "{}",
+        run.stdout
+    );
+    let status = vault.run(&["backup", "status", "--json"], "").ok().json();
+    assert_eq!(status["verified"], true, "{status}");
+    assert_eq!(status["entries"], 1, "{status}");
     assert!(vault.log().contains("reason key rotation"));
 }
 

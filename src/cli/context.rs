@@ -145,7 +145,12 @@ impl Ctx {
     fn start_auto_backup(&mut self, vault: &Vault) {
         let policy = self.settings.backup_auto();
         let dir = self.settings.backups_dir(&self.paths);
-        if self.auto_backup.is_some() || !auto::due(&dir, &policy, chrono::Utc::now()) {
+        // An empty vault has nothing to keep: its backup would only
+        // postpone the first one worth having by a whole interval.
+        if self.auto_backup.is_some()
+            || vault.entries().is_empty()
+            || !auto::due(&dir, &policy, chrono::Utc::now())
+        {
             return;
         }
         let source = vault.backup_source();

@@ -218,10 +218,11 @@ pub fn key_ui(ui: &mut Ui, view: &mut PasswordView) -> Option<PasswordAction> {
         if !view.old_backups.is_empty() {
             let n = view.old_backups.len();
             ui.label(format!(
-                "{n} backup{} made before still open{} with the old key and your master \
-                 password.",
+                "{n} backup{} made before still open{} with the old key and the master password \
+                 of {} time. Deleting them makes a fresh backup under the new key first.",
                 if n == 1 { "" } else { "s" },
-                if n == 1 { "s" } else { "" }
+                if n == 1 { "s" } else { "" },
+                if n == 1 { "its" } else { "their" }
             ));
             let label = format!("Delete the {n} old backup{}", if n == 1 { "" } else { "s" });
             if ui.button(label).clicked() {

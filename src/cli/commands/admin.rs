@@ -372,6 +372,32 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
         return Ok(());
     }
     if prune_old_backups {
+        // A fresh backup under the new key first, so pruning never leaves
+        // none at all.
+        let vault = Vault::unlock_with(
+            &ctx.paths,
+            &current,
+            vault::SecondFactor::NotChecked,
+            None,
+            vault::HistoryPolicy::default(),
+        )?;
+        let options = crate::core::backup::BackupOptions {
+            include_breach_cache: false,
+            include_logs: false,
+            encryption: None,
+            gpg_key_id: ctx.settings.backup_gpg_key_id(),
+        };
+        let fresh = crate::core::backup::create(&vault, &backups_dir, &options).map_err(|e| {
+            anyhow::anyhow!(
+                "the key was rotated, but the new backup failed: {e}; the old backups were kept \
+                 (run `password-manager backup`, then prune them)"
+            )
+        })?;
+        drop(vault);
+        say!(
+            "Backup written under the new key: {}.",
+            output::printable(&fresh.path.display().to_string())
+        );
         let mut removed = 0;
         for found in &before {
             for file in crate::core::backup::retention::with_side_files(&found.path) {
@@ -389,9 +415,9 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
         );
     } else {
         say!(
-            "{} made before the rotation still open with the old key and the master password; \
-             delete them with `key rotate --prune-old-backups` next time, or by hand, if the old \
-             key may be exposed.",
+            "{} made before the rotation still open with the old key and the master password of \
+             their time. Make a fresh backup now (password-manager backup); if the old key may be \
+             exposed, then delete the old ones with their .sha256, .sig and .asc files.",
             output::count(before.len(), "backup", "backups")
         );
     }

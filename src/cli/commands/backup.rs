@@ -163,7 +163,17 @@ fn status(ctx: &Ctx, dir: Option<std::path::PathBuf>, json: bool) -> anyhow::Res
                  `password-manager verify-backup {shown}` and the backup passphrase)"
             ),
         };
-        say!("Last backup: {shown} ({created}, {size} bytes): {verdict}.");
+        let entries = report
+            .manifest
+            .as_ref()
+            .map(|m| {
+                format!(
+                    ", {}",
+                    output::count(m.entry_count as usize, "entry", "entries")
+                )
+            })
+            .unwrap_or_default();
+        say!("Last backup: {shown} ({created}, {size} bytes{entries}): {verdict}.");
     }
     if !report.ok() {
         let failed: Vec<&str> = report.failures().map(|c| c.name).collect();

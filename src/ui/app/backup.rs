@@ -209,6 +209,11 @@ impl App {
             return;
         }
         let Some(main) = self.main() else { return };
+        // An empty vault has nothing to keep (a new one, say): its backup
+        // would only postpone the first one worth having.
+        if main.vault.entries().is_empty() {
+            return;
+        }
         let source = main.vault.backup_source();
         self.backups.writing = true;
 

@@ -147,7 +147,12 @@ impl App {
             PasswordAction::Unprotect(password) => {
                 self.change_keys(ctx, password, KeyChange::Unprotect);
             }
-            PasswordAction::DeleteOldBackups => self.delete_old_backups(),
+            PasswordAction::DeleteOldBackups => {
+                // A fresh backup under the new key first, so none is left
+                // without one.
+                self.backup_now(ctx);
+                self.delete_old_backups();
+            }
         }
     }
 
