@@ -789,7 +789,7 @@ fn a_banner_after_unlocking_names_passwords_that_expire_soon() {
     let mut later = login("Later", "Another-Strong-Pass-8!");
     later.expires_at = Some(now + 60 * 86_400);
     let mut h = unlocked_with(dir.path(), vec![soon, later]);
-    h.get_by_label_contains("1 password has expired or expire within 7 days: Payroll");
+    h.get_by_label_contains("1 password has expired or expires within 7 days: Payroll");
     click(&mut h, "Show them");
     assert!(has_row(&h, "Payroll"));
     assert!(

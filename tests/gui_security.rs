@@ -290,7 +290,17 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     )
     .ok()
     .json();
-    let archive = std::path::PathBuf::from(backup["path"].as_str().unwrap());
+    // Dated a day back, as a backup made before a rotation would be (and
+    // so never the name of the fresh one made in the same second).
+    let made = std::path::PathBuf::from(backup["path"].as_str().unwrap());
+    let archive = made.with_file_name("backup_20200101_000000.zip");
+    for suffix in ["", ".sha256", ".sig"] {
+        std::fs::rename(
+            format!("{}{suffix}", made.display()),
+            format!("{}{suffix}", archive.display()),
+        )
+        .unwrap();
+    }
 
     let mut h = harness(dir.path());
     h.run_steps(2);

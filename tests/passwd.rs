@@ -88,6 +88,13 @@ fn a_wrong_current_password_or_a_blank_new_one_changes_nothing() {
         .run(&["passwd"], &format!("{MASTER}\n   \n"))
         .expect_code(1);
     assert!(run.stderr.contains("must not be empty"), "{}", run.stderr);
+    let run = vault.run(&["passwd"], &format!("{MASTER}\n{MASTER}\n"));
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("the same as the current one"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read(vault.file("crypto.salt")).unwrap(), before);
     vault.run_unlocked(&["list"], &[]).ok();
 }

@@ -98,9 +98,10 @@ pub fn status_bar_ui(
 ) {
     ui.horizontal(|ui| {
         ui.label(format!(
-            "{} shown / {} entries",
+            "{} shown / {} {}",
             widgets::number(shown),
-            widgets::number(total)
+            widgets::number(total),
+            if total == 1 { "entry" } else { "entries" }
         ));
         ui.separator();
         ui.label(RichText::new("Unlocked").color(theme::SUCCESS));

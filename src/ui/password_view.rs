@@ -327,7 +327,11 @@ fn key_choices_ui(ui: &mut Ui, view: &mut PasswordView) {
         egui::Button::new(format!("Switch to {other} mode…")),
     );
     if view.protected {
-        switch.on_disabled_hover_text("Stop requiring the key file first.");
+        ui.label(
+            RichText::new("A key file needs file-key mode: stop requiring it first.")
+                .small()
+                .weak(),
+        );
     } else if switch.clicked() {
         open(view, KeyForm::SwitchMode);
     }

@@ -56,9 +56,9 @@ pub fn strength_meter(ui: &mut Ui, strength: &Strength) {
     );
     ui.label(
         egui::RichText::new(format!(
-            "Strength: {} (about {} to crack offline)",
+            "Strength: {} ({} to crack offline)",
             strength.label(),
-            strength.crack_time
+            crack_time_phrase(&strength.crack_time)
         ))
         .small(),
     );
@@ -110,6 +110,19 @@ pub fn logo_ui(ui: &mut Ui, size: f32) {
     ui.add(egui::Image::new(&texture).fit_to_exact_size(egui::vec2(size, size)));
 }
 
+/// "about 3 hours", but "less than a second" and "centuries" as they are.
+fn crack_time_phrase(crack_time: &str) -> String {
+    let starts_with_digit = crack_time
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit());
+    if starts_with_digit {
+        format!("about {crack_time}")
+    } else {
+        crack_time.to_owned()
+    }
+}
+
 /// A count with its thousands grouped: "100,016".
 pub fn number(n: usize) -> String {
     let digits = n.to_string();
@@ -135,6 +148,16 @@ pub fn capitalized(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crack_times_read_as_phrases() {
+        assert_eq!(crack_time_phrase("3 hours"), "about 3 hours");
+        assert_eq!(
+            crack_time_phrase("less than a second"),
+            "less than a second"
+        );
+        assert_eq!(crack_time_phrase("centuries"), "centuries");
+    }
 
     #[test]
     fn numbers_group_their_thousands() {

@@ -295,6 +295,7 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     if new_password.is_blank() {
         return Err(VaultError::EmptyPassword.into());
     }
+    vault::refuse_same_password(&current, &new_password)?;
     let estimate = strength::estimate(&new_password, &["password", "manager", "vault"]);
     if estimate.is_weak() {
         note!(
@@ -491,8 +492,8 @@ pub fn key_unprotect(ctx: &mut Ctx) -> anyhow::Result<()> {
     let done = run_key_change(ctx, &KeyChange::Unprotect)?;
     say!("Key protection is off: the master password alone opens the vault.");
     say!(
-        "{} re-encrypted: the data key was only re-wrapped. Backups made before still need the \
-         key file.",
+        "{} re-encrypted: the data key was only re-wrapped. Backups made while the key file was \
+         required still need it.",
         output::count(done.records, "record", "records")
     );
     Ok(())

@@ -242,8 +242,8 @@ fn report(done: &KdfChanged) {
         );
     }
     say!(
-        "Backups made before this change keep their own parameters and still open with the \
-         same master password."
+        "Backups made before this change keep their own parameters and open with the master \
+         password of their time."
     );
 }
 

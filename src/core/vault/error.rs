@@ -58,18 +58,18 @@ pub enum VaultError {
     LockedOut { remaining_secs: i64 },
     /// The vault needs its key file and none was given.
     #[error(
-        "this vault is protected by a key file as well as the master password; pass it \
-         with --key-file PATH"
+        "this vault is protected by a key file as well as the master password; give the key \
+         file too (--key-file PATH on the command line)"
     )]
     KeyFileRequired,
     /// The key file given cannot be read or is unfit.
     #[error(
-        "the key file {} cannot be used: {reason}; check the path given with --key-file",
+        "the key file {} cannot be used: {reason}; check the key file's path",
         path.display()
     )]
     KeyFileUnusable { path: PathBuf, reason: String },
     /// A key file was given to a vault that does not use one.
-    #[error("this vault does not use a key file; leave out --key-file")]
+    #[error("this vault does not use a key file; leave the key file out (--key-file)")]
     KeyFileNotUsed,
     /// A master password was empty or only whitespace.
     #[error("the master password must not be empty or only whitespace")]

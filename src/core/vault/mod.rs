@@ -193,6 +193,21 @@ pub fn check_new_key_file(key_file: &Path, paths: &Paths) -> Result<(), VaultErr
         })
 }
 
+/// Refuses a "new" master password that is the current one: the user
+/// meant to change it, and nothing would change.
+pub fn refuse_same_password(
+    current: &Credentials,
+    new_password: &crate::core::secret::SecretString,
+) -> Result<(), VaultError> {
+    if new_password.ct_eq(&current.password) {
+        return Err(VaultError::Invalid(
+            "the new master password is the same as the current one; nothing was changed"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the vault's data key comes from the master password
 /// (password-derived mode), read from `auth.json`.
 pub fn is_password_derived(paths: &Paths) -> bool {
@@ -414,6 +429,7 @@ impl Vault {
         new_password: &crate::core::secret::SecretString,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<rekey::PasswordChanged, VaultError> {
+        refuse_same_password(current, new_password)?;
         let changed = rekey::change_keyed(
             &self.paths,
             current,

@@ -37,11 +37,11 @@ pub(super) fn expiry_banner_ui(ui: &mut Ui, soon: &[Uuid], vault: &Vault) -> Opt
             .collect();
         let more = soon.len().saturating_sub(titles.len());
         let mut text = format!(
-            "{} expired or expire within 7 days: {}",
+            "{} within 7 days: {}",
             if soon.len() == 1 {
-                "1 password has".to_owned()
+                "1 password has expired or expires".to_owned()
             } else {
-                format!("{} passwords have", soon.len())
+                format!("{} passwords have expired or expire", soon.len())
             },
             titles.join(", ")
         );

@@ -274,7 +274,8 @@ impl App {
                         (
                             format!(
                                 "Key protection is off: the master password alone opens the \
-                                 vault; {records}. Backups made before still need the key file."
+                                 vault; {records}. Backups made while the key file was required \
+                                 still need it."
                             ),
                             "Key protection is off.".to_owned(),
                         )
