@@ -290,10 +290,20 @@ fn settings_changes_are_saved() {
         .set_value_accesskit(30.0);
     h.run();
     click(&mut h, "Lock when the window is minimized");
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("settings.json")).unwrap()).unwrap();
+    let read = || -> serde_json::Value {
+        std::fs::read(dir.path().join("settings.json"))
+            .map(|bytes| serde_json::from_slice(&bytes).unwrap())
+            .unwrap_or_default()
+    };
+    let breach_before = read()["breach"]["enabled"].as_bool().unwrap_or(true);
+    click(
+        &mut h,
+        "Check passwords against known breaches during an audit",
+    );
+    let saved = read();
     assert_eq!(saved["security"]["auto_lock_minutes"], 30);
     assert_eq!(saved["security"]["lock_on_minimize"], false);
+    assert_eq!(saved["breach"]["enabled"], !breach_before);
     h.get_by_label_contains("passwords.db");
 }
 

@@ -186,7 +186,9 @@ fn welcome_ui(ui: &mut Ui, state: &mut FirstRunState) {
     ui.add_space(theme::GAP);
     ui.label(
         "Your logins are kept in an encrypted vault on this computer, opened with one master \
-         password. Nothing leaves this machine.",
+         password. Your passwords never leave this machine (breach checks send only the first \
+         five characters of a password's SHA-1 hash, and can be turned off in Settings > \
+         General).",
     );
     ui.add_space(theme::SECTION_GAP);
     if widgets::primary_button(ui, "Create a vault", true).clicked() {

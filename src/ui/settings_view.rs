@@ -46,6 +46,7 @@ pub struct SettingsView {
     clipboard_seconds: u64,
     history_enabled: bool,
     history_versions: u32,
+    breach_checks: bool,
     theme: ThemeChoice,
     /// The page showing.
     pub page: SettingsPage,
@@ -66,6 +67,7 @@ impl SettingsView {
             auto_lock_minutes: settings.auto_lock_minutes(),
             lock_on_minimize: settings.lock_on_minimize(),
             clipboard_seconds: settings.clipboard_clear_seconds(),
+            breach_checks: settings.breach_enabled(),
             history_enabled: settings.history_enabled(),
             history_versions: settings.history_max_versions(),
             theme: theme_choice(&settings.theme()),
@@ -195,6 +197,25 @@ fn general_ui(ui: &mut Ui, view: &mut SettingsView, paths: &Paths) -> Vec<Settin
                 view.history_versions.to_string(),
             );
         }
+
+        section(ui, "Breach checks");
+        if ui
+            .checkbox(
+                &mut view.breach_checks,
+                "Check passwords against known breaches during an audit",
+            )
+            .changed()
+        {
+            change("breach.enabled", view.breach_checks.to_string());
+        }
+        ui.label(
+            egui::RichText::new(
+                "Only the first five characters of each password's SHA-1 hash are sent (Have I \
+                 Been Pwned's range search); the password never leaves this machine.",
+            )
+            .small()
+            .weak(),
+        );
 
         section(ui, "Theme");
         ui.horizontal(|ui| {
