@@ -542,3 +542,38 @@ fn an_encrypted_backup_is_restored_with_its_passphrase() {
     unlock(&mut h, MASTER);
     assert_eq!(titles(&h), ["Alpha"]);
 }
+
+#[test]
+fn prune_now_shows_what_it_would_delete_and_deletes_only_when_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    vault_with(dir.path(), &["Mail"], MANUAL_ONLY);
+    let folder = dir.path().join("backups");
+    std::fs::create_dir_all(&folder).unwrap();
+    // Nine days of January 2020: the rule (7 daily, 4 weekly, 12 monthly)
+    // keeps the newest seven.
+    for day in 1..=9 {
+        std::fs::write(folder.join(format!("backup_202001{day:02}_000000.zip")), b"x").unwrap();
+    }
+    let mut h = opened(dir.path());
+    backup_tab(&mut h);
+
+    click(&mut h, "Prune now");
+    assert!(h.query_by_label("Delete 2 backups").is_some());
+    assert!(
+        h.query_all_by_label_contains("backup_20200101_000000.zip")
+            .next()
+            .is_some()
+    );
+    assert_eq!(archives(&folder).len(), 9, "nothing deleted before confirming");
+    click(&mut h, "Cancel");
+    assert!(h.query_by_label("Delete 2 backups").is_none());
+    assert_eq!(archives(&folder).len(), 9);
+
+    click(&mut h, "Prune now");
+    click_and_settle(&mut h, "Delete 2 backups");
+    wait_for_label(&mut h, "Deleted 2 backups:");
+    let left: Vec<String> = archives(&folder).iter().map(|p| file_name(p)).collect();
+    assert_eq!(left.len(), 7, "{left:?}");
+    assert!(!left.contains(&"backup_20200101_000000.zip".to_owned()));
+    assert!(!left.contains(&"backup_20200102_000000.zip".to_owned()));
+}

@@ -26,8 +26,12 @@ pub enum BackupAction {
     DefaultFolder,
     /// Save a changed setting (dotted key, value as `settings set` takes it).
     Setting(&'static str, String),
-    /// Apply the retention rule to the folder now.
+    /// Show what the retention rule would delete now, to confirm.
     Prune,
+    /// Delete what the confirmation showed.
+    ConfirmPrune,
+    /// Keep everything after all.
+    CancelPrune,
     /// Verify this archive and show every check.
     Verify(PathBuf),
     /// Restore from this archive (opens the restore dialog).
@@ -60,6 +64,8 @@ pub struct BackupView {
     pub pruned: Option<Result<Vec<PathBuf>, String>>,
     /// Whether Prune now is running.
     pub pruning: bool,
+    /// What Prune now would delete, waiting for confirmation.
+    pub prune_plan: Option<Vec<PathBuf>>,
 }
 
 impl BackupView {
@@ -81,6 +87,7 @@ impl BackupView {
             verifying: None,
             pruned: None,
             pruning: false,
+            prune_plan: None,
         }
     }
 
@@ -303,34 +310,74 @@ fn retention_ui(ui: &mut Ui, view: &mut BackupView) -> Option<BackupAction> {
             }
             ui.add_space(theme::GAP);
         }
+        let idle = !view.pruning && view.prune_plan.is_none();
         if ui
-            .add_enabled(!view.pruning, egui::Button::new("Prune now"))
-            .on_hover_text("Delete the backups the rule does not keep")
+            .add_enabled(idle, egui::Button::new("Prune now"))
+            .on_hover_text("Delete the backups the rule does not keep, after a confirmation")
             .clicked()
         {
             action = Some(BackupAction::Prune);
         }
     });
+    if let Some(plan) = &view.prune_plan {
+        ui.add_space(theme::GAP);
+        let n = plan.len();
+        ui.label(format!(
+            "The rule keeps the others and deletes {} (with {} side files):",
+            if n == 1 {
+                "1 backup".to_owned()
+            } else {
+                format!("{n} backups")
+            },
+            if n == 1 { "its" } else { "their" }
+        ));
+        names_ui(ui, plan);
+        ui.horizontal(|ui| {
+            let label = if n == 1 {
+                "Delete 1 backup".to_owned()
+            } else {
+                format!("Delete {n} backups")
+            };
+            if widgets::primary_button(ui, &label, true).clicked() {
+                action = Some(BackupAction::ConfirmPrune);
+            }
+            if ui.button("Cancel").clicked() {
+                action = Some(BackupAction::CancelPrune);
+            }
+        });
+    }
     match &view.pruned {
         None => {}
         Some(Ok(deleted)) if deleted.is_empty() => {
             ui.label("Nothing to delete: the rule keeps every backup in the folder.");
         }
         Some(Ok(deleted)) => {
-            let names: Vec<String> = deleted
-                .iter()
-                .filter_map(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .collect();
-            ui.label(format!(
-                "Deleted {} backups: {}",
-                names.len(),
-                names.join(", ")
-            ));
+            let n = deleted.len();
+            ui.label(if n == 1 {
+                "Deleted 1 backup:".to_owned()
+            } else {
+                format!("Deleted {n} backups:")
+            });
+            names_ui(ui, deleted);
         }
         Some(Err(e)) => widgets::error_line(ui, e),
     }
     action
+}
+
+/// Archive names, one per line; a long list ends with how many more.
+fn names_ui(ui: &mut Ui, paths: &[PathBuf]) {
+    const SHOWN: usize = 8;
+    for path in paths.iter().take(SHOWN) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        ui.label(RichText::new(format!("  {name}")).monospace());
+    }
+    if paths.len() > SHOWN {
+        ui.label(format!("  and {} more", paths.len() - SHOWN));
+    }
 }
 
 /// The archives in the folder, with Verify and Restore… for the selected

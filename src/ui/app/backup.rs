@@ -277,7 +277,13 @@ impl App {
             BackupAction::Setting(key, value) => {
                 self.change_setting(key, &value);
             }
-            BackupAction::Prune => self.prune_now(ctx),
+            BackupAction::Prune => self.plan_prune(),
+            BackupAction::ConfirmPrune => self.prune_now(ctx),
+            BackupAction::CancelPrune => {
+                if let Some(main) = self.main() {
+                    main.backup.prune_plan = None;
+                }
+            }
             BackupAction::Verify(path) => self.verify_listed(ctx, path),
             BackupAction::Restore(path) => self.open_restore(path),
             BackupAction::RestoreFromFile => self.pick_restore_file(),
@@ -293,10 +299,27 @@ impl App {
         self.relist();
     }
 
+    /// Lists what the retention rule would delete, for the confirmation;
+    /// with nothing to delete, says so at once.
+    fn plan_prune(&mut self) {
+        let dir = self.settings.backups_dir(&self.paths);
+        let rule = self.settings.backup_retention();
+        let (_, delete) =
+            crate::core::backup::retention::plan(&crate::core::backup::retention::list(&dir), rule);
+        let Some(main) = self.main() else { return };
+        if delete.is_empty() {
+            main.backup.pruned = Some(Ok(Vec::new()));
+        } else {
+            main.backup.pruned = None;
+            main.backup.prune_plan = Some(delete.into_iter().map(|found| found.path).collect());
+        }
+    }
+
     fn prune_now(&mut self, ctx: &egui::Context) {
         let dir = self.settings.backups_dir(&self.paths);
         let rule = self.settings.backup_retention();
         let Some(main) = self.main() else { return };
+        main.backup.prune_plan = None;
         main.backup.pruning = true;
         let work = move || -> Finish {
             let deleted = auto::prune(&dir, rule).map_err(|e| {
@@ -308,6 +331,16 @@ impl App {
             Box::new(move |app: &mut App| {
                 if let Some(main) = app.main() {
                     main.backup.pruning = false;
+                    // The checks of an archive now gone are no longer news.
+                    let gone = |path: &std::path::Path| !path.exists();
+                    if main
+                        .backup
+                        .report
+                        .as_ref()
+                        .is_some_and(|r| gone(&r.archive))
+                    {
+                        main.backup.report = None;
+                    }
                     main.backup.pruned = Some(deleted);
                 }
                 app.backups.listed_at = None;
