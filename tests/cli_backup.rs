@@ -55,6 +55,21 @@ fn a_backup_verifies_with_its_checksum_and_signature() {
         "{}",
         text.stdout
     );
+    // Checked from elsewhere, with no public key at hand, it says what was
+    // left unchecked.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let text = common::run_in(
+        elsewhere.path(),
+        &["verify-backup", archive.to_str().unwrap()],
+        "",
+    )
+    .ok();
+    assert!(
+        text.stdout
+            .contains("The backup verified, except its signature"),
+        "{}",
+        text.stdout
+    );
     assert!(v.log().contains("BACKUP_COMPLETE"));
 }
 

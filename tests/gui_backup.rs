@@ -552,7 +552,11 @@ fn prune_now_shows_what_it_would_delete_and_deletes_only_when_confirmed() {
     // Nine days of January 2020: the rule (7 daily, 4 weekly, 12 monthly)
     // keeps the newest seven.
     for day in 1..=9 {
-        std::fs::write(folder.join(format!("backup_202001{day:02}_000000.zip")), b"x").unwrap();
+        std::fs::write(
+            folder.join(format!("backup_202001{day:02}_000000.zip")),
+            b"x",
+        )
+        .unwrap();
     }
     let mut h = opened(dir.path());
     backup_tab(&mut h);
@@ -564,7 +568,11 @@ fn prune_now_shows_what_it_would_delete_and_deletes_only_when_confirmed() {
             .next()
             .is_some()
     );
-    assert_eq!(archives(&folder).len(), 9, "nothing deleted before confirming");
+    assert_eq!(
+        archives(&folder).len(),
+        9,
+        "nothing deleted before confirming"
+    );
     click(&mut h, "Cancel");
     assert!(h.query_by_label("Delete 2 backups").is_none());
     assert_eq!(archives(&folder).len(), 9);

@@ -292,7 +292,18 @@ pub fn verify_backup(ctx: &mut Ctx, args: VerifyBackupArgs) -> anyhow::Result<()
         );
     }
     if !args.json {
-        say!("The backup verified.");
+        let unsigned = report
+            .checks
+            .iter()
+            .any(|c| c.name == backup::checks::SIGNATURE && c.status == CheckStatus::Skipped);
+        if unsigned {
+            say!(
+                "The backup verified, except its signature: give the vault's backup_signing.pub \
+                 (--public-key, or --data-dir of the vault) to check who made it."
+            );
+        } else {
+            say!("The backup verified.");
+        }
     }
     Ok(())
 }
@@ -335,7 +346,14 @@ fn verify_and_unlock(
             let why = "the archive failed verification".to_owned();
             Ok((*report, Some((CheckStatus::Skipped, why))))
         }
-        Err(e @ RestoreError::Unlock { .. }) | Err(e @ RestoreError::Damaged { .. }) => {
+        Err(RestoreError::Unlock { cause }) => {
+            let why = format!(
+                "{cause} (a backup opens with the master password, and key file, it was made \
+                 with)"
+            );
+            Ok((report, Some((CheckStatus::Failed, why))))
+        }
+        Err(e @ RestoreError::Damaged { .. }) => {
             Ok((report, Some((CheckStatus::Failed, e.to_string()))))
         }
         Err(e) => Err(e.into()),
