@@ -830,3 +830,18 @@ fn an_insecure_address_is_fixed_by_editing_not_by_a_new_password() {
     );
     h.get_by_label("Title");
 }
+
+#[test]
+fn a_new_entry_puts_the_cursor_in_title() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = unlocked(dir.path());
+    click(&mut h, "New entry");
+    h.run();
+    // Typed with no click first: the text lands in Title.
+    h.input_mut()
+        .events
+        .push(egui::Event::Text("Mail".to_owned()));
+    h.run();
+    let title = h.get_by_label("Title");
+    assert_eq!(title.accesskit_node().value().as_deref(), Some("Mail"));
+}

@@ -44,6 +44,8 @@ pub struct EditorState {
     /// Why saving failed, if it did.
     pub error: Option<String>,
     touched_title: bool,
+    /// Put the cursor in Title on the next frame (a new entry).
+    focus_title: bool,
 }
 
 impl Drop for EditorState {
@@ -76,7 +78,9 @@ pub enum EditorOutcome {
 impl EditorState {
     /// An empty editor for a new entry.
     pub fn new_entry(category: Option<String>) -> Self {
-        Self::blank(None, category.unwrap_or_default())
+        let mut state = Self::blank(None, category.unwrap_or_default());
+        state.focus_title = true;
+        state
     }
 
     fn blank(uuid: Option<Uuid>, category: String) -> Self {
@@ -99,6 +103,7 @@ impl EditorState {
             generator: None,
             error: None,
             touched_title: false,
+            focus_title: false,
         }
     }
 
@@ -283,6 +288,9 @@ pub fn editor_ui(
 fn fields_ui(ui: &mut Ui, state: &mut EditorState, categories: &[String]) {
     ui.columns(2, |columns| {
         let title = widgets::text_field(&mut columns[0], "Title", &mut state.title, false);
+        if std::mem::take(&mut state.focus_title) {
+            title.request_focus();
+        }
         // Say what is missing once the person has been in the field.
         state.touched_title |= title.lost_focus();
         if state.touched_title && state.title.trim().is_empty() {
