@@ -47,6 +47,12 @@ fn the_new_password_opens_the_vault_the_old_one_not_and_tokens_are_revoked() {
         run.stdout
             .contains("still open with the previous master password")
     );
+    // The hint names this vault, so it can be copied as it is.
+    let hint = format!(
+        "password-manager --data-dir {} backup",
+        vault.path().display()
+    );
+    assert!(run.stdout.contains(&hint), "{}", run.stdout);
 
     let listed = vault
         .run(&["list", "--json"], &format!("{NEW}\n"))

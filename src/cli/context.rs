@@ -140,6 +140,26 @@ impl Ctx {
         )?)
     }
 
+    /// How to run `command` on this same vault, for hints: with
+    /// `--data-dir` when the data directory was chosen by flag or
+    /// environment (copied as shown, the hint must not reach another vault).
+    pub fn command(&self, command: &str) -> String {
+        if self.paths.layout != crate::core::paths::Layout::Portable {
+            return format!("password-manager {command}");
+        }
+        let dir = self.paths.data_dir.display().to_string();
+        let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@=".contains(c);
+        let shown = if !dir.is_empty() && dir.chars().all(safe) {
+            dir
+        } else {
+            format!("'{}'", dir.replace('\'', "'\\''"))
+        };
+        format!(
+            "password-manager --data-dir {} {command}",
+            crate::cli::output::printable(&shown)
+        )
+    }
+
     /// Starts an automatic backup when one is due (`backup.auto`); it runs
     /// beside the command, which waits for it before exiting.
     fn start_auto_backup(&mut self, vault: &Vault) {
@@ -172,8 +192,9 @@ impl Ctx {
         match handle.join() {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => note!(
-                "warning: the automatic backup failed: {e}; run `password-manager backup` to \
-                 retry, or set backup.auto to false"
+                "warning: the automatic backup failed: {e}; run `{}` to retry, or set \
+                 backup.auto to false",
+                self.command("backup")
             ),
             Err(_) => note!("warning: the automatic backup stopped unexpectedly"),
         }

@@ -339,7 +339,8 @@ pub fn passwd(ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     say!(
         "Backups made before this change still open with the previous master password; make a \
-         new backup now (password-manager backup)."
+         new backup now ({}).",
+        ctx.command("backup")
     );
     Ok(())
 }
@@ -391,7 +392,8 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
         let fresh = crate::core::backup::create(&vault, &backups_dir, &options).map_err(|e| {
             anyhow::anyhow!(
                 "the key was rotated, but the new backup failed: {e}; the old backups were kept \
-                 (run `password-manager backup`, then prune them)"
+                 (run `{}`, then prune them)",
+                ctx.command("backup")
             )
         })?;
         drop(vault);
@@ -417,9 +419,10 @@ pub fn key_rotate(ctx: &mut Ctx, prune_old_backups: bool) -> anyhow::Result<()> 
     } else {
         say!(
             "{} made before the rotation still open with the old key and the master password of \
-             their time. Make a fresh backup now (password-manager backup); if the old key may be \
-             exposed, then delete the old ones with their .sha256, .sig and .asc files.",
-            output::count(before.len(), "backup", "backups")
+             their time. Make a fresh backup now ({}); if the old key may be exposed, then \
+             delete the old ones with their .sha256, .sig and .asc files.",
+            output::count(before.len(), "backup", "backups"),
+            ctx.command("backup")
         );
     }
     Ok(())

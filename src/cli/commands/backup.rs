@@ -129,8 +129,9 @@ fn status(ctx: &Ctx, dir: Option<std::path::PathBuf>, json: bool) -> anyhow::Res
             output::print_json(&serde_json::json!({"dir": dir, "last_backup": null}));
         }
         bail!(
-            "no backup in {}; run `password-manager backup`",
-            dir.display()
+            "no backup in {}; run `{}`",
+            dir.display(),
+            ctx.command("backup")
         );
     };
     let size = std::fs::metadata(&newest.path)
