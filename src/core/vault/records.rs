@@ -88,19 +88,7 @@ pub fn reseal(
     table: &'static str,
     row: &SealedRow,
 ) -> Result<SealedRow, DamagedRecord> {
-    let damaged = |reason: String| DamagedRecord {
-        table,
-        uuid: row.uuid,
-        reason,
-    };
-    let key = keys.get(row.key_version).ok_or_else(|| {
-        damaged(format!(
-            "was sealed with key version {}, which this vault lacks",
-            row.key_version
-        ))
-    })?;
-    let old = aad(table, row.uuid, row.parent, row.format, row.key_version);
-    let plain = crypto::open(key, &old, &row.sealed).map_err(|e| damaged(e.to_string()))?;
+    let plain = open_bytes(keys, table, row)?;
     let version = keys.active_version();
     let new = aad(table, row.uuid, row.parent, row.format, version);
     Ok(SealedRow {
@@ -110,31 +98,48 @@ pub fn reseal(
     })
 }
 
+/// The plaintext of a row, decrypted with the key version that sealed it.
+fn open_bytes(
+    keys: &Keyring,
+    table: &'static str,
+    row: &SealedRow,
+) -> Result<Zeroizing<Vec<u8>>, DamagedRecord> {
+    let key = keys.get(row.key_version).ok_or_else(|| {
+        damaged(
+            table,
+            row,
+            format!(
+                "was sealed with key version {}, which this vault lacks",
+                row.key_version
+            ),
+        )
+    })?;
+    if !(OLDEST_FORMAT..=RECORD_FORMAT).contains(&row.format) {
+        return Err(damaged(
+            table,
+            row,
+            format!("uses an unknown record format {}", row.format),
+        ));
+    }
+    let aad = aad(table, row.uuid, row.parent, row.format, row.key_version);
+    crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(table, row, e.to_string()))
+}
+
+fn damaged(table: &'static str, row: &SealedRow, reason: String) -> DamagedRecord {
+    DamagedRecord {
+        table,
+        uuid: row.uuid,
+        reason,
+    }
+}
+
 /// Opens a row sealed by [`seal`].
 pub fn open<T: DeserializeOwned>(
     keys: &Keyring,
     table: &'static str,
     row: &SealedRow,
 ) -> Result<T, DamagedRecord> {
-    let damaged = |reason: String| DamagedRecord {
-        table,
-        uuid: row.uuid,
-        reason,
-    };
-    let key = keys.get(row.key_version).ok_or_else(|| {
-        damaged(format!(
-            "was sealed with key version {}, which this vault lacks",
-            row.key_version
-        ))
-    })?;
-    if !(OLDEST_FORMAT..=RECORD_FORMAT).contains(&row.format) {
-        return Err(damaged(format!(
-            "uses an unknown record format {}",
-            row.format
-        )));
-    }
-    let aad = aad(table, row.uuid, row.parent, row.format, row.key_version);
-    let mut plain = crypto::open(key, &aad, &row.sealed).map_err(|e| damaged(e.to_string()))?;
+    let mut plain = open_bytes(keys, table, row)?;
     if row.format == 1 && (table == tables::ENTRIES || table == tables::HISTORY) {
         // The absent format-2 field (see the module comment), added in a
         // new buffer so that growing it leaves no plaintext copy behind.
@@ -143,7 +148,7 @@ pub fn open<T: DeserializeOwned>(
         longer.push(0);
         plain = longer;
     }
-    postcard::from_bytes(&plain).map_err(|e| damaged(format!("does not decode ({e})")))
+    postcard::from_bytes(&plain).map_err(|e| damaged(table, row, format!("does not decode ({e})")))
 }
 
 /// Opens an entry row.
