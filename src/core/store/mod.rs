@@ -290,18 +290,7 @@ impl Store {
             )
             .map_err(fail)?;
         let rows = stmt
-            .query_map([], |r| {
-                let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
-                let row = SealedRow {
-                    row: r.get(0)?,
-                    uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
-                    parent: Uuid::nil(),
-                    key_version: small(2).unwrap_or(u32::MAX),
-                    format: small(3).unwrap_or(u32::MAX),
-                    sealed: bytes(r.get_ref(4)?).to_vec(),
-                };
-                Ok((r.get(5)?, row))
-            })
+            .query_map([], |r| Ok((r.get(5)?, sealed_row(r, Uuid::nil())?)))
             .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
     }
@@ -315,20 +304,7 @@ impl Store {
         let fail = |e| map_err(&self.path, "read", e);
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let rows = stmt
-            .query_map(params, |r| {
-                // Read every column leniently: a value of the wrong type or
-                // range makes that one record fail to open (and be reported),
-                // never the whole vault.
-                let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
-                Ok(SealedRow {
-                    row: r.get(0)?,
-                    uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
-                    parent,
-                    key_version: small(2).unwrap_or(u32::MAX),
-                    format: small(3).unwrap_or(u32::MAX),
-                    sealed: bytes(r.get_ref(4)?).to_vec(),
-                })
-            })
+            .query_map(params, |r| sealed_row(r, parent))
             .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
     }
@@ -544,6 +520,22 @@ fn read_schema_version(conn: &Connection) -> rusqlite::Result<u32> {
 }
 
 /// The bytes of a blob or text value; nothing for other types.
+/// A sealed row from the columns `seq, uuid, key_version, format, sealed`
+/// (in that order). Every column is read leniently: a value of the wrong
+/// type or range makes that one record fail to open (and be reported),
+/// never the whole vault.
+fn sealed_row(r: &rusqlite::Row<'_>, parent: Uuid) -> rusqlite::Result<SealedRow> {
+    let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
+    Ok(SealedRow {
+        row: r.get(0)?,
+        uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
+        parent,
+        key_version: small(2).unwrap_or(u32::MAX),
+        format: small(3).unwrap_or(u32::MAX),
+        sealed: bytes(r.get_ref(4)?).to_vec(),
+    })
+}
+
 fn bytes(value: rusqlite::types::ValueRef<'_>) -> &[u8] {
     match value {
         rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,

@@ -4,7 +4,9 @@
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::{SealedRow, Store, StoreError, Writer, bytes, map_err, tables, uuid_from_blob};
+use super::{
+    SealedRow, Store, StoreError, Writer, bytes, map_err, sealed_row, tables, uuid_from_blob,
+};
 
 impl Store {
     /// Up to `limit` rows of `table` not sealed with `version`, with their
@@ -40,19 +42,11 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let rows = stmt
             .query_map(params![version, limit], |r| {
-                let small = |i| r.get::<_, i64>(i).ok().and_then(|v| u32::try_from(v).ok());
                 let parent = match r.get_ref(5)? {
                     rusqlite::types::ValueRef::Null => Uuid::nil(),
                     value => uuid_from_blob(bytes(value)),
                 };
-                Ok(SealedRow {
-                    row: r.get(0)?,
-                    uuid: uuid_from_blob(bytes(r.get_ref(1)?)),
-                    parent,
-                    key_version: small(2).unwrap_or(u32::MAX),
-                    format: small(3).unwrap_or(u32::MAX),
-                    sealed: bytes(r.get_ref(4)?).to_vec(),
-                })
+                sealed_row(r, parent)
             })
             .map_err(fail)?;
         rows.collect::<Result<_, _>>().map_err(fail)
