@@ -6,7 +6,7 @@
 //! two-factor unlock set up after Apply in the same session still working.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -16,9 +16,10 @@ use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
 use spm::core::vault::Vault;
 use spm::ui::app::App;
-use spm::ui::clipboard::MemoryClipboard;
 
 mod common;
+
+use common::gui::{click, harness, label_text, security_page, settle, type_into};
 
 fn vault_in(dir: &Path, mode: KeyMode) {
     let paths = Paths::portable(dir);
@@ -39,57 +40,10 @@ fn vault_in(dir: &Path, mode: KeyMode) {
     .unwrap();
 }
 
-fn harness(dir: &Path) -> Harness<'static, App> {
-    let app = App::new(Paths::portable(dir), Box::new(MemoryClipboard::default()));
-    Harness::builder()
-        .with_size([1280.0, 1400.0])
-        .with_max_steps(32)
-        .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
-}
-
-fn settle(h: &mut Harness<'_, App>) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    h.step();
-    while h.state().is_busy() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run_steps(4);
-}
-
-fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.run_steps(2);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
-}
-
-fn click(h: &mut Harness<'_, App>, label: &str) {
-    h.get_by_label(label).click();
-    settle(h);
-}
-
-/// The text of the first label containing `needle`.
-fn label_text(h: &Harness<'_, App>, needle: &str) -> String {
-    let node = h.get_by_label_contains(needle);
-    let node = node.accesskit_node();
-    node.value().or_else(|| node.label()).unwrap_or_default()
-}
-
 fn unlock(h: &mut Harness<'_, App>) {
     type_into(h, "Master password", common::MASTER);
     click(h, "Unlock");
     assert!(h.state().vault().is_some(), "the master password opens");
-}
-
-fn security_page(h: &mut Harness<'_, App>) {
-    for page in ["Settings", "Security"] {
-        h.get_all_by_role_and_label(Role::Button, page)
-            .last()
-            .unwrap()
-            .click();
-        h.run_steps(4);
-    }
 }
 
 fn salt_params(dir: &Path) -> (u64, u64, u64, String) {

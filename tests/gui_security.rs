@@ -5,7 +5,7 @@
 //! it off; changing the master password; rotating the encryption key.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -15,9 +15,10 @@ use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
 use spm::core::vault::Vault;
 use spm::ui::app::App;
-use spm::ui::clipboard::MemoryClipboard;
 
 mod common;
+
+use common::gui::{click, harness, label_text, security_page, settle, type_into, wait_for};
 
 fn vault_in(dir: &Path) {
     let paths = Paths::portable(dir);
@@ -35,43 +36,6 @@ fn vault_in(dir: &Path) {
         r#"{"backup": {"auto": false}, "breach": {"enabled": false}}"#,
     )
     .unwrap();
-}
-
-fn harness(dir: &Path) -> Harness<'static, App> {
-    let app = App::new(Paths::portable(dir), Box::new(MemoryClipboard::default()));
-    Harness::builder()
-        .with_size([1280.0, 1400.0])
-        .with_max_steps(32)
-        .build_ui_state(|ui, app: &mut App| app.frame(ui), app)
-}
-
-fn settle(h: &mut Harness<'_, App>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    h.step();
-    while h.state().is_busy() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    h.run_steps(4);
-}
-
-fn type_into(h: &mut Harness<'_, App>, label: &str, text: &str) {
-    h.get_by_label(label).focus();
-    h.run_steps(2);
-    h.get_by_label(label).type_text(text);
-    h.run_steps(2);
-}
-
-fn click(h: &mut Harness<'_, App>, label: &str) {
-    h.get_by_label(label).click();
-    settle(h);
-}
-
-/// The text of the first label containing `needle`.
-fn label_text(h: &Harness<'_, App>, needle: &str) -> String {
-    let node = h.get_by_label_contains(needle);
-    let node = node.accesskit_node();
-    node.value().or_else(|| node.label()).unwrap_or_default()
 }
 
 fn base32_decode(text: &str) -> Vec<u8> {
@@ -107,19 +71,6 @@ fn phone_code(secret: &[u8], offset_secs: u64) -> String {
 fn unlock_password(h: &mut Harness<'_, App>) {
     type_into(h, "Master password", common::MASTER);
     click(h, "Unlock");
-}
-
-fn security_page(h: &mut Harness<'_, App>) {
-    h.get_all_by_role_and_label(Role::Button, "Settings")
-        .last()
-        .unwrap()
-        .click();
-    h.run_steps(4);
-    h.get_all_by_role_and_label(Role::Button, "Security")
-        .last()
-        .unwrap()
-        .click();
-    h.run_steps(4);
 }
 
 /// Sets two-factor unlock up through Settings; returns the secret and the
@@ -309,15 +260,7 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     click(&mut h, "Rotate encryption key…");
     type_into(&mut h, "Master password (to confirm)", common::MASTER);
     click(&mut h, "Rotate encryption key");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while h
-        .query_by_label_contains("Encryption key rotated (version 2)")
-        .is_none()
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
+    wait_for(&mut h, "Encryption key rotated (version 2)");
     assert!(
         h.query_by_label_contains("55 records re-encrypted")
             .is_some(),
@@ -348,15 +291,7 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     click(&mut h, "Switch to password-derived mode…");
     type_into(&mut h, "Master password (to confirm)", common::MASTER);
     click(&mut h, "Switch to password-derived mode");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while h
-        .query_by_label_contains("password-derived mode now")
-        .is_none()
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
+    wait_for(&mut h, "password-derived mode now");
     assert!(
         h.query_by_label_contains("55 records re-encrypted")
             .is_some()
@@ -366,17 +301,6 @@ fn rotating_the_encryption_key_in_settings_keeps_every_entry_and_offers_to_delet
     h.run_steps(4);
     unlock_password(&mut h);
     assert_eq!(h.state().vault().unwrap().entries().len(), 50);
-}
-
-/// Steps the window until a label containing `needle` shows.
-fn wait_for(h: &mut Harness<'_, App>, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let shown = |h: &Harness<'_, App>| h.query_all_by_label_contains(needle).next().is_some();
-    while !shown(h) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    assert!(shown(h), "{needle:?} never showed");
 }
 
 #[test]
