@@ -387,31 +387,12 @@ fn a_disk_that_fills_up_during_a_rotation_ends_with_a_clear_error_and_loses_noth
         eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
         return;
     };
-    let dir = fs.0.join("vault");
-    let mut init = vec!["init"];
-    init.extend(common::FAST_KDF);
-    common::run_in(&dir, &init, &format!("{MASTER}\n")).ok();
-    common::run_in(
-        &dir,
-        &["settings", "set", "backup.auto", "false"],
-        &format!("{MASTER}\n"),
-    )
-    .ok();
+    let dir = fs.vault();
     common::fill_vault(&dir, 3000, 0, &"n".repeat(300));
     let expected = open(&dir).unwrap();
     // Leave a little room: enough for the key files, not for re-sealing
     // every record.
-    let filler = fs.0.join("filler");
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        while file.write_all(&block).is_ok() {}
-        let _ = file.flush();
-        let len = file.metadata().unwrap().len();
-        file.set_len(len.saturating_sub(256 * 1024)).unwrap();
-        file.sync_all().unwrap();
-    }
+    let filler = fs.fill(256 * 1024);
     let run = common::run_in(&dir, &["key", "rotate"], &format!("{MASTER}\n"));
     assert_eq!(
         run.code, 1,

@@ -111,30 +111,10 @@ fn a_full_disk_ends_with_a_clear_error_and_the_old_password_still_opens() {
         eprintln!("skipped: mounting a tmpfs needs root (CI runs as root)");
         return;
     };
-    let dir = fs.0.join("vault");
-    let mut init = vec!["init"];
-    init.extend(common::FAST_KDF);
-    common::run_in(&dir, &init, &format!("{MASTER}\n")).ok();
-    common::run_in(
-        &dir,
-        &["settings", "set", "backup.auto", "false"],
-        &format!("{MASTER}\n"),
-    )
-    .ok();
-    // Fill the file system to the last byte but a little, so the program
-    // starts, and the new key files cannot all be written.
-    let filler = fs.0.join("filler");
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        while file.write_all(&block).is_ok() {}
-        let _ = file.flush();
-        let mut small = [0u8; 512];
-        small.fill(1);
-        while file.write_all(&small).is_ok() {}
-        let _ = file.sync_all();
-    }
+    let dir = fs.vault();
+    // Fill the file system to the last byte, so the program starts and
+    // the new key files cannot all be written.
+    let filler = fs.fill(0);
     let run = common::run_in(&dir, &["passwd"], &format!("{MASTER}\n{NEW}\n"));
     assert_eq!(
         run.code, 1,

@@ -277,6 +277,38 @@ impl SmallFs {
 }
 
 impl SmallFs {
+    /// A vault in `vault/` on this file system (master password
+    /// [`MASTER`], no automatic backups); returns its directory.
+    pub fn vault(&self) -> PathBuf {
+        let dir = self.0.join("vault");
+        let mut init = vec!["init"];
+        init.extend(FAST_KDF);
+        run_in(&dir, &init, &format!("{MASTER}\n")).ok();
+        run_in(
+            &dir,
+            &["settings", "set", "backup.auto", "false"],
+            &format!("{MASTER}\n"),
+        )
+        .ok();
+        dir
+    }
+
+    /// Fills the file system up to `room` free bytes with one file, and
+    /// returns it (remove it to give the room back).
+    pub fn fill(&self, room: u64) -> PathBuf {
+        let filler = self.0.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        for size in [64 * 1024, 512] {
+            let block = vec![1u8; size];
+            while file.write_all(&block).is_ok() {}
+        }
+        let _ = file.flush();
+        let len = file.metadata().unwrap().len();
+        file.set_len(len.saturating_sub(room)).unwrap();
+        let _ = file.sync_all();
+        filler
+    }
+
     /// Makes the file system read-only.
     pub fn make_read_only(&self) -> bool {
         std::process::Command::new("mount")
