@@ -7,8 +7,8 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 
+use common::phone::code_for_key as phone_code;
 use common::{MASTER, TestVault};
-use hmac::{Hmac, Mac};
 
 /// The floor of passes at a memory size, as `kdf benchmark` keeps it.
 fn min_passes(m_cost_kib: u64) -> u64 {
@@ -304,27 +304,6 @@ fn apply_recommended_benchmarks_first_then_applies_the_advice() {
         run.stdout
     );
     assert_eq!(vault.list(&[]).len(), 0, "the vault still opens");
-}
-
-/// RFC 6238 with SHA-1, 6 digits, 30 s steps: what an authenticator shows.
-fn phone_code(key: &str, unix: u64) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut count, mut secret) = (0u64, 0, Vec::new());
-    for c in key.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let value = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
-        bits = (bits << 5) | value;
-        count += 5;
-        if count >= 8 {
-            count -= 8;
-            secret.push((bits >> count) as u8);
-        }
-    }
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&secret).unwrap();
-    mac.update(&(unix / 30).to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = (digest[19] & 0x0f) as usize;
-    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
-    format!("{:06}", value % 1_000_000)
 }
 
 /// Turns two-factor unlock on; returns the recovery codes.

@@ -11,7 +11,6 @@ use std::time::Duration;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use hmac::{Hmac, Mac};
 use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
 use spm::core::vault::Vault;
@@ -134,31 +133,6 @@ fn benchmark_then_apply_re_derives_with_the_recommendation() {
     unlock(&mut h);
 }
 
-/// What an authenticator app shows now (RFC 6238, SHA-1, 6 digits, 30 s).
-fn phone_code(key: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut count, mut secret) = (0u64, 0, Vec::new());
-    for c in key.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let value = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
-        bits = (bits << 5) | value;
-        count += 5;
-        if count >= 8 {
-            count -= 8;
-            secret.push((bits >> count) as u8);
-        }
-    }
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&secret).unwrap();
-    mac.update(&(unix / 30).to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = (digest[19] & 0x0f) as usize;
-    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
-    format!("{:06}", value % 1_000_000)
-}
-
 #[test]
 fn two_factor_set_up_after_apply_in_the_same_session_still_unlocks() {
     let dir = tempfile::tempdir().unwrap();
@@ -238,4 +212,9 @@ fn in_password_derived_mode_apply_moves_every_record_to_the_new_derived_key() {
     let vault = h.state().vault().unwrap();
     assert_eq!(vault.entries().len(), 40);
     assert!(vault.damaged().is_empty(), "every record opens");
+}
+
+/// What an authenticator app shows now.
+fn phone_code(key: &str) -> String {
+    common::phone::code_for_key(key, common::phone::now())
 }

@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use common::phone::base32_decode;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use hmac::{Hmac, Mac};
 use spm::core::keys::KeyMode;
 use spm::core::paths::Paths;
 use spm::core::vault::Vault;
@@ -36,36 +36,6 @@ fn vault_in(dir: &Path) {
         r#"{"backup": {"auto": false}, "breach": {"enabled": false}}"#,
     )
     .unwrap();
-}
-
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut count, mut out) = (0u64, 0, Vec::new());
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let value = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
-        bits = (bits << 5) | value;
-        count += 5;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
-}
-
-/// What an authenticator app shows (RFC 6238, SHA-1, 6 digits, 30 s).
-fn phone_code(secret: &[u8], offset_secs: u64) -> String {
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + offset_secs;
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
-    mac.update(&(unix / 30).to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = (digest[19] & 0x0f) as usize;
-    let value = u32::from_be_bytes(digest[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
-    format!("{:06}", value % 1_000_000)
 }
 
 fn unlock_password(h: &mut Harness<'_, App>) {
@@ -377,4 +347,9 @@ fn requiring_a_key_file_in_settings_then_unlocking_with_it_and_stopping_again() 
         h.state().vault().is_some(),
         "the password alone opens it again"
     );
+}
+
+/// What an authenticator app shows `offset_secs` from now.
+fn phone_code(secret: &[u8], offset_secs: u64) -> String {
+    common::phone::code(secret, common::phone::now() + offset_secs)
 }

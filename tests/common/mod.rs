@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gui;
+pub mod phone;
 
 use std::ffi::OsStr;
 use std::io::Write;
