@@ -630,10 +630,7 @@ mod modes;
 mod rotate;
 
 pub(crate) use modes::keys_change_keyed;
-pub use modes::{
-    KeyChange, KeysChanged, change_key_mode, change_keys, plan_key_change, protect_with_key_file,
-    unprotect,
-};
+pub use modes::{KeyChange, KeysChanged, change_keys, plan_key_change};
 pub use rotate::{Rotated, rotate_data_key};
 pub(crate) use rotate::{finish_rotation, rotate_data_key_keyed};
 

@@ -95,48 +95,6 @@ pub fn change_keys(
     keys_change_keyed(paths, current, factor, change, progress).map(|changed| changed.done)
 }
 
-/// Switches to `mode` (see [`KeyChange::Mode`]).
-pub fn change_key_mode(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    mode: KeyMode,
-) -> Result<KeysChanged, VaultError> {
-    change_keys(
-        paths,
-        current,
-        factor,
-        &KeyChange::Mode(mode),
-        &mut |_, _| {},
-    )
-}
-
-/// Turns key protection on (see [`KeyChange::Protect`]).
-pub fn protect_with_key_file(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-    key_file: &Path,
-) -> Result<KeysChanged, VaultError> {
-    let change = KeyChange::Protect(key_file.to_path_buf());
-    change_keys(paths, current, factor, &change, &mut |_, _| {})
-}
-
-/// Turns key protection off (see [`KeyChange::Unprotect`]).
-pub fn unprotect(
-    paths: &Paths,
-    current: &Credentials,
-    factor: SecondFactor<'_>,
-) -> Result<KeysChanged, VaultError> {
-    change_keys(
-        paths,
-        current,
-        factor,
-        &KeyChange::Unprotect,
-        &mut |_, _| {},
-    )
-}
-
 /// [`change_keys`] that also returns the keys to go on with, for a vault
 /// that stays open in this process.
 pub(crate) fn keys_change_keyed(

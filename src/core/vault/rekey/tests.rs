@@ -24,6 +24,21 @@ pub(super) fn before_turn(paths: &Paths) {
     });
 }
 
+/// Makes `change` with no progress to show.
+fn change_as(
+    paths: &Paths,
+    current: &Credentials,
+    change: KeyChange,
+) -> Result<KeysChanged, VaultError> {
+    change_keys(
+        paths,
+        current,
+        SecondFactor::Absent,
+        &change,
+        &mut |_, _| {},
+    )
+}
+
 fn credentials(password: &str) -> Credentials {
     Credentials {
         password: password.into(),
@@ -526,11 +541,10 @@ fn key_mode_of(paths: &Paths) -> String {
 #[test]
 fn switching_key_modes_moves_records_only_towards_password_derived() {
     let (_dir, paths) = bigger_vault();
-    let done = change_key_mode(
+    let done = change_as(
         &paths,
         &credentials(OLD),
-        SecondFactor::Absent,
-        KeyMode::PasswordDerived,
+        KeyChange::Mode(KeyMode::PasswordDerived),
     )
     .unwrap();
     assert_eq!(done.records, 1511);
@@ -541,23 +555,12 @@ fn switching_key_modes_moves_records_only_towards_password_derived() {
     );
     assert_eq!(opens(&paths, OLD), Some(1505));
 
-    let done = change_key_mode(
-        &paths,
-        &credentials(OLD),
-        SecondFactor::Absent,
-        KeyMode::FileKey,
-    )
-    .unwrap();
+    let done = change_as(&paths, &credentials(OLD), KeyChange::Mode(KeyMode::FileKey)).unwrap();
     assert_eq!(done.records, 0, "the data key is only wrapped");
     assert_eq!(key_mode_of(&paths), "file-key");
     assert!(paths.secret_key().exists());
     assert_eq!(opens(&paths, OLD), Some(1505));
-    let again = change_key_mode(
-        &paths,
-        &credentials(OLD),
-        SecondFactor::Absent,
-        KeyMode::FileKey,
-    );
+    let again = change_as(&paths, &credentials(OLD), KeyChange::Mode(KeyMode::FileKey));
     assert!(matches!(again, Err(VaultError::Invalid(_))));
 }
 
@@ -619,7 +622,11 @@ fn key_protection_goes_on_and_off() {
     let (dir, paths) = vault();
     let inside = dir.path().join("vault.keyfile");
     std::fs::write(&inside, [7u8; 128]).unwrap();
-    let refused = protect_with_key_file(&paths, &credentials(OLD), SecondFactor::Absent, &inside);
+    let refused = change_as(
+        &paths,
+        &credentials(OLD),
+        KeyChange::Protect(inside.clone()),
+    );
     assert!(
         matches!(&refused, Err(VaultError::Invalid(why)) if why.contains("inside the vault")),
         "{refused:?}"
@@ -627,7 +634,12 @@ fn key_protection_goes_on_and_off() {
     let apart = tempfile::tempdir().unwrap();
     let key_file = apart.path().join("vault.keyfile");
     std::fs::write(&key_file, [7u8; 128]).unwrap();
-    protect_with_key_file(&paths, &credentials(OLD), SecondFactor::Absent, &key_file).unwrap();
+    change_as(
+        &paths,
+        &credentials(OLD),
+        KeyChange::Protect(key_file.clone()),
+    )
+    .unwrap();
     assert!(paths.secret_key_enc().exists() && !paths.secret_key().exists());
     assert!(matches!(
         Vault::unlock(&paths, &credentials(OLD), None, HistoryPolicy::default()),
@@ -640,7 +652,7 @@ fn key_protection_goes_on_and_off() {
     let vault = Vault::unlock(&paths, &with_file, None, HistoryPolicy::default()).unwrap();
     assert_eq!(vault.entries().len(), 5);
     drop(vault);
-    unprotect(&paths, &with_file, SecondFactor::Absent).unwrap();
+    change_as(&paths, &with_file, KeyChange::Unprotect).unwrap();
     assert!(paths.secret_key().exists() && !paths.secret_key_enc().exists());
     assert_eq!(opens(&paths, OLD), Some(5));
 }
